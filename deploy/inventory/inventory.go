@@ -1,0 +1,189 @@
+// Package inventory parses and validates zkctl's TOML inventory: cluster
+// timings and ports, SSH defaults, ZooKeeper provisioning and the hosts.
+// Everything is checked before any host is touched, and every error names
+// the file, the line and the key.
+package inventory
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/BurntSushi/toml"
+)
+
+// Transports a host may use.
+const (
+	TransportSSH   = "ssh"
+	TransportLocal = "local"
+)
+
+// Inventory is a validated inventory with every default applied.
+type Inventory struct {
+	Path      string // the file it was read from ("" when parsed from memory)
+	Cluster   Cluster
+	ZooKeeper ZooKeeper
+	Hosts     []Host
+	Warnings  []string
+}
+
+// Cluster holds the settings shared by every server and role.
+type Cluster struct {
+	TickTime       time.Duration
+	SessionTimeout time.Duration
+	AuthFile       string // absolute path of "user:password", "" for none
+}
+
+// ZooKeeper says where ZooKeeper lives on the hosts and how to provision it.
+type ZooKeeper struct {
+	Home    string // "" = auto-detect
+	Tarball string // local path of an Apache release to push, "" = none
+	Install string // "apt" or ""
+}
+
+// Host is one server of the ensemble and the place its roles run.
+type Host struct {
+	Name         string
+	Address      string
+	Dir          string // absolute
+	ID           int    // ZooKeeper myid
+	Transport    string // TransportSSH or TransportLocal
+	ClientPort   int
+	PeerPort     int
+	ElectionPort int
+	SSH          SSH
+}
+
+// SSH holds how to reach a host over SSH.
+type SSH struct {
+	User                  string
+	Port                  int
+	IdentityFile          string
+	KnownHosts            string
+	InsecureIgnoreHostKey bool
+	Sudo                  bool
+	DialTimeout           time.Duration
+}
+
+// ClientAddr is the host's ZooKeeper client endpoint, "addr:port".
+func (h Host) ClientAddr() string { return fmt.Sprintf("%s:%d", h.Address, h.ClientPort) }
+
+// IsLocal reports whether the host runs on this machine without SSH.
+func (h Host) IsLocal() bool { return h.Transport == TransportLocal }
+
+// Host returns the host called name.
+func (inv *Inventory) Host(name string) (Host, bool) {
+	for _, h := range inv.Hosts {
+		if h.Name == name {
+			return h, true
+		}
+	}
+	return Host{}, false
+}
+
+// HostNames lists the hosts' names in inventory order.
+func (inv *Inventory) HostNames() []string {
+	names := make([]string, len(inv.Hosts))
+	for i, h := range inv.Hosts {
+		names[i] = h.Name
+	}
+	return names
+}
+
+// Servers lists every host's client endpoint, the roles' connection string.
+func (inv *Inventory) Servers() []string {
+	s := make([]string, len(inv.Hosts))
+	for i, h := range inv.Hosts {
+		s[i] = h.ClientAddr()
+	}
+	return s
+}
+
+// Load reads and validates the inventory at path.
+func Load(path string) (*Inventory, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("inventory: %w", err)
+	}
+	return Parse(path, data)
+}
+
+// Parse validates data as the inventory file path (used in messages and to
+// resolve relative paths).
+func Parse(path string, data []byte) (*Inventory, error) {
+	var raw rawFile
+	md, err := toml.Decode(string(data), &raw)
+	if err != nil {
+		var pe toml.ParseError
+		if errors.As(err, &pe) {
+			return nil, &Error{File: path, Line: pe.Position.Line, Msg: pe.Message}
+		}
+		return nil, &Error{File: path, Msg: err.Error()}
+	}
+	v := &validator{path: path, lines: scanKeyLines(string(data))}
+	v.unknownKeys(md.Undecoded())
+	inv := v.build(&raw)
+	if len(v.errs) > 0 {
+		return nil, errors.Join(v.errs...)
+	}
+	return inv, nil
+}
+
+// Error is a problem in an inventory file, at a line when it is known.
+type Error struct {
+	File string
+	Line int
+	Msg  string
+}
+
+func (e *Error) Error() string {
+	if e.Line > 0 {
+		return fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.Msg)
+	}
+	return fmt.Sprintf("%s: %s", e.File, e.Msg)
+}
+
+type rawFile struct {
+	Cluster   rawCluster `toml:"cluster"`
+	SSH       rawSSH     `toml:"ssh"`
+	ZooKeeper rawZK      `toml:"zookeeper"`
+	Host      []rawHost  `toml:"host"`
+}
+
+type rawCluster struct {
+	TickTime       *Duration `toml:"tick_time"`
+	SessionTimeout *Duration `toml:"session_timeout"`
+	ClientPort     *int      `toml:"client_port"`
+	PeerPort       *int      `toml:"peer_port"`
+	ElectionPort   *int      `toml:"election_port"`
+	AuthFile       string    `toml:"auth_file"`
+}
+
+type rawSSH struct {
+	User                  *string   `toml:"user"`
+	Port                  *int      `toml:"port"`
+	IdentityFile          *string   `toml:"identity_file"`
+	KnownHosts            *string   `toml:"known_hosts"`
+	InsecureIgnoreHostKey *bool     `toml:"insecure_ignore_host_key"`
+	Sudo                  *bool     `toml:"sudo"`
+	DialTimeout           *Duration `toml:"dial_timeout"`
+}
+
+type rawZK struct {
+	Home    string `toml:"home"`
+	Tarball string `toml:"tarball"`
+	Install string `toml:"install"`
+}
+
+type rawHost struct {
+	Name         string `toml:"name"`
+	Address      string `toml:"address"`
+	Dir          string `toml:"dir"`
+	ID           *int   `toml:"id"`
+	Transport    string `toml:"transport"`
+	ClientPort   *int   `toml:"client_port"`
+	PeerPort     *int   `toml:"peer_port"`
+	ElectionPort *int   `toml:"election_port"`
+	SSH          rawSSH `toml:"ssh"`
+}
