@@ -1,0 +1,150 @@
+// Package zktest starts real ZooKeeper servers on 127.0.0.1 for tests,
+// through the node agent's own code (node.StartZooKeeper), and stops them by
+// pid when the test ends. Tests skip when Java or ZooKeeper is missing.
+package zktest
+
+import (
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"syscall"
+	"testing"
+	"time"
+
+	"zkctl/node"
+)
+
+// TickTime and SessionTimeout are the timings every test ensemble uses.
+const (
+	TickTime       = 200 * time.Millisecond
+	SessionTimeout = 2 * time.Second
+)
+
+// Ensemble is a running set of ZooKeeper servers.
+type Ensemble struct {
+	t       testing.TB
+	configs []*node.Config
+}
+
+// Start starts n servers (n = 1 is standalone) and waits until they serve.
+func Start(t testing.TB, n int) *Ensemble {
+	t.Helper()
+	if in := node.Detect(""); in.Java == "" || in.ZooKeeperHome == "" {
+		t.Skip("zktest: java or ZooKeeper missing: apt-get install -y default-jre-headless zookeeper")
+	}
+	root := t.TempDir()
+	ports := FreePorts(t, 3*n)
+	servers := make([]node.Server, n)
+	for i := range servers {
+		servers[i] = node.Server{ID: i + 1, Host: fmt.Sprintf("zk%d", i+1), Address: "127.0.0.1",
+			ClientPort: ports[3*i], PeerPort: ports[3*i+1], ElectionPort: ports[3*i+2]}
+	}
+	e := &Ensemble{t: t}
+	for _, s := range servers {
+		e.configs = append(e.configs, &node.Config{
+			Host: s.Host, Dir: filepath.Join(root, s.Host), MyID: s.ID, Address: s.Address,
+			ClientPort: s.ClientPort, TickTime: TickTime, SessionTimeout: SessionTimeout, Servers: servers,
+		})
+	}
+	t.Cleanup(e.stopAll)
+	for i := range e.configs {
+		e.Start(i)
+	}
+	e.WaitQuorum()
+	return e
+}
+
+// Servers lists the client endpoints.
+func (e *Ensemble) Servers() []string { return e.configs[0].Endpoints() }
+
+// Config returns server i's node configuration.
+func (e *Ensemble) Config(i int) *node.Config { return e.configs[i] }
+
+// Start starts server i (again).
+func (e *Ensemble) Start(i int) {
+	e.t.Helper()
+	if err := os.MkdirAll(e.configs[i].Dir, 0o755); err != nil {
+		e.t.Fatal(err)
+	}
+	if _, err := node.StartZooKeeper(e.configs[i]); err != nil {
+		e.t.Fatalf("zktest: start server %d: %v", i+1, err)
+	}
+}
+
+// Kill SIGKILLs server i.
+func (e *Ensemble) Kill(i int) { e.Signal(i, syscall.SIGKILL) }
+
+// Signal sends sig to server i (TERM stops it with a grace period).
+func (e *Ensemble) Signal(i int, sig syscall.Signal) {
+	e.t.Helper()
+	p, err := node.SignalZooKeeper(node.Layout{Dir: e.configs[i].Dir}, sig, 5*time.Second)
+	if err != nil {
+		e.t.Fatalf("zktest: signal server %d: %v", i+1, err)
+	}
+	if sig == syscall.SIGKILL {
+		waitGone(p)
+	}
+}
+
+// Status asks server i for srvr.
+func (e *Ensemble) Status(i int) node.ServerStatus {
+	return node.QueryServer(e.Servers()[i], time.Second)
+}
+
+// Leader returns the index of the leading server (standalone counts), or -1.
+func (e *Ensemble) Leader() int {
+	for i := range e.configs {
+		switch e.Status(i).Mode {
+		case "leader", "standalone":
+			return i
+		}
+	}
+	return -1
+}
+
+// WaitQuorum waits up to a minute for a leader and every other live server
+// to follow.
+func (e *Ensemble) WaitQuorum() {
+	e.t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for time.Now().Before(deadline) {
+		if e.Leader() >= 0 {
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	e.t.Fatalf("zktest: no quorum within 60s; logs under %s", filepath.Dir(e.configs[0].Dir))
+}
+
+func (e *Ensemble) stopAll() {
+	for _, c := range e.configs {
+		_, _ = node.SignalZooKeeper(node.Layout{Dir: c.Dir}, syscall.SIGKILL, 0)
+	}
+	for _, c := range e.configs {
+		if p, err := node.Inspect(node.Layout{Dir: c.Dir}, node.ZooKeeperName); err == nil {
+			waitGone(p)
+		}
+	}
+}
+
+func waitGone(p node.Proc) { node.WaitExit(p, 5*time.Second) }
+
+// FreePorts returns n distinct TCP ports that were free on 127.0.0.1.
+func FreePorts(t testing.TB, n int) []int {
+	t.Helper()
+	var ls []net.Listener
+	var ports []int
+	for i := 0; i < n; i++ {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ls = append(ls, l)
+		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
+	}
+	for _, l := range ls {
+		l.Close()
+	}
+	return ports
+}

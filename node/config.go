@@ -1,0 +1,107 @@
+// Package node is the host side of zkctl: the node agent that the controller
+// runs as `zkctl node …` on every host. It renders zoo.cfg and myid from the
+// node configuration the controller pushed, starts and stops ZooKeeper and the
+// role processes detached (setsid, pidfiles under run/, logs under logs/),
+// and reports their state and ZooKeeper's own (4lw srvr/mntr).
+package node
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+)
+
+// Config is what a host needs to know, written by the controller to
+// <dir>/conf/node.json and read by every `zkctl node` command.
+type Config struct {
+	Host           string        `json:"host"` // inventory name
+	Dir            string        `json:"dir"`
+	MyID           int           `json:"myid"`
+	Address        string        `json:"address"` // clientPortAddress and quorum address
+	ClientPort     int           `json:"client_port"`
+	TickTime       time.Duration `json:"tick_time"`
+	SessionTimeout time.Duration `json:"session_timeout"`
+	Servers        []Server      `json:"servers"` // the ensemble; one entry = standalone
+	ZooKeeperHome  string        `json:"zookeeper_home,omitempty"`
+	AuthFile       string        `json:"auth_file,omitempty"` // on the host; "user:password"
+}
+
+// Server is one member of the ensemble.
+type Server struct {
+	ID           int    `json:"id"`
+	Host         string `json:"host"`
+	Address      string `json:"address"`
+	ClientPort   int    `json:"client_port"`
+	PeerPort     int    `json:"peer_port"`
+	ElectionPort int    `json:"election_port"`
+}
+
+// Endpoints lists the ensemble's client endpoints, the roles' connection string.
+func (c *Config) Endpoints() []string {
+	out := make([]string, len(c.Servers))
+	for i, s := range c.Servers {
+		out[i] = fmt.Sprintf("%s:%d", s.Address, s.ClientPort)
+	}
+	return out
+}
+
+// Layout names the folders under a host's dir.
+type Layout struct{ Dir string }
+
+// Bin, Conf, Data, Logs and Run are the folders zkctl keeps under its dir.
+func (l Layout) Bin() string  { return filepath.Join(l.Dir, "bin") }
+func (l Layout) Conf() string { return filepath.Join(l.Dir, "conf") }
+func (l Layout) Data() string { return filepath.Join(l.Dir, "data") }
+func (l Layout) Logs() string { return filepath.Join(l.Dir, "logs") }
+func (l Layout) Run() string  { return filepath.Join(l.Dir, "run") }
+
+// ConfigFile is where the controller puts the node configuration.
+func (l Layout) ConfigFile() string { return filepath.Join(l.Conf(), "node.json") }
+
+// LoadConfig reads <dir>/conf/node.json.
+func LoadConfig(dir string) (*Config, error) {
+	path := Layout{dir}.ConfigFile()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read node config: %w (run `zkctl deploy` first)", err)
+	}
+	var c Config
+	if err := json.Unmarshal(data, &c); err != nil {
+		return nil, fmt.Errorf("parse %s: %w", path, err)
+	}
+	if c.Dir == "" {
+		c.Dir = dir
+	}
+	return &c, nil
+}
+
+// WriteFileAtomic writes data to path through a temporary file in the same
+// folder and a rename, so readers never see a half-written file.
+func WriteFileAtomic(path string, data []byte, perm os.FileMode) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(f.Name())
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Chmod(perm); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	return os.Rename(f.Name(), path)
+}

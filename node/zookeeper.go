@@ -1,0 +1,247 @@
+package node
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// ZooKeeperName is the process name of the ZooKeeper server in run/ and logs/.
+const ZooKeeperName = "zookeeper"
+
+// Debian's ZooKeeper package layout.
+const (
+	DebianHome = "/usr/share/zookeeper"
+	DebianJar  = "/usr/share/java/zookeeper.jar"
+)
+
+// Install describes the Java and ZooKeeper found on a host.
+type Install struct {
+	Java          string `json:"java"`           // path of the java binary, "" if none
+	ZooKeeperHome string `json:"zookeeper_home"` // "" if none
+	Layout        string `json:"layout"`         // "debian", "apache" or ""
+}
+
+// Detect looks for java and ZooKeeper: home (an Apache release with lib/ and
+// zookeeper-*.jar), or else the Debian package.
+func Detect(home string) Install {
+	var in Install
+	if jh := os.Getenv("JAVA_HOME"); jh != "" && isFile(filepath.Join(jh, "bin", "java")) {
+		in.Java = filepath.Join(jh, "bin", "java")
+	} else if p, err := exec.LookPath("java"); err == nil {
+		in.Java = p
+	}
+	switch {
+	case home != "" && apacheJar(home) != "":
+		in.ZooKeeperHome, in.Layout = home, "apache"
+	case home == "" && isFile(DebianJar):
+		in.ZooKeeperHome, in.Layout = DebianHome, "debian"
+	}
+	return in
+}
+
+func apacheJar(home string) string {
+	m, _ := filepath.Glob(filepath.Join(home, "lib", "zookeeper-3*.jar"))
+	if len(m) == 0 {
+		return ""
+	}
+	return m[0]
+}
+
+func isFile(p string) bool {
+	st, err := os.Stat(p)
+	return err == nil && !st.IsDir()
+}
+
+// classpath returns the JVM classpath for the detected layout. For Debian
+// the slf4j-log4j12 binding and log4j are what make ZooKeeper log at all.
+func classpath(l Layout, in Install) string {
+	if in.Layout == "apache" {
+		return strings.Join([]string{l.Conf(), filepath.Join(in.ZooKeeperHome, "conf"), filepath.Join(in.ZooKeeperHome, "lib", "*")}, ":")
+	}
+	return strings.Join([]string{l.Conf(), DebianJar, "/usr/share/java/slf4j-log4j12.jar", "/usr/share/java/log4j-1.2.jar"}, ":")
+}
+
+// RenderFiles writes conf/zoo.cfg, conf/log4j.properties and data/myid atomically.
+func RenderFiles(c *Config) error {
+	l := Layout{c.Dir}
+	if err := ensureInside(l, l.Data()); err != nil {
+		return err
+	}
+	files := []struct {
+		path, body string
+	}{
+		{filepath.Join(l.Conf(), "zoo.cfg"), RenderZooCfg(c)},
+		{filepath.Join(l.Conf(), "log4j.properties"), log4jProperties},
+		{filepath.Join(l.Data(), "myid"), strconv.Itoa(c.MyID) + "\n"},
+	}
+	for _, f := range files {
+		if err := WriteFileAtomic(f.path, []byte(f.body), 0o644); err != nil {
+			return fmt.Errorf("write %s: %w", f.path, err)
+		}
+	}
+	return nil
+}
+
+// ensureInside refuses a path that resolves (through symlinks) outside dir.
+func ensureInside(l Layout, p string) error {
+	root, err := filepath.EvalSymlinks(l.Dir)
+	if err != nil {
+		return fmt.Errorf("dir %s: %w", l.Dir, err)
+	}
+	real, err := filepath.EvalSymlinks(p)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if real != root && !strings.HasPrefix(real, root+string(filepath.Separator)) {
+		return fmt.Errorf("%s leads to %s, outside %s: refusing", p, real, l.Dir)
+	}
+	return nil
+}
+
+// StartZooKeeper renders the files and starts the server detached, unless
+// one already runs. It does not wait for the server to serve.
+func StartZooKeeper(c *Config) (Proc, error) {
+	l := Layout{c.Dir}
+	if p, err := Inspect(l, ZooKeeperName); err == nil && p.State != StateDead {
+		return p, nil
+	}
+	in := Detect(c.ZooKeeperHome)
+	if in.Java == "" {
+		return Proc{}, errors.New("java not found: install a JRE (apt-get install -y default-jre-headless) or set [zookeeper] install = \"apt\"")
+	}
+	if in.ZooKeeperHome == "" {
+		return Proc{}, errors.New("ZooKeeper not found: apt-get install -y zookeeper, or set [zookeeper] home/tarball/install in the inventory")
+	}
+	if err := RenderFiles(c); err != nil {
+		return Proc{}, err
+	}
+	argv := []string{in.Java,
+		"-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
+		"-Dzookeeper.root.logger=INFO,CONSOLE",
+		"-Dlog4j.configuration=file:" + filepath.Join(l.Conf(), "log4j.properties"),
+		"-Dzookeeper.log.dir=" + l.Logs(),
+		"-Dzookeeper.cnxTimeout=1000",
+		"-cp", classpath(l, in),
+		"org.apache.zookeeper.server.quorum.QuorumPeerMain",
+		filepath.Join(l.Conf(), "zoo.cfg"),
+	}
+	env := append(os.Environ(), "ZOO_LOG_DIR="+l.Logs())
+	return Spawn(l, ZooKeeperName, argv, env)
+}
+
+// Wipe deletes data/ (never anything else) after checking it stays inside dir.
+func Wipe(l Layout) error {
+	info, err := os.Lstat(l.Data())
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if info.Mode()&os.ModeSymlink != 0 {
+		return fmt.Errorf("%s is a symlink: refusing to wipe it", l.Data())
+	}
+	if err := ensureInside(l, l.Data()); err != nil {
+		return err
+	}
+	return os.RemoveAll(l.Data())
+}
+
+// SignalZooKeeper sends sig to the server; TERM means a full Stop.
+func SignalZooKeeper(l Layout, sig syscall.Signal, grace time.Duration) (Proc, error) {
+	p, err := Inspect(l, ZooKeeperName)
+	if errors.Is(err, os.ErrNotExist) {
+		return Proc{Name: ZooKeeperName, Role: ZooKeeperName, State: StateDead}, nil
+	}
+	if err != nil {
+		return p, err
+	}
+	if sig == syscall.SIGTERM {
+		err = Stop(p, grace)
+	} else {
+		err = Signal(p, sig)
+	}
+	time.Sleep(10 * time.Millisecond)
+	p.State = liveState(p.PID, p.StartTime)
+	return p, err
+}
+
+// FourLetter sends a 4lw command to addr and returns the reply.
+func FourLetter(addr, cmd string, timeout time.Duration) (string, error) {
+	conn, err := net.DialTimeout("tcp", addr, timeout)
+	if err != nil {
+		return "", err
+	}
+	defer conn.Close()
+	_ = conn.SetDeadline(time.Now().Add(timeout))
+	if _, err := io.WriteString(conn, cmd); err != nil {
+		return "", err
+	}
+	b, err := io.ReadAll(conn)
+	if err != nil && len(b) == 0 {
+		return "", err
+	}
+	return string(b), nil
+}
+
+// ServerStatus is what `srvr` says of a server.
+type ServerStatus struct {
+	Mode        string `json:"mode"` // leader, follower, standalone, down, error
+	Zxid        int64  `json:"zxid"`
+	Connections int    `json:"connections"`
+	Outstanding int    `json:"outstanding"`
+	NodeCount   int    `json:"node_count"`
+	Error       string `json:"error,omitempty"`
+}
+
+// QueryServer asks addr for srvr and parses it; a server that does not
+// answer is "down", one that answers without serving (no quorum) is "error".
+func QueryServer(addr string, timeout time.Duration) ServerStatus {
+	out, err := FourLetter(addr, "srvr", timeout)
+	if err != nil {
+		return ServerStatus{Mode: "down", Error: err.Error()}
+	}
+	return ParseSrvr(out)
+}
+
+// ParseSrvr parses the reply of the srvr 4lw.
+func ParseSrvr(out string) ServerStatus {
+	s := ServerStatus{Mode: "error"}
+	sc := bufio.NewScanner(strings.NewReader(out))
+	for sc.Scan() {
+		k, v, ok := strings.Cut(sc.Text(), ":")
+		if !ok {
+			continue
+		}
+		v = strings.TrimSpace(v)
+		switch strings.TrimSpace(k) {
+		case "Mode":
+			s.Mode = v
+		case "Zxid":
+			s.Zxid, _ = strconv.ParseInt(strings.TrimPrefix(v, "0x"), 16, 64)
+		case "Connections":
+			s.Connections, _ = strconv.Atoi(v)
+		case "Outstanding":
+			s.Outstanding, _ = strconv.Atoi(v)
+		case "Node count":
+			s.NodeCount, _ = strconv.Atoi(v)
+		}
+	}
+	if s.Mode == "error" {
+		s.Error = strings.TrimSpace(out)
+	}
+	return s
+}
