@@ -1,0 +1,176 @@
+// Package deploy is the controller side of zkctl: it turns an inventory into
+// per-host steps run in parallel over a transport (SSH or local) and the
+// node agent (`zkctl node …`) on each host: deploy, reset, start and kill of
+// processes, status and tail.
+package deploy
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"sync"
+
+	"zkctl/deploy/inventory"
+	"zkctl/deploy/transport"
+)
+
+// Cluster is the controller's handle on the hosts of an inventory. It opens
+// one connection per host on first use and reuses it for every step.
+type Cluster struct {
+	Inv       *inventory.Inventory
+	UI        *UI
+	Log       *slog.Logger
+	AcceptNew bool // accept unknown SSH host keys (never changed ones)
+
+	mu    sync.Mutex
+	conns map[string]transport.Transport
+}
+
+// NewCluster returns a cluster over inv that reports progress to ui.
+func NewCluster(inv *inventory.Inventory, ui *UI, log *slog.Logger) *Cluster {
+	if log == nil {
+		log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	return &Cluster{Inv: inv, UI: ui, Log: log, conns: map[string]transport.Transport{}}
+}
+
+// HostError is a failure of one step on one host.
+type HostError struct {
+	Host string
+	Step string
+	Err  error
+}
+
+func (e *HostError) Error() string { return fmt.Sprintf("%s: %s: %v", e.Host, e.Step, e.Err) }
+func (e *HostError) Unwrap() error { return e.Err }
+
+func stepError(h inventory.Host, step string, err error) error {
+	if err == nil {
+		return nil
+	}
+	var he *HostError
+	if errors.As(err, &he) {
+		return err
+	}
+	return &HostError{Host: h.Name, Step: step, Err: err}
+}
+
+// Transport returns the host's connection, dialing it on first use.
+func (c *Cluster) Transport(ctx context.Context, h inventory.Host) (transport.Transport, error) {
+	c.mu.Lock()
+	t, ok := c.conns[h.Name]
+	c.mu.Unlock()
+	if ok {
+		return t, nil
+	}
+	if h.IsLocal() {
+		t = transport.Local{}
+	} else {
+		c.Log.Debug("dialing", "host", h.Name, "address", h.Address, "port", h.SSH.Port)
+		s, err := transport.DialSSH(ctx, transport.SSHConfig{
+			Host: h.Name, Address: h.Address, Port: h.SSH.Port, User: h.SSH.User,
+			IdentityFile: h.SSH.IdentityFile, KnownHosts: h.SSH.KnownHosts,
+			InsecureIgnoreHostKey: h.SSH.InsecureIgnoreHostKey, AcceptNew: c.AcceptNew,
+			Sudo: h.SSH.Sudo, DialTimeout: h.SSH.DialTimeout,
+		})
+		if err != nil {
+			return nil, stepError(h, "connect", err)
+		}
+		t = s
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if old, ok := c.conns[h.Name]; ok {
+		t.Close()
+		return old, nil
+	}
+	c.conns[h.Name] = t
+	return t, nil
+}
+
+// Close closes every connection.
+func (c *Cluster) Close() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for name, t := range c.conns {
+		t.Close()
+		delete(c.conns, name)
+	}
+}
+
+// Each runs fn on every host in parallel and joins their errors; a host that
+// fails does not stop the others.
+func (c *Cluster) Each(ctx context.Context, hosts []inventory.Host, fn func(ctx context.Context, h inventory.Host, t transport.Transport) error) error {
+	errs := make([]error, len(hosts))
+	var wg sync.WaitGroup
+	for i, h := range hosts {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			t, err := c.Transport(ctx, h)
+			if err == nil {
+				err = fn(ctx, h, t)
+			}
+			if err != nil {
+				errs[i] = stepError(h, "run", err)
+			}
+		}()
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+// Hosts returns the named hosts (all when names is empty); an unknown name
+// is an error that lists the known ones.
+func (c *Cluster) Hosts(names ...string) ([]inventory.Host, error) {
+	if len(names) == 0 {
+		return c.Inv.Hosts, nil
+	}
+	var out []inventory.Host
+	for _, n := range names {
+		h, ok := c.Inv.Host(n)
+		if !ok {
+			return nil, fmt.Errorf("unknown host %q: the inventory has %v", n, c.Inv.HostNames())
+		}
+		out = append(out, h)
+	}
+	return out, nil
+}
+
+// AgentPath is where deploy puts the zkctl binary on a host.
+func AgentPath(h inventory.Host) string { return filepath.Join(h.Dir, "bin", "zkctl") }
+
+// Agent runs `zkctl node ARGS… --dir DIR` on the host and returns its output.
+func (c *Cluster) Agent(ctx context.Context, h inventory.Host, t transport.Transport, args ...string) ([]byte, error) {
+	argv := append([]string{AgentPath(h), "node"}, args...)
+	argv = append(argv, "--dir", h.Dir)
+	c.Log.Debug("agent", "host", h.Name, "args", args)
+	out, err := transport.Output(ctx, t, transport.Join(argv...))
+	if err != nil {
+		return out, fmt.Errorf("node %s: %w", args[0], err)
+	}
+	return out, nil
+}
+
+// AgentJSON runs the agent and decodes its JSON answer into v.
+func (c *Cluster) AgentJSON(ctx context.Context, h inventory.Host, t transport.Transport, v any, args ...string) error {
+	out, err := c.Agent(ctx, h, t, args...)
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(out, v); err != nil {
+		return fmt.Errorf("node %s: bad answer %q: %w", args[0], truncate(string(out), 200), err)
+	}
+	return nil
+}
+
+func truncate(s string, n int) string {
+	if len(s) > n {
+		return s[:n] + "…"
+	}
+	return s
+}

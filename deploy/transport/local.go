@@ -1,0 +1,93 @@
+package transport
+
+import (
+	"context"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+)
+
+// Local runs everything on this machine, for hosts with transport = "local".
+type Local struct{}
+
+// Run runs cmd with sh -c.
+func (Local) Run(ctx context.Context, cmd string, stdout, stderr io.Writer) error {
+	c := exec.CommandContext(ctx, "/bin/sh", "-c", cmd)
+	c.Stdout, c.Stderr = stdout, stderr
+	return c.Run()
+}
+
+// Upload copies local to path through a temporary file and a rename.
+func (Local) Upload(ctx context.Context, local, path string, mode uint32, progress func(int64)) error {
+	src, err := os.Open(local)
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+	return writeAtomic(path, mode, func(w io.Writer) error {
+		_, err := io.Copy(w, &progressReader{ctx: ctx, r: src, progress: progress})
+		return err
+	})
+}
+
+// WriteFile writes data to path atomically.
+func (Local) WriteFile(_ context.Context, path string, data []byte, mode uint32) error {
+	return writeAtomic(path, mode, func(w io.Writer) error {
+		_, err := w.Write(data)
+		return err
+	})
+}
+
+// ReadFile reads path.
+func (Local) ReadFile(_ context.Context, path string) ([]byte, error) { return os.ReadFile(path) }
+
+// Close does nothing.
+func (Local) Close() error { return nil }
+
+func writeAtomic(path string, mode uint32, fill func(io.Writer) error) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(f.Name())
+	if err := fill(f); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Chmod(os.FileMode(mode)); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	return os.Rename(f.Name(), path)
+}
+
+// progressReader reports bytes read and stops when ctx is done.
+type progressReader struct {
+	ctx      context.Context
+	r        io.Reader
+	n        int64
+	progress func(int64)
+}
+
+func (p *progressReader) Read(b []byte) (int, error) {
+	if err := p.ctx.Err(); err != nil {
+		return 0, err
+	}
+	n, err := p.r.Read(b)
+	p.n += int64(n)
+	if p.progress != nil && n > 0 {
+		p.progress(p.n)
+	}
+	return n, err
+}
