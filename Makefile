@@ -1,0 +1,35 @@
+# The README's two commands are `make demo` and `make test`; both set up
+# this machine first (Debian, as root).
+GO ?= go
+SETUP_STAMP := .zkctl/.setup-done
+
+.PHONY: setup build demo test vet fuzz bench clean
+
+setup:
+	@if ! command -v java >/dev/null || [ ! -f /usr/share/java/zookeeper.jar ] || [ ! -x /usr/sbin/sshd ] || ! command -v ip >/dev/null; then \
+		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q default-jre-headless zookeeper openssh-server iproute2; \
+	fi
+	$(GO) mod download
+
+build:
+	$(GO) build -o zkctl ./cmd/zkctl
+
+# The main job: the three-server ensemble on this machine, then every scenario.
+demo: setup build
+	./zkctl deploy
+	./zkctl reset -y
+	./zkctl status
+	./zkctl scenario all --report docs/report.md
+
+vet:
+	$(GO) vet ./...
+
+test: setup vet
+	$(GO) test -p 1 -timeout 40m -count=1 ./...
+	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime 15s ./deploy/inventory
+
+bench: build
+	./zkctl bench
+
+clean:
+	rm -rf zkctl .zkctl

@@ -1,0 +1,248 @@
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/go-zookeeper/zk"
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"zkctl/deploy"
+	"zkctl/node"
+)
+
+func (a *app) deployCmd() *cobra.Command {
+	var o deploy.DeployOptions
+	var acceptNew bool
+	cmd := &cobra.Command{
+		Use:   "deploy [INVENTORY]",
+		Short: "push zkctl and the ZooKeeper configuration to every host, provisioning what is missing",
+		Args:  rangeArgs(0, 1, "at most one INVENTORY"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 1 {
+				a.inventory = args[0]
+			}
+			c, err := a.cluster(cmd)
+			if err != nil {
+				return err
+			}
+			defer c.Close()
+			c.AcceptNew = acceptNew
+			start := time.Now()
+			results, err := c.Deploy(cmd.Context(), o)
+			fmt.Fprintln(cmd.OutOrStdout())
+			deploy.PrintDeploySummary(cmd.OutOrStdout(), results)
+			if err != nil {
+				return fmt.Errorf("deploy failed:\n%w", err)
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "deployed to %d hosts in %v; next: zkctl reset -y\n", len(results), time.Since(start).Round(time.Millisecond))
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&o.Binary, "binary", "", "zkctl binary to push (default: this one)")
+	cmd.Flags().BoolVar(&acceptNew, "accept-new", false, "add unknown SSH host keys to known_hosts (changed keys are still refused)")
+	return cmd
+}
+
+func (a *app) resetCmd() *cobra.Command {
+	var yes bool
+	cmd := &cobra.Command{
+		Use:   "reset [-y]",
+		Short: "stop every role, wipe and restart the ensemble, wait for quorum, create the base znodes",
+		Args:  rangeArgs(0, 0, "no arguments"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := a.cluster(cmd)
+			if err != nil {
+				return err
+			}
+			defer c.Close()
+			if !yes {
+				if err := confirm(fmt.Sprintf("reset wipes ZooKeeper's data on %s. Continue?", strings.Join(c.Inv.HostNames(), ", "))); err != nil {
+					return err
+				}
+			}
+			return c.Reset(cmd.Context())
+		},
+	}
+	cmd.Flags().BoolVarP(&yes, "yes", "y", false, "do not ask")
+	return cmd
+}
+
+// confirm asks on a terminal; without one it refuses (use -y).
+func confirm(question string) error {
+	if !term.IsTerminal(int(os.Stdin.Fd())) {
+		return usagef("refusing to reset without a terminal to ask on: pass -y")
+	}
+	fmt.Fprintf(os.Stderr, "%s [y/N] ", question)
+	line, _ := bufio.NewReader(os.Stdin).ReadString('\n')
+	if a := strings.ToLower(strings.TrimSpace(line)); a != "y" && a != "yes" {
+		return fmt.Errorf("reset cancelled")
+	}
+	return nil
+}
+
+func (a *app) statusCmd() *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "status [--json]",
+		Short: "ensemble modes, elected master, workers, task counts, role processes",
+		Args:  rangeArgs(0, 0, "no arguments"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := a.cluster(cmd)
+			if err != nil {
+				return err
+			}
+			defer c.Close()
+			return deploy.PrintStatus(cmd.OutOrStdout(), c.Status(cmd.Context()), asJSON)
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "one JSON object")
+	return cmd
+}
+
+func (a *app) startCmd() *cobra.Command {
+	var o deploy.StartOptions
+	var dur time.Duration
+	cmd := &cobra.Command{
+		Use:   "start ROLE HOST [-n N] [-c C]",
+		Short: "start zookeeper, master, worker or client processes on a host",
+		Args:  rangeArgs(2, 2, "ROLE HOST (ROLE: zookeeper|master|worker|client)"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			role, host := args[0], args[1]
+			if err := checkRole(role, true); err != nil {
+				return err
+			}
+			if err := positive("-n", o.Count); err != nil {
+				return err
+			}
+			if err := positive("-c", o.Concurrency); err != nil {
+				return err
+			}
+			c, err := a.cluster(cmd)
+			if err != nil {
+				return err
+			}
+			defer c.Close()
+			if err := checkHost(c, host); err != nil {
+				return err
+			}
+			if cmd.Flags().Changed("duration") {
+				o.Duration = dur.String()
+			}
+			procs, err := c.StartRole(cmd.Context(), role, host, o)
+			for _, p := range procs {
+				c.UI.Host(host, "started %s pid %d, log %s", p.Name, p.PID, p.Log)
+			}
+			return err
+		},
+	}
+	cmd.Flags().IntVarP(&o.Count, "count", "n", 1, "instances to start")
+	cmd.Flags().IntVarP(&o.Concurrency, "concurrency", "c", 1, "worker: tasks it runs at once")
+	cmd.Flags().StringVar(&o.ID, "id", "", "instance id (default: random); a client reusing a dead one's id cleans up after it")
+	cmd.Flags().IntVar(&o.Tasks, "tasks", 10, "client: tasks to submit")
+	cmd.Flags().VarP(durationFlag{&dur}, "duration", "d", "client: task duration (e.g. 0.5 or 500ms)")
+	return cmd
+}
+
+func (a *app) killCmd() *cobra.Command {
+	var sigName, id string
+	cmd := &cobra.Command{
+		Use:   "kill ROLE HOST [-s SIGNAL] [--id ID]",
+		Short: "signal every instance of a role on a host (TERM, KILL, STOP, CONT, INT, HUP)",
+		Args:  rangeArgs(2, 2, "ROLE HOST (ROLE: zookeeper|master|worker|client)"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			role, host := args[0], args[1]
+			if err := checkRole(role, true); err != nil {
+				return err
+			}
+			sig, err := node.ParseSignal(sigName)
+			if err != nil {
+				return usageError{err.Error()}
+			}
+			c, err := a.cluster(cmd)
+			if err != nil {
+				return err
+			}
+			defer c.Close()
+			if err := checkHost(c, host); err != nil {
+				return err
+			}
+			procs, err := c.KillRole(cmd.Context(), role, host, sig, id)
+			if err == nil && len(procs) == 0 {
+				c.UI.Host(host, "no live %s", role)
+			}
+			for _, p := range procs {
+				c.UI.Host(host, "SIG%s → %s pid %d: now %s", node.SignalName(sig), p.Name, p.PID, p.State)
+			}
+			return err
+		},
+	}
+	cmd.Flags().StringVarP(&sigName, "signal", "s", "TERM", "TERM, KILL, STOP, CONT, INT or HUP")
+	cmd.Flags().StringVar(&id, "id", "", "only the instance with this id (see `zkctl status`)")
+	return cmd
+}
+
+func (a *app) tailCmd() *cobra.Command {
+	var o deploy.TailOptions
+	cmd := &cobra.Command{
+		Use:   "tail [HOST] [ROLE] [-f] [-n LINES]",
+		Short: "show the logs of every host and role, lines prefixed \"HOST ROLE[-ID] |\"",
+		Args:  rangeArgs(0, 2, "[HOST] [ROLE]"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := a.cluster(cmd)
+			if err != nil {
+				return err
+			}
+			defer c.Close()
+			var hostNames []string
+			for _, arg := range args {
+				if _, ok := c.Inv.Host(arg); ok && len(hostNames) == 0 {
+					hostNames = []string{arg}
+				} else if checkRole(arg, true) == nil && o.Role == "" {
+					o.Role = arg
+				} else {
+					return usagef("%q is neither a host (%s) nor a role (zookeeper, master, worker, client)", arg, strings.Join(c.Inv.HostNames(), ", "))
+				}
+			}
+			if o.Lines < 0 {
+				return usagef("-n must be 0 or more")
+			}
+			hosts, err := c.Hosts(hostNames...)
+			if err != nil {
+				return usageError{err.Error()}
+			}
+			return c.Tail(cmd.Context(), hosts, o, cmd.OutOrStdout())
+		},
+	}
+	cmd.Flags().BoolVarP(&o.Follow, "follow", "f", false, "keep streaming until Ctrl-C")
+	cmd.Flags().IntVarP(&o.Lines, "lines", "n", 10, "last lines of each log")
+	return cmd
+}
+
+func (a *app) treeCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "tree [PATH]",
+		Short: "draw the znodes under PATH (default /) like zk-shell's tree",
+		Args:  rangeArgs(0, 1, "at most one PATH"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			root := "/"
+			if len(args) == 1 {
+				root = args[0]
+			}
+			if !strings.HasPrefix(root, "/") {
+				return usagef("PATH %q must start with /", root)
+			}
+			c, err := a.cluster(cmd)
+			if err != nil {
+				return err
+			}
+			return c.WithConn(cmd.Context(), func(conn *zk.Conn) error {
+				return deploy.Tree(cmd.OutOrStdout(), conn, root)
+			})
+		},
+	}
+}

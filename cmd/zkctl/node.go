@@ -1,0 +1,205 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"zkctl/node"
+	"zkctl/roles"
+)
+
+// nodeCmd is the node agent, run by the controller on each host.
+func nodeCmd() *cobra.Command {
+	var dir string
+	cmd := &cobra.Command{
+		Use:    "node",
+		Short:  "node agent: run on a host by the controller",
+		Hidden: true,
+	}
+	cmd.PersistentFlags().StringVar(&dir, "dir", "", "the host's zkctl dir")
+	cmd.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error {
+		if dir == "" {
+			return usagef("node: --dir is required")
+		}
+		return nil
+	}
+	load := func() (*node.Config, error) { return node.LoadConfig(dir) }
+
+	var home string
+	info := &cobra.Command{Use: "info", Args: cobra.NoArgs, RunE: func(cmd *cobra.Command, _ []string) error {
+		return printJSON(node.HostInfo(home))
+	}}
+	info.Flags().StringVar(&home, "home", "", "ZooKeeper home to check")
+
+	zkCmd := &cobra.Command{Use: "zk"}
+	zkStart := &cobra.Command{Use: "start", Args: cobra.NoArgs, RunE: func(cmd *cobra.Command, _ []string) error {
+		c, err := load()
+		if err != nil {
+			return err
+		}
+		p, err := node.StartZooKeeper(c)
+		if err != nil {
+			return err
+		}
+		return printJSON(p)
+	}}
+	var sigName string
+	zkSignal := &cobra.Command{Use: "signal", Args: cobra.NoArgs, RunE: func(cmd *cobra.Command, _ []string) error {
+		sig, err := node.ParseSignal(sigName)
+		if err != nil {
+			return usageError{err.Error()}
+		}
+		p, err := node.SignalZooKeeper(node.Layout{Dir: dir}, sig, 5*time.Second)
+		if err != nil {
+			return err
+		}
+		return printJSON(p)
+	}}
+	zkSignal.Flags().StringVarP(&sigName, "signal", "s", "TERM", "signal")
+	zkCmd.AddCommand(zkStart, zkSignal)
+
+	status := &cobra.Command{Use: "status", Args: cobra.NoArgs, RunE: func(cmd *cobra.Command, _ []string) error {
+		c, err := load()
+		if err != nil {
+			return err
+		}
+		st, err := node.HostStatus(c)
+		if err != nil {
+			return err
+		}
+		return printJSON(st)
+	}}
+	reset := &cobra.Command{Use: "reset", Args: cobra.NoArgs, RunE: func(cmd *cobra.Command, _ []string) error {
+		c, err := load()
+		if err != nil {
+			return err
+		}
+		return node.Reset(c)
+	}}
+	stop := &cobra.Command{Use: "stop", Args: cobra.NoArgs, RunE: func(cmd *cobra.Command, _ []string) error {
+		c, err := load()
+		if err != nil {
+			return err
+		}
+		return node.StopAll(c)
+	}}
+	var tailRole string
+	var tailLines int
+	var follow bool
+	tail := &cobra.Command{Use: "tail", Args: cobra.NoArgs, RunE: func(cmd *cobra.Command, _ []string) error {
+		return node.Tail(cmd.Context(), node.Layout{Dir: dir}, tailRole, tailLines, follow, os.Stdout)
+	}}
+	tail.Flags().StringVar(&tailRole, "role", "", "only this role")
+	tail.Flags().IntVarP(&tailLines, "lines", "n", 10, "last lines")
+	tail.Flags().BoolVarP(&follow, "follow", "f", false, "follow")
+
+	cmd.AddCommand(info, zkCmd, status, reset, stop, tail, nodeRolesCmd(load), nodeRunCmd(load))
+	return cmd
+}
+
+func nodeRolesCmd(load func() (*node.Config, error)) *cobra.Command {
+	cmd := &cobra.Command{Use: "roles"}
+	var n int
+	var id, sigName string
+	start := &cobra.Command{Use: "start ROLE [-- ARGS]", Args: cobra.MinimumNArgs(1), RunE: func(cmd *cobra.Command, args []string) error {
+		c, err := load()
+		if err != nil {
+			return err
+		}
+		procs, err := node.StartRoles(c, args[0], n, id, args[1:])
+		if err != nil {
+			return err
+		}
+		return printJSON(procs)
+	}}
+	start.Flags().IntVarP(&n, "count", "n", 1, "instances")
+	start.Flags().StringVar(&id, "id", "", "id of the first instance")
+	sig := &cobra.Command{Use: "signal ROLE", Args: cobra.ExactArgs(1), RunE: func(cmd *cobra.Command, args []string) error {
+		s, err := node.ParseSignal(sigName)
+		if err != nil {
+			return usageError{err.Error()}
+		}
+		c, err := load()
+		if err != nil {
+			return err
+		}
+		procs, err := node.SignalRoles(c, args[0], id, s, 5*time.Second)
+		if err != nil {
+			return err
+		}
+		if procs == nil {
+			procs = []node.Proc{}
+		}
+		return printJSON(procs)
+	}}
+	sig.Flags().StringVarP(&sigName, "signal", "s", "TERM", "signal")
+	sig.Flags().StringVar(&id, "id", "", "only this instance")
+	cmd.AddCommand(start, sig)
+	return cmd
+}
+
+// nodeRunCmd runs a role in the foreground: the process the agent spawns.
+func nodeRunCmd(load func() (*node.Config, error)) *cobra.Command {
+	var id string
+	var concurrency, tasks int
+	var dur, timeout time.Duration = 500 * time.Millisecond, 0
+	cmd := &cobra.Command{Use: "run ROLE", Args: cobra.ExactArgs(1), RunE: func(cmd *cobra.Command, args []string) error {
+		c, err := load()
+		if err != nil {
+			return err
+		}
+		cfg, err := roleConfig(c, args[0], id)
+		if err != nil {
+			return err
+		}
+		ctx := cmd.Context()
+		switch args[0] {
+		case "master":
+			return roles.RunMaster(ctx, cfg)
+		case "worker":
+			return roles.RunWorker(ctx, cfg, concurrency)
+		case "client":
+			return roles.RunClient(ctx, cfg, tasks, dur, timeout)
+		}
+		return usagef("unknown role %q: want master, worker or client", args[0])
+	}}
+	cmd.Flags().StringVar(&id, "id", "", "instance id")
+	cmd.Flags().IntVarP(&concurrency, "concurrency", "c", 1, "worker: tasks at once")
+	cmd.Flags().IntVarP(&tasks, "tasks", "n", 10, "client: tasks to submit")
+	cmd.Flags().VarP(durationFlag{&dur}, "duration", "d", "client: task duration")
+	cmd.Flags().Var(durationFlag{&timeout}, "timeout", "client: give up after (0 = never)")
+	return cmd
+}
+
+func roleConfig(c *node.Config, role, id string) (roles.Config, error) {
+	if id == "" {
+		id = node.NewID(c.Host, role)
+	}
+	auth := ""
+	if c.AuthFile != "" {
+		data, err := os.ReadFile(c.AuthFile)
+		if err != nil {
+			return roles.Config{}, fmt.Errorf("auth: %w", err)
+		}
+		auth = string(trimNL(data))
+	}
+	log := slog.New(slog.NewTextHandler(os.Stdout, nil)).With("role", role, "id", id, "host", c.Host)
+	return roles.Config{Servers: c.Endpoints(), SessionTimeout: c.SessionTimeout, ID: id, Host: c.Host, Auth: auth, Logger: log}, nil
+}
+
+func trimNL(b []byte) []byte {
+	for len(b) > 0 && (b[len(b)-1] == '\n' || b[len(b)-1] == '\r' || b[len(b)-1] == ' ') {
+		b = b[:len(b)-1]
+	}
+	return b
+}
+
+func printJSON(v any) error {
+	enc := json.NewEncoder(os.Stdout)
+	return enc.Encode(v)
+}

@@ -1,0 +1,115 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"zkctl/deploy"
+	"zkctl/deploy/inventory"
+	"zkctl/node"
+)
+
+// app holds the global flags and lazily loads the inventory.
+type app struct {
+	inventory string
+	verbose   bool
+}
+
+func newRoot() *cobra.Command {
+	a := &app{}
+	root := &cobra.Command{
+		Use:           "zkctl",
+		Short:         "deploy a ZooKeeper ensemble, run masters/workers/clients on it, break it and watch",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	def := os.Getenv("ZKCTL_INVENTORY")
+	if def == "" {
+		def = "inventory.toml"
+	}
+	root.PersistentFlags().StringVarP(&a.inventory, "inventory", "i", def, "inventory file (env ZKCTL_INVENTORY)")
+	root.PersistentFlags().BoolVarP(&a.verbose, "verbose", "v", false, "debug logs on stderr")
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err.Error()} })
+	root.AddCommand(a.deployCmd(), a.resetCmd(), a.statusCmd(), a.startCmd(), a.killCmd(),
+		a.tailCmd(), a.treeCmd(), a.submitCmd(), nodeCmd())
+	return root
+}
+
+func (a *app) logger() *slog.Logger {
+	if !a.verbose {
+		return slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
+// cluster loads the inventory and returns a controller over it.
+func (a *app) cluster(cmd *cobra.Command) (*deploy.Cluster, error) {
+	inv, err := inventory.Load(a.inventory)
+	if err != nil {
+		return nil, err
+	}
+	for _, w := range inv.Warnings {
+		fmt.Fprintln(os.Stderr, "warning:", w)
+	}
+	c := deploy.NewCluster(inv, deploy.NewUI(cmd.OutOrStdout()), a.logger())
+	return c, nil
+}
+
+// exactArgs is cobra.RangeArgs with a usage error naming what is expected.
+func rangeArgs(min, max int, what string) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if len(args) < min || len(args) > max {
+			return usagef("%s: want %s", cmd.Name(), what)
+		}
+		return nil
+	}
+}
+
+func checkRole(role string, zookeeperToo bool) error {
+	if node.IsRole(role) || (zookeeperToo && role == node.ZooKeeperName) {
+		return nil
+	}
+	return usagef("unknown role %q: want zookeeper, master, worker or client", role)
+}
+
+func checkHost(c *deploy.Cluster, name string) error {
+	if _, ok := c.Inv.Host(name); !ok {
+		return usagef("unknown host %q: the inventory %s has %s", name, c.Inv.Path, strings.Join(c.Inv.HostNames(), ", "))
+	}
+	return nil
+}
+
+// durationFlag accepts Go durations and plain seconds.
+type durationFlag struct{ d *time.Duration }
+
+func (f durationFlag) String() string {
+	if f.d == nil {
+		return "0s"
+	}
+	return f.d.String()
+}
+
+func (f durationFlag) Set(s string) error {
+	d, err := inventory.ParseDuration(s)
+	if err != nil {
+		return err
+	}
+	*f.d = d
+	return nil
+}
+
+func (f durationFlag) Type() string { return "duration" }
+
+func positive(name string, n int) error {
+	if n < 1 {
+		return usagef("%s must be at least 1, got %s", name, strconv.Itoa(n))
+	}
+	return nil
+}

@@ -1,0 +1,172 @@
+package deploy_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"zkctl/deploy"
+	"zkctl/deploy/inventory"
+	"zkctl/internal/buildbin"
+	"zkctl/internal/testlab"
+	"zkctl/internal/zktest"
+	"zkctl/node"
+)
+
+const timings = "[cluster]\ntick_time = \"200ms\"\nsession_timeout = \"2s\"\n"
+
+// localInventory writes a three-host local inventory on free ports.
+func localInventory(t *testing.T) string {
+	dir := t.TempDir()
+	p := zktest.FreePorts(t, 9)
+	var b strings.Builder
+	b.WriteString(timings)
+	for i := 0; i < 3; i++ {
+		fmt.Fprintf(&b, "\n[[host]]\nname = \"vm%d\"\ntransport = \"local\"\ndir = \"vm%d\"\nclient_port = %d\npeer_port = %d\nelection_port = %d\n",
+			i+1, i+1, p[3*i], p[3*i+1], p[3*i+2])
+	}
+	path := filepath.Join(dir, "inventory.toml")
+	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func newCluster(t *testing.T, path string) (*deploy.Cluster, *bytes.Buffer) {
+	t.Helper()
+	inv, err := inventory.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	c := deploy.NewCluster(inv, deploy.NewUI(&out), nil)
+	t.Cleanup(c.Close)
+	return c, &out
+}
+
+func TestDeployLocal(t *testing.T) {
+	if node.Detect("").ZooKeeperHome == "" {
+		t.Skip("ZooKeeper missing: apt-get install -y zookeeper")
+	}
+	c, _ := newCluster(t, localInventory(t))
+	exerciseEnsemble(t, c)
+}
+
+func TestDeploySSH(t *testing.T) {
+	lab := testlab.New(t, 3)
+	c, _ := newCluster(t, lab.WriteInventory(t, timings))
+	t.Cleanup(func() {
+		for i := range lab.Hosts {
+			lab.KillNamespaceProcs(i)
+		}
+	})
+	exerciseEnsemble(t, c)
+
+	t.Run("changed host key is refused", func(t *testing.T) {
+		lab.SwapHostKey(1)
+		c2, _ := newCluster(t, lab.WriteInventory(t, timings)) // fresh connections
+		_, err := c2.Deploy(context.Background(), deploy.DeployOptions{Binary: buildbin.Path(t)})
+		var he *deploy.HostError
+		if !errors.As(err, &he) || he.Host != "vm2" || !strings.Contains(err.Error(), "CHANGED") || !strings.Contains(err.Error(), "ssh-keygen -f") {
+			t.Fatalf("want vm2 refused with the ssh-keygen -R fix, got %v", err)
+		}
+		if strings.Contains(err.Error(), "vm1:") || strings.Contains(err.Error(), "vm3:") {
+			t.Fatalf("other hosts should deploy fine: %v", err)
+		}
+	})
+	t.Run("unreachable host is named", func(t *testing.T) {
+		lab.StopSSHD(2)
+		c2, _ := newCluster(t, lab.WriteInventory(t, timings))
+		_, err := c2.Deploy(context.Background(), deploy.DeployOptions{Binary: buildbin.Path(t)})
+		if err == nil || !strings.Contains(err.Error(), "vm3: connect") || !strings.Contains(err.Error(), "connection refused") {
+			t.Fatalf("want vm3 connection refused, got %v", err)
+		}
+		lab.StartSSHD(2)
+	})
+}
+
+// exerciseEnsemble deploys, resets, checks the ensemble, re-deploys, kills
+// and restarts a follower.
+func exerciseEnsemble(t *testing.T, c *deploy.Cluster) {
+	ctx := context.Background()
+	bin := buildbin.Path(t)
+	t.Cleanup(func() { _ = c.StopAll(context.Background()) })
+
+	first := time.Now()
+	res, err := c.Deploy(ctx, deploy.DeployOptions{Binary: bin})
+	if err != nil {
+		t.Fatalf("deploy: %v", err)
+	}
+	t.Logf("first deploy: %v", time.Since(first))
+	for _, r := range res {
+		if r.Binary != "pushed" {
+			t.Errorf("%s: binary %q on first deploy, want pushed", r.Host, r.Binary)
+		}
+	}
+	if err := c.Reset(ctx); err != nil {
+		t.Fatalf("reset: %v", err)
+	}
+	leader := checkModes(t, c)
+
+	again := time.Now()
+	res, err = c.Deploy(ctx, deploy.DeployOptions{Binary: bin})
+	if err != nil {
+		t.Fatalf("re-deploy: %v", err)
+	}
+	t.Logf("re-deploy: %v", time.Since(again))
+	for _, r := range res {
+		if r.Binary != "skipped" || r.Bytes != 0 {
+			t.Errorf("%s: re-deploy sent the binary (%q, %d bytes)", r.Host, r.Binary, r.Bytes)
+		}
+	}
+
+	follower := c.Inv.Hosts[(leader+1)%3].Name
+	if _, err := c.KillRole(ctx, "zookeeper", follower, syscall.SIGKILL, ""); err != nil {
+		t.Fatalf("kill zookeeper %s: %v", follower, err)
+	}
+	st := c.Status(ctx)
+	for _, s := range st.Servers {
+		if s.Host == follower && s.Mode != "down" {
+			t.Errorf("killed %s shows mode %q, want down", follower, s.Mode)
+		}
+		if s.Host == c.Inv.Hosts[leader].Name && s.Mode != "leader" {
+			t.Errorf("leader %s lost its mode after a follower died: %q", s.Host, s.Mode)
+		}
+	}
+	if st.App == nil {
+		t.Errorf("two of three servers should still serve: %s", st.AppErr)
+	}
+	if _, err := c.StartRole(ctx, "zookeeper", follower, deploy.StartOptions{}); err != nil {
+		t.Fatalf("start zookeeper %s: %v", follower, err)
+	}
+	if err := c.WaitQuorum(ctx, c.Inv.Hosts, time.Minute); err != nil {
+		t.Fatalf("%s did not rejoin: %v", follower, err)
+	}
+}
+
+// checkModes asks each server srvr directly: one leader, two followers.
+func checkModes(t *testing.T, c *deploy.Cluster) int {
+	t.Helper()
+	leader, followers := -1, 0
+	for i, h := range c.Inv.Hosts {
+		switch m := node.QueryServer(h.ClientAddr(), 2*time.Second).Mode; m {
+		case "leader":
+			leader = i
+		case "follower":
+			followers++
+		default:
+			t.Fatalf("%s: mode %q", h.Name, m)
+		}
+	}
+	if leader < 0 || followers != 2 {
+		t.Fatalf("want one leader and two followers, got leader %d, %d followers", leader, followers)
+	}
+	return leader
+}

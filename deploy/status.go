@@ -1,0 +1,176 @@
+package deploy
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"sort"
+	"strconv"
+	"time"
+
+	"github.com/go-zookeeper/zk"
+
+	"zkctl/deploy/inventory"
+	"zkctl/node"
+	"zkctl/roles"
+)
+
+// ClusterStatus is what `zkctl status` shows.
+type ClusterStatus struct {
+	Servers []ServerRow  `json:"servers"`
+	Roles   []RoleRow    `json:"roles"`
+	App     *roles.State `json:"app,omitempty"`
+	AppErr  string       `json:"app_error,omitempty"`
+}
+
+// ServerRow is one ZooKeeper server.
+type ServerRow struct {
+	Host        string `json:"host"`
+	Address     string `json:"address"`
+	Mode        string `json:"mode"`
+	Zxid        string `json:"zxid"`
+	Connections int    `json:"connections"`
+	PID         int    `json:"pid"`
+	Process     string `json:"process"`
+	Error       string `json:"error,omitempty"`
+}
+
+// RoleRow is one role process.
+type RoleRow struct {
+	Host  string `json:"host"`
+	Role  string `json:"role"`
+	ID    string `json:"id"`
+	PID   int    `json:"pid"`
+	State string `json:"state"`
+}
+
+// Status gathers the servers' modes, the role processes and, when the
+// ensemble answers, the application's state.
+func (c *Cluster) Status(ctx context.Context) ClusterStatus {
+	var cs ClusterStatus
+	sts, err := c.Statuses(ctx, c.Inv.Hosts)
+	for _, h := range c.Inv.Hosts {
+		st, ok := sts[h.Name]
+		row := ServerRow{Host: h.Name, Address: h.ClientAddr(), Mode: "unreachable"}
+		if ok {
+			row.Mode, row.Connections, row.PID, row.Process = st.Server.Mode, st.Server.Connections, st.ZooKeeper.PID, st.ZooKeeper.State
+			row.Zxid = "0x" + strconv.FormatInt(st.Server.Zxid, 16)
+			for _, p := range st.Roles {
+				cs.Roles = append(cs.Roles, RoleRow{Host: h.Name, Role: p.Role, ID: p.ID, PID: p.PID, State: p.State})
+			}
+		} else if err != nil {
+			row.Error = hostErr(err, h.Name)
+		}
+		cs.Servers = append(cs.Servers, row)
+	}
+	cs.App, err = c.appState(ctx)
+	if err != nil {
+		cs.AppErr = err.Error()
+	}
+	return cs
+}
+
+func hostErr(err error, host string) string {
+	for _, e := range unwrapAll(err) {
+		if he, ok := e.(*HostError); ok && he.Host == host {
+			return he.Error()
+		}
+	}
+	return ""
+}
+
+func unwrapAll(err error) []error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		return j.Unwrap()
+	}
+	return []error{err}
+}
+
+func (c *Cluster) appState(ctx context.Context) (*roles.State, error) {
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	conn, err := c.Connect(ctx, c.Inv.Hosts)
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Close()
+	return roles.ReadState(conn)
+}
+
+// WithConn runs fn with a ZooKeeper session to the whole ensemble.
+func (c *Cluster) WithConn(ctx context.Context, fn func(*zk.Conn) error) error {
+	conn, err := c.Connect(ctx, c.Inv.Hosts)
+	if err != nil {
+		return fmt.Errorf("connect to ZooKeeper %v: %w", c.Inv.Servers(), err)
+	}
+	defer conn.Close()
+	return fn(conn)
+}
+
+// PrintStatus writes cs as tables, or as JSON.
+func PrintStatus(w io.Writer, cs ClusterStatus, asJSON bool) error {
+	if asJSON {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(cs)
+	}
+	rows := make([][]string, len(cs.Servers))
+	for i, s := range cs.Servers {
+		pid := "-"
+		if s.PID > 0 {
+			pid = fmt.Sprintf("%d (%s)", s.PID, s.Process)
+		}
+		rows[i] = []string{s.Host, s.Address, s.Mode, s.Zxid, strconv.Itoa(s.Connections), pid}
+		if s.Error != "" {
+			rows[i] = append(rows[i], s.Error)
+		}
+	}
+	Table(w, []string{"HOST", "ZOOKEEPER", "MODE", "ZXID", "CONNS", "PID"}, rows)
+	fmt.Fprintln(w)
+	printApp(w, cs)
+	fmt.Fprintln(w)
+	rows = rows[:0]
+	sort.Slice(cs.Roles, func(i, j int) bool {
+		return cs.Roles[i].Host+cs.Roles[i].Role+cs.Roles[i].ID < cs.Roles[j].Host+cs.Roles[j].Role+cs.Roles[j].ID
+	})
+	for _, r := range cs.Roles {
+		rows = append(rows, []string{r.Host, r.Role, r.ID, strconv.Itoa(r.PID), r.State})
+	}
+	if len(rows) == 0 {
+		fmt.Fprintln(w, "no role processes")
+		return nil
+	}
+	Table(w, []string{"HOST", "ROLE", "ID", "PID", "STATE"}, rows)
+	return nil
+}
+
+func printApp(w io.Writer, cs ClusterStatus) {
+	if cs.App == nil {
+		fmt.Fprintf(w, "application: unavailable (%s)\n", cs.AppErr)
+		return
+	}
+	a := cs.App
+	master := "none"
+	if a.Master != nil {
+		master = fmt.Sprintf("%s on %s (pid %d, since %s)", a.Master.ID, a.Master.Host, a.Master.PID, a.Master.Since.Format(time.TimeOnly))
+	}
+	fmt.Fprintf(w, "master: %s   candidates: %d\n", master, a.Candidates)
+	fmt.Fprintf(w, "tasks: %d pending, %d assigned, %d results waiting\n", a.Pending, a.Assigned, a.Results)
+	if len(a.Workers) == 0 {
+		fmt.Fprintln(w, "workers: none")
+		return
+	}
+	var rows [][]string
+	for _, wk := range a.Workers {
+		live := "alive"
+		if !wk.Alive {
+			live = "gone"
+		}
+		rows = append(rows, []string{wk.ID, live, strconv.Itoa(wk.Assigned)})
+	}
+	Table(w, []string{"WORKER", "STATE", "ASSIGNED"}, rows)
+}
+
+var _ = node.StateDead
+var _ inventory.Host
