@@ -1,6 +1,7 @@
 package deploy
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"debug/elf"
@@ -142,26 +143,17 @@ func unameArch(m string) string {
 
 func (c *Cluster) deployHost(ctx context.Context, h inventory.Host, t transport.Transport, bin binaryInfo) (DeployResult, error) {
 	var r DeployResult
-	dirs := []string{"bin", "conf", "logs", "run"}
-	mkdir := "mkdir -p"
-	for _, d := range dirs {
-		mkdir += " " + transport.Quote(filepath.Join(h.Dir, d))
-	}
-	out, err := transport.Output(ctx, t, mkdir+" && uname -m && (sha256sum "+transport.Quote(AgentPath(h))+" 2>/dev/null || true)")
+	probe, err := c.probe(ctx, h, t)
 	if err != nil {
-		return r, stepError(h, "prepare "+h.Dir, err)
+		return r, err
 	}
-	lines := strings.SplitN(string(out), "\n", 2)
-	if arch := unameArch(lines[0]); arch != bin.arch {
+	if probe.arch != bin.arch {
 		return r, stepError(h, "check architecture", fmt.Errorf("host is %s (uname -m %q) but %s is %s: build one for the host (GOARCH=%s go build ./cmd/zkctl) and pass --binary PATH",
-			arch, strings.TrimSpace(lines[0]), bin.path, bin.arch, arch))
+			probe.arch, probe.uname, bin.path, bin.arch, probe.arch))
 	}
-	remoteSum := ""
-	if len(lines) > 1 {
-		remoteSum, _, _ = strings.Cut(strings.TrimSpace(lines[1]), " ")
-	}
-	if remoteSum == bin.sha256 {
-		r.Binary = "skipped"
+	var info *node.Info
+	if probe.sha256 == bin.sha256 {
+		r.Binary, info = "skipped", probe.info
 		c.UI.Host(h.Name, "zkctl binary up to date (sha256 %s…)", bin.sha256[:12])
 	} else {
 		if err := c.upload(ctx, h, t, bin); err != nil {
@@ -169,13 +161,61 @@ func (c *Cluster) deployHost(ctx context.Context, h inventory.Host, t transport.
 		}
 		r.Binary, r.Bytes = "pushed", bin.size
 	}
-	if r.ZooKeeper, err = c.provision(ctx, h, t); err != nil {
+	if r.ZooKeeper, err = c.provision(ctx, h, t, info); err != nil {
 		return r, err
 	}
 	if err := c.pushConfig(ctx, h, t); err != nil {
 		return r, err
 	}
 	return r, nil
+}
+
+// hostProbe is what one round trip learns of a host before deploying.
+type hostProbe struct {
+	uname  string
+	arch   string
+	sha256 string     // of the installed agent, "" if none
+	info   *node.Info // the installed agent's view of Java and ZooKeeper
+}
+
+// probe creates the dir tree and, in the same command, reads the
+// architecture, the installed agent's sha256 and its Java/ZooKeeper view,
+// so that a deploy with nothing to do costs one round trip.
+func (c *Cluster) probe(ctx context.Context, h inventory.Host, t transport.Transport) (hostProbe, error) {
+	var p hostProbe
+	mkdir := []string{"mkdir", "-p"}
+	for _, d := range []string{"bin", "conf", "logs", "run"} {
+		mkdir = append(mkdir, filepath.Join(h.Dir, d))
+	}
+	bin := transport.Quote(AgentPath(h))
+	info := []string{AgentPath(h), "node", "info", "--dir", h.Dir}
+	if home := c.zooKeeperHome(h); home != "" {
+		info = append(info, "--home", home)
+	}
+	cmd := transport.Join(mkdir...) + ` && echo "arch=$(uname -m)" && echo "sha=$(sha256sum ` + bin + ` 2>/dev/null | cut -d' ' -f1)"` +
+		` && if [ -x ` + bin + ` ]; then echo "info=$(` + transport.Join(info...) + ` 2>/dev/null)"; fi`
+	out, err := transport.Output(ctx, t, cmd)
+	if err != nil {
+		return p, stepError(h, "prepare "+h.Dir, err)
+	}
+	for _, line := range strings.Split(string(out), "\n") {
+		k, v, _ := strings.Cut(line, "=")
+		switch k {
+		case "arch":
+			p.uname, p.arch = v, unameArch(v)
+		case "sha":
+			p.sha256 = v
+		case "info":
+			var in node.Info
+			if json.Unmarshal([]byte(v), &in) == nil {
+				p.info = &in
+			}
+		}
+	}
+	if p.arch == "" {
+		return p, stepError(h, "prepare "+h.Dir, fmt.Errorf("unexpected answer %q", truncate(string(out), 200)))
+	}
+	return p, nil
 }
 
 func (c *Cluster) upload(ctx context.Context, h inventory.Host, t transport.Transport, bin binaryInfo) error {
@@ -192,15 +232,19 @@ func (c *Cluster) upload(ctx context.Context, h inventory.Host, t transport.Tran
 	return nil
 }
 
-// provision makes sure Java and ZooKeeper are on the host.
-func (c *Cluster) provision(ctx context.Context, h inventory.Host, t transport.Transport) (string, error) {
+// provision makes sure Java and ZooKeeper are on the host. known is what
+// the installed agent already said, nil when it must be asked.
+func (c *Cluster) provision(ctx context.Context, h inventory.Host, t transport.Transport, known *node.Info) (string, error) {
 	zk := c.Inv.ZooKeeper
-	info, err := c.hostInfo(ctx, h, t, zk.Home)
-	if err != nil {
+	var info node.Info
+	var err error
+	if known != nil {
+		info = *known
+	} else if info, err = c.hostInfo(ctx, h, t, c.zooKeeperHome(h)); err != nil {
 		return "", err
 	}
 	how := "found"
-	if zk.Tarball != "" && (info.Install.ZooKeeperHome == "" || zk.Home == "") {
+	if zk.Tarball != "" && info.Install.ZooKeeperHome == "" {
 		home, err := c.unpackTarball(ctx, h, t, zk.Tarball)
 		if err != nil {
 			return "", stepError(h, "unpack ZooKeeper tarball", err)
@@ -219,7 +263,7 @@ func (c *Cluster) provision(ctx context.Context, h inventory.Host, t transport.T
 		if _, err := transport.Output(ctx, t, cmd); err != nil {
 			return "", stepError(h, "apt-get install", err)
 		}
-		if info, err = c.hostInfo(ctx, h, t, zk.Home); err != nil {
+		if info, err = c.hostInfo(ctx, h, t, c.zooKeeperHome(h)); err != nil {
 			return "", err
 		}
 		if info.Install.Java == "" || info.Install.ZooKeeperHome == "" {
@@ -277,15 +321,21 @@ func tarballHome(h inventory.Host, tarball string) string {
 	return filepath.Join(h.Dir, "zookeeper", top)
 }
 
+// zooKeeperHome is where ZooKeeper is expected on h: an unpacked tarball,
+// the inventory's home, or "" for Debian's package.
+func (c *Cluster) zooKeeperHome(h inventory.Host) string {
+	if c.Inv.ZooKeeper.Tarball != "" {
+		return tarballHome(h, c.Inv.ZooKeeper.Tarball)
+	}
+	return c.Inv.ZooKeeper.Home
+}
+
 // NodeConfig is the node configuration of host h in an ensemble of servers.
 func (c *Cluster) NodeConfig(h inventory.Host, servers []inventory.Host) *node.Config {
 	nc := &node.Config{
 		Host: h.Name, Dir: h.Dir, MyID: h.ID, Address: h.Address, ClientPort: h.ClientPort,
 		TickTime: c.Inv.Cluster.TickTime, SessionTimeout: c.Inv.Cluster.SessionTimeout,
-		ZooKeeperHome: c.Inv.ZooKeeper.Home,
-	}
-	if c.Inv.ZooKeeper.Tarball != "" {
-		nc.ZooKeeperHome = tarballHome(h, c.Inv.ZooKeeper.Tarball)
+		ZooKeeperHome: c.zooKeeperHome(h),
 	}
 	if c.Inv.Cluster.AuthFile != "" {
 		nc.AuthFile = filepath.Join(h.Dir, "conf", "auth")
@@ -308,7 +358,7 @@ func (c *Cluster) writeNodeConfig(ctx context.Context, h inventory.Host, t trans
 		if err != nil {
 			return stepError(h, "read auth_file", err)
 		}
-		if err := t.WriteFile(ctx, nc.AuthFile, secret, 0o600); err != nil {
+		if err := writeIfChanged(ctx, t, nc.AuthFile, secret, 0o600); err != nil {
 			return stepError(h, "write conf/auth", err)
 		}
 	}
@@ -316,10 +366,18 @@ func (c *Cluster) writeNodeConfig(ctx context.Context, h inventory.Host, t trans
 	if err != nil {
 		return err
 	}
-	if err := t.WriteFile(ctx, node.Layout{Dir: h.Dir}.ConfigFile(), append(data, '\n'), 0o644); err != nil {
+	if err := writeIfChanged(ctx, t, node.Layout{Dir: h.Dir}.ConfigFile(), append(data, '\n'), 0o644); err != nil {
 		return stepError(h, "write conf/node.json", err)
 	}
 	return nil
+}
+
+// writeIfChanged writes data atomically unless the file already holds it.
+func writeIfChanged(ctx context.Context, t transport.Transport, path string, data []byte, mode uint32) error {
+	if old, err := t.ReadFile(ctx, path); err == nil && bytes.Equal(old, data) {
+		return nil
+	}
+	return t.WriteFile(ctx, path, data, mode)
 }
 
 func humanBytes(n int64) string {

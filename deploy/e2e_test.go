@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -68,6 +69,7 @@ func TestDeploySSH(t *testing.T) {
 		}
 	})
 	exerciseEnsemble(t, c)
+	sequentialBaseline(t, lab)
 
 	t.Run("changed host key is refused", func(t *testing.T) {
 		lab.SwapHostKey(1)
@@ -169,4 +171,22 @@ func checkModes(t *testing.T, c *deploy.Cluster) int {
 		t.Fatalf("want one leader and two followers, got leader %d, %d followers", leader, followers)
 	}
 	return leader
+}
+
+// sequentialBaseline pushes the same binary with plain scp + ssh to each
+// host in turn, the way one would by hand, for BENCHMARKS.md.
+func sequentialBaseline(t *testing.T, lab *testlab.Lab) {
+	opts := []string{"-i", lab.KeyFile, "-o", "UserKnownHostsFile=" + lab.KnownHosts, "-o", "BatchMode=yes"}
+	start := time.Now()
+	for _, h := range lab.Hosts {
+		dst := "root@" + h.Addr + ":" + h.Dir + "/bin/zkctl.scp"
+		if out, err := exec.Command("scp", append(opts, buildbin.Path(t), dst)...).CombinedOutput(); err != nil {
+			t.Fatalf("scp to %s: %v\n%s", h.Name, err, out)
+		}
+		remote := "chmod +x " + h.Dir + "/bin/zkctl.scp && " + h.Dir + "/bin/zkctl.scp node info --dir " + h.Dir
+		if out, err := exec.Command("ssh", append(opts, "root@"+h.Addr, remote)...).CombinedOutput(); err != nil {
+			t.Fatalf("ssh to %s: %v\n%s", h.Name, err, out)
+		}
+	}
+	t.Logf("sequential scp+ssh baseline: %v", time.Since(start))
 }

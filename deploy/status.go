@@ -10,18 +10,14 @@ import (
 	"time"
 
 	"github.com/go-zookeeper/zk"
-
-	"zkctl/deploy/inventory"
-	"zkctl/node"
-	"zkctl/roles"
 )
 
 // ClusterStatus is what `zkctl status` shows.
 type ClusterStatus struct {
-	Servers []ServerRow  `json:"servers"`
-	Roles   []RoleRow    `json:"roles"`
-	App     *roles.State `json:"app,omitempty"`
-	AppErr  string       `json:"app_error,omitempty"`
+	Servers []ServerRow `json:"servers"`
+	Roles   []RoleRow   `json:"roles"`
+	App     *AppState   `json:"app,omitempty"`
+	AppErr  string      `json:"app_error,omitempty"`
 }
 
 // ServerRow is one ZooKeeper server.
@@ -87,7 +83,7 @@ func unwrapAll(err error) []error {
 	return []error{err}
 }
 
-func (c *Cluster) appState(ctx context.Context) (*roles.State, error) {
+func (c *Cluster) appState(ctx context.Context) (*AppState, error) {
 	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
 	defer cancel()
 	conn, err := c.Connect(ctx, c.Inv.Hosts)
@@ -95,7 +91,7 @@ func (c *Cluster) appState(ctx context.Context) (*roles.State, error) {
 		return nil, err
 	}
 	defer conn.Close()
-	return roles.ReadState(conn)
+	return ReadAppState(conn)
 }
 
 // WithConn runs fn with a ZooKeeper session to the whole ensemble.
@@ -171,6 +167,3 @@ func printApp(w io.Writer, cs ClusterStatus) {
 	}
 	Table(w, []string{"WORKER", "STATE", "ASSIGNED"}, rows)
 }
-
-var _ = node.StateDead
-var _ inventory.Host

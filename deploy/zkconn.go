@@ -10,6 +10,7 @@ import (
 
 	"zkctl/deploy/inventory"
 	"zkctl/roles"
+	"zkctl/roles/protocol"
 )
 
 // ReadAuth reads an auth_file: one line "user:password".
@@ -64,6 +65,6 @@ func (c *Cluster) CreateBase(ctx context.Context, servers []inventory.Host) erro
 	if err := roles.EnsureBase(conn, roles.ACL(auth)); err != nil {
 		return fmt.Errorf("create base znodes: %w", err)
 	}
-	c.UI.Printf("created %s", strings.Join(roles.BasePaths, " "))
+	c.UI.Printf("created %s", strings.Join(protocol.BasePaths(), " "))
 	return nil
 }

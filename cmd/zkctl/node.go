@@ -188,7 +188,7 @@ func roleConfig(c *node.Config, role, id string) (roles.Config, error) {
 		}
 		auth = string(trimNL(data))
 	}
-	log := slog.New(slog.NewTextHandler(os.Stdout, nil)).With("role", role, "id", id, "host", c.Host)
+	log := slog.New(slog.NewTextHandler(os.Stdout, nil)) // roles add role, id and host
 	return roles.Config{Servers: c.Endpoints(), SessionTimeout: c.SessionTimeout, ID: id, Host: c.Host, Auth: auth, Logger: log}, nil
 }
 

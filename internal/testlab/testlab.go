@@ -487,6 +487,9 @@ func (l *Lab) spawnSSHD(i int) {
 	p.cmd = exec.Command("ip", "netns", "exec", h.NetNS, SSHDPath, "-D", "-e", "-f", hs.config)
 	p.cmd.Stdout = p.stderr
 	p.cmd.Stderr = p.stderr
+	// sshd's per-connection children inherit the output pipe and outlive the
+	// listener while a client stays connected: do not let Wait block on them.
+	p.cmd.WaitDelay = 200 * time.Millisecond
 	p.cmd.SysProcAttr = &syscall.SysProcAttr{
 		Setpgid:   true,            // not hit by the terminal's ^C meant for go test
 		Pdeathsig: syscall.SIGKILL, // dies with the test process if it crashes

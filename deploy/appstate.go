@@ -1,0 +1,85 @@
+package deploy
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+
+	"github.com/go-zookeeper/zk"
+
+	"zkctl/roles/protocol"
+)
+
+// AppState is the task system as ZooKeeper holds it, for `zkctl status`.
+type AppState struct {
+	Master     *protocol.MasterInfo `json:"master"`
+	Candidates int                  `json:"candidates"`
+	Workers    []WorkerState        `json:"workers"`
+	Pending    int                  `json:"pending"`  // submitted, not assigned
+	Assigned   int                  `json:"assigned"` // assigned, not finished
+	Results    int                  `json:"results"`  // finished, not yet collected
+}
+
+// WorkerState is one worker and its load.
+type WorkerState struct {
+	ID       string `json:"id"`
+	Alive    bool   `json:"alive"`
+	Assigned int    `json:"assigned"`
+}
+
+// ReadAppState reads the protocol's znodes: one listing per folder and one
+// per worker, no per-task reads.
+func ReadAppState(conn *zk.Conn) (*AppState, error) {
+	s := &AppState{}
+	if data, _, err := conn.Get(protocol.MasterPath); err == nil {
+		if m, err := protocol.ParseMasterInfo(data); err == nil {
+			s.Master = &m
+		}
+	} else if !errors.Is(err, zk.ErrNoNode) {
+		return nil, fmt.Errorf("read %s: %w", protocol.MasterPath, err)
+	}
+	counts := map[string]*int{protocol.ElectionPath: &s.Candidates, protocol.ResultsPath: &s.Results}
+	var tasks int
+	counts[protocol.TasksPath] = &tasks
+	for p, n := range counts {
+		kids, err := children(conn, p)
+		if err != nil {
+			return nil, err
+		}
+		*n = len(kids)
+	}
+	alive, err := children(conn, protocol.WorkersEphPath)
+	if err != nil {
+		return nil, err
+	}
+	live := map[string]bool{}
+	for _, w := range alive {
+		live[w] = true
+	}
+	workers, err := children(conn, protocol.WorkersPath)
+	if err != nil {
+		return nil, err
+	}
+	sort.Strings(workers)
+	for _, w := range workers {
+		kids, err := children(conn, protocol.Worker(w))
+		if err != nil {
+			return nil, err
+		}
+		s.Workers = append(s.Workers, WorkerState{ID: w, Alive: live[w], Assigned: len(kids)})
+		s.Assigned += len(kids)
+	}
+	s.Pending = max(tasks-s.Assigned, 0)
+	return s, nil
+}
+
+func children(conn *zk.Conn, p string) ([]string, error) {
+	kids, _, err := conn.Children(p)
+	if errors.Is(err, zk.ErrNoNode) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("list %s: %w", p, err)
+	}
+	return kids, nil
+}

@@ -1,0 +1,256 @@
+package roles
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync/atomic"
+	"time"
+
+	"github.com/go-zookeeper/zk"
+
+	"zkctl/roles/assign"
+	"zkctl/roles/protocol"
+)
+
+// errFenced marks a master write whose check of the master's own election
+// node failed: another master may lead, so this one steps down.
+var errFenced = errors.New("fenced")
+
+// RunMaster runs a master candidate until ctx ends; then it closes its
+// session, so that a backup takes over at once, and returns nil. It returns
+// an error only for a bad cfg.
+//
+// The candidate joins the election under /election; when it leads, it
+// writes /master, rebuilds its view from ZooKeeper, finishes what a previous
+// master left half done, and assigns tasks to the least-loaded live workers.
+// Every write is a multi that first checks the version of its own election
+// node, so a master whose session expired (SIGSTOP, pause, partition) writes
+// nothing: it steps down and joins the election again with a new session.
+// While disconnected it pauses; after a reconnect it reads everything again.
+//
+// Log messages (attributes role, id, host and, per session, session="0x…"):
+//
+//	INFO joined election                       node, seq
+//	INFO elected master <id>                   node, seq, since_vanished_ms, write=create-master
+//	INFO resynced                              tasks, pending, workers, dead_workers, took_ms
+//	INFO worker <w> joined                     worker, tasks
+//	INFO assigned task <t> to worker <w>       task, worker, write=assign
+//	INFO moved task <t> back from worker <w>   task, worker, write=move-back
+//	INFO worker <w> gone: reassigned <n> tasks worker, tasks, write=delete-worker (absent if /workers/<w> stayed)
+//	INFO reset stale task data                 task, was, write=reset-task
+//	INFO removed orphan assignment             task, worker, write=delete-orphan
+//	WARN fenced write                          op, err
+//	WARN fenced: session expired, stepping down        writes_ok, writes_fenced
+//	WARN fenced: election node lost, stepping down     writes_ok, writes_fenced
+//	WARN disconnected: pausing assignments
+//	INFO reconnected: resyncing
+//	INFO master stopped                        writes_ok, writes_fenced
+//
+// Every successful master write logs exactly one INFO line with a "write"
+// attribute; counting them per session counts the master's writes.
+// since_vanished_ms is the time from when this candidate saw its
+// predecessor's election node vanish (the watch event, or the node found
+// missing) to when /master was written; -1 when it saw none vanish (it led
+// from the start).
+func RunMaster(ctx context.Context, cfg Config) error {
+	cfg, err := cfg.withDefaults("master")
+	if err != nil {
+		return err
+	}
+	r := &masterRunner{cfg: cfg, log: cfg.logger("master", cfg.ID)}
+	for ctx.Err() == nil {
+		leading, err := r.epoch(ctx)
+		if ctx.Err() != nil {
+			break
+		}
+		r.stepDown(ctx, leading, err)
+	}
+	r.log.Info("master stopped", "writes_ok", r.ok.Load(), "writes_fenced", r.fenced.Load())
+	return nil
+}
+
+// masterRunner is a master process across its sessions.
+type masterRunner struct {
+	cfg     Config
+	log     *slog.Logger
+	ok      atomic.Int64 // successful master writes
+	fenced  atomic.Int64 // master writes refused by the fence
+	ignored onceSet
+}
+
+// epoch runs one session: candidate, then master until the session or the
+// leadership is lost. leading tells whether it got to lead.
+func (r *masterRunner) epoch(ctx context.Context) (leading bool, err error) {
+	s, err := dial(ctx, r.cfg, r.log)
+	if err != nil {
+		return false, err
+	}
+	defer s.close()
+	log := r.log.With("session", sessionHex(s.id))
+	if err := s.retry(ctx, func() error { return EnsureBase(s.conn, s.acl) }); err != nil {
+		return false, err
+	}
+	c := &candidate{s: s, name: r.cfg.ID, log: log, ignored: &r.ignored}
+	lead, err := c.campaign(ctx, masterInfo(r.cfg))
+	if err != nil {
+		return false, err
+	}
+	m := &master{r: r, s: s, log: log, lead: lead}
+	return true, m.run(ctx)
+}
+
+// stepDown reports why an epoch ended and pauses before the next one when
+// the cause was unexpected.
+func (r *masterRunner) stepDown(ctx context.Context, leading bool, err error) {
+	counts := []any{"writes_ok", r.ok.Load(), "writes_fenced", r.fenced.Load()}
+	lost := errors.Is(err, errSessionLost)
+	switch {
+	case leading && (lost || errors.Is(err, errFenced) && errors.Is(err, zk.ErrSessionExpired)):
+		r.log.Warn("fenced: session expired, stepping down", counts...)
+	case leading && (errors.Is(err, errFenced) || errors.Is(err, errNodeLost)):
+		r.log.Warn("fenced: election node lost, stepping down", append(counts, "err", err)...)
+	case leading:
+		r.log.Error("stepping down", append(counts, "err", err)...)
+	case lost || errors.Is(err, errNodeLost):
+		r.log.Warn("session expired, joining the election again", "err", err)
+	default:
+		r.log.Error("master candidate failed; retrying", "err", err)
+	}
+	if !lost && !errors.Is(err, errFenced) {
+		_ = sleepCtx(ctx, time.Second)
+	}
+}
+
+// master is the leader for one session. Only its loop goroutine touches
+// its fields (writes run concurrently but report back to the loop).
+type master struct {
+	r    *masterRunner
+	s    *session
+	log  *slog.Logger
+	lead leadership
+	view *assign.View
+
+	tasksW, workersW          <-chan zk.Event
+	tasksDirty, workersDirty  bool
+	needResync                bool
+	synced                    int // session reconnect count at the last resync
+}
+
+// run claims /master, then reacts to watches until leadership ends.
+func (m *master) run(ctx context.Context) error {
+	if err := m.claim(ctx); err != nil {
+		return err
+	}
+	sinceVanished := -1.0
+	if !m.lead.vanished.IsZero() {
+		sinceVanished = float64(time.Since(m.lead.vanished).Microseconds()) / 1000
+	}
+	m.log.Info("elected master "+m.r.cfg.ID, "node", m.lead.node, "seq", m.lead.seq,
+		"since_vanished_ms", sinceVanished, "write", "create-master")
+	m.needResync = true
+	return m.loop(ctx)
+}
+
+// claim writes /master, waiting for a /master of another session to vanish.
+func (m *master) claim(ctx context.Context) error {
+	data := masterInfo(m.r.cfg).Marshal()
+	for {
+		_, err := m.write("create-master", &zk.CreateRequest{
+			Path: protocol.MasterPath, Data: data, Acl: m.s.acl, Flags: zk.FlagEphemeral})
+		switch {
+		case err == nil:
+			return nil
+		case errors.Is(err, zk.ErrNodeExists):
+			if done, err := m.waitMaster(ctx); done || err != nil {
+				return err
+			}
+		case isConnErr(err) && !errors.Is(err, errFenced):
+			if err := m.s.await(ctx); err != nil {
+				return err
+			}
+		default:
+			return err
+		}
+	}
+}
+
+// waitMaster handles an existing /master: done if it is this session's own
+// (an earlier try went through), else it waits until it vanishes.
+func (m *master) waitMaster(ctx context.Context) (done bool, err error) {
+	exists, stat, ch, err := m.s.conn.ExistsW(protocol.MasterPath)
+	switch {
+	case isConnErr(err):
+		return false, m.s.await(ctx)
+	case err != nil:
+		return false, fmt.Errorf("watch %s: %w", protocol.MasterPath, err)
+	case !exists:
+		return false, nil
+	case stat.EphemeralOwner == m.s.id:
+		return true, nil
+	}
+	m.log.Warn("waiting for /master of another session to vanish", "owner", sessionHex(stat.EphemeralOwner))
+	for {
+		st := m.s.state()
+		if st.lost {
+			return false, errSessionLost
+		}
+		select {
+		case <-ctx.Done():
+			return false, ctx.Err()
+		case <-ch:
+			return false, nil
+		case <-st.wake:
+		}
+	}
+}
+
+// write runs ops as one multi behind the check of the master's own election
+// node (the fence). On failure it returns the index in ops of the op that
+// failed (-1 if none was named); a failed check is errFenced.
+func (m *master) write(op string, ops ...any) (int, error) {
+	all := make([]any, 0, len(ops)+1)
+	all = append(all, &zk.CheckVersionRequest{Path: m.lead.node, Version: m.lead.version})
+	all = append(all, ops...)
+	res, err := m.s.conn.Multi(all...)
+	switch {
+	case err == nil:
+		m.r.ok.Add(1)
+		return -1, nil
+	case errors.Is(err, zk.ErrSessionExpired):
+		return -1, m.fence(op, err)
+	case isConnErr(err):
+		return -1, fmt.Errorf("%s: %w", op, err)
+	}
+	i := failedOp(res)
+	switch {
+	case i == 0:
+		return -1, m.fence(op, err)
+	case i < 0:
+		return -1, fmt.Errorf("%s: %w", op, err)
+	}
+	return i - 1, fmt.Errorf("%s: %s: %w", op, opPath(ops[i-1]), err)
+}
+
+// fence counts and logs a write refused by the fence.
+func (m *master) fence(op string, err error) error {
+	m.r.fenced.Add(1)
+	m.log.Warn("fenced write", "op", op, "err", err)
+	return fmt.Errorf("%s: %w: %w", op, errFenced, err)
+}
+
+// opPath names the znode of a multi op, for error messages.
+func opPath(op any) string {
+	switch o := op.(type) {
+	case *zk.CreateRequest:
+		return o.Path
+	case *zk.DeleteRequest:
+		return o.Path
+	case *zk.SetDataRequest:
+		return o.Path
+	case *zk.CheckVersionRequest:
+		return o.Path
+	}
+	return "?"
+}

@@ -1,0 +1,265 @@
+package roles
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/go-zookeeper/zk"
+
+	"zkctl/roles/protocol"
+)
+
+// Assignments are sent as concurrent multis, assignBatch per round and at
+// most inFlight at a time.
+const (
+	assignBatch = 256
+	inFlight    = 64
+)
+
+// loop is the master's single event loop. Watch events only set dirty
+// flags, so a burst of them costs one listing; the work per round is that
+// listing plus what changed.
+func (m *master) loop(ctx context.Context) error {
+	paused := false
+	for {
+		st := m.s.state()
+		switch {
+		case st.lost:
+			return errSessionLost
+		case ctx.Err() != nil:
+			return ctx.Err()
+		case !st.connected:
+			if !paused {
+				m.log.Warn("disconnected: pausing assignments")
+				paused = true
+			}
+			m.wait(ctx, st)
+			continue
+		case paused:
+			m.log.Info("reconnected: resyncing")
+			paused = false
+			m.needResync = true
+		case st.reconnects != m.synced:
+			m.needResync = true
+		}
+		busy, err := m.step(ctx, st)
+		if err != nil {
+			if errors.Is(err, errFenced) || errors.Is(err, errSessionLost) || ctx.Err() != nil {
+				return err
+			}
+			m.needResync = true
+			if !isConnErr(err) {
+				m.log.Error("master round failed; resyncing", "err", err)
+				_ = sleepCtx(ctx, time.Second)
+			}
+			continue
+		}
+		if !busy {
+			m.wait(ctx, st)
+		}
+	}
+}
+
+// wait blocks until a watch fires, the session changes or ctx ends.
+func (m *master) wait(ctx context.Context, st sessionState) {
+	select {
+	case <-ctx.Done():
+	case <-st.wake:
+	case <-m.tasksW:
+		m.tasksW, m.tasksDirty = nil, true
+	case <-m.workersW:
+		m.workersW, m.workersDirty = nil, true
+	}
+}
+
+// step does one round: resync if needed, relist what is dirty, assign.
+// busy means more assignments are ready right away.
+func (m *master) step(ctx context.Context, st sessionState) (busy bool, err error) {
+	if m.needResync {
+		if err := m.resync(ctx); err != nil {
+			return false, err
+		}
+		m.needResync, m.synced = false, st.reconnects
+	}
+	if m.tasksDirty {
+		if err := m.refreshTasks(); err != nil {
+			return false, err
+		}
+	}
+	if m.workersDirty {
+		if err := m.refreshWorkers(ctx); err != nil {
+			return false, err
+		}
+	}
+	return m.assign()
+}
+
+// refreshTasks lists /tasks (re-arming its watch) and applies the
+// difference: new tasks are unassigned, vanished ones are done.
+func (m *master) refreshTasks() error {
+	m.tasksDirty = false
+	kids, _, ch, err := m.s.conn.ChildrenW(protocol.TasksPath)
+	if err != nil {
+		return fmt.Errorf("list %s: %w", protocol.TasksPath, err)
+	}
+	m.tasksW = ch
+	present := make(map[string]struct{}, len(kids))
+	var added []string
+	for _, t := range kids {
+		present[t] = struct{}{}
+		if !m.view.HasTask(t) {
+			added = append(added, t)
+		}
+	}
+	for t := range m.view.Tasks() {
+		if _, ok := present[t]; !ok {
+			m.view.RemoveTask(t)
+		}
+	}
+	for _, t := range sortTasks(added) {
+		m.view.AddTask(t)
+	}
+	return nil
+}
+
+// refreshWorkers lists /workers_eph (re-arming its watch): workers that
+// appeared join, workers that vanished have their tasks moved back.
+func (m *master) refreshWorkers(ctx context.Context) error {
+	m.workersDirty = false
+	kids, _, ch, err := m.s.conn.ChildrenW(protocol.WorkersEphPath)
+	if err != nil {
+		return fmt.Errorf("list %s: %w", protocol.WorkersEphPath, err)
+	}
+	m.workersW = ch
+	live := make(map[string]bool, len(kids))
+	for _, w := range kids {
+		live[w] = true
+	}
+	var gone []string
+	for w := range m.view.Workers() {
+		if !live[w] {
+			gone = append(gone, w)
+		}
+	}
+	slices.Sort(gone)
+	slices.Sort(kids)
+	for _, w := range kids {
+		if !m.view.HasWorker(w) {
+			if err := m.addWorker(w); err != nil {
+				return err
+			}
+		}
+	}
+	for _, w := range gone {
+		if err := m.workerGone(ctx, w); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// addWorker adds a live worker with the assignments it already has (one
+// listing of /workers/<w>); a worker without /workers/<w> is ignored.
+func (m *master) addWorker(w string) error {
+	kids, _, err := m.s.conn.Children(protocol.Worker(w))
+	if errors.Is(err, zk.ErrNoNode) {
+		m.r.ignored.warn(m.log, "no-dir:"+w, "ignoring live worker without "+protocol.Worker(w), "worker", w)
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("list %s: %w", protocol.Worker(w), err)
+	}
+	m.view.AddWorker(w)
+	n := 0
+	for _, t := range kids {
+		if m.view.HasTask(t) {
+			m.view.AddAssigned(t, w)
+			n++
+		}
+	}
+	m.log.Info(fmt.Sprintf("worker %s joined", w), "worker", w, "tasks", n)
+	return nil
+}
+
+// workerGone moves the assignments of a vanished worker back and removes
+// /workers/<w>.
+func (m *master) workerGone(ctx context.Context, w string) error {
+	m.view.RemoveWorker(w)
+	kids, stat, err := m.s.conn.Children(protocol.Worker(w))
+	if errors.Is(err, zk.ErrNoNode) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("list %s: %w", protocol.Worker(w), err)
+	}
+	return m.moveBack(ctx, w, kids, stat.Version)
+}
+
+// assign sends up to assignBatch assignments chosen by the view, each its
+// own multi{check, create /workers/w/t, set /tasks/t = w}, concurrently.
+func (m *master) assign() (busy bool, err error) {
+	type job struct {
+		t, w string
+		op   int
+		err  error
+	}
+	var jobs []job
+	for len(jobs) < assignBatch {
+		t, w, ok := m.view.Next()
+		if !ok {
+			break
+		}
+		jobs = append(jobs, job{t: t, w: w})
+	}
+	parallel(len(jobs), inFlight, func(i int) {
+		j := &jobs[i]
+		j.op, j.err = m.write("assign",
+			&zk.CreateRequest{Path: protocol.Assignment(j.w, j.t), Data: []byte{}, Acl: m.s.acl},
+			&zk.SetDataRequest{Path: protocol.Task(j.t), Data: []byte(j.w), Version: -1})
+	})
+	for _, j := range jobs {
+		if e := m.assigned(j.t, j.w, j.op, j.err); e != nil && err == nil {
+			err = e
+		}
+	}
+	return len(jobs) == assignBatch && err == nil, err
+}
+
+// assigned applies the outcome of one assignment to the view.
+func (m *master) assigned(t, w string, op int, err error) error {
+	switch {
+	case err == nil:
+		m.log.Info(fmt.Sprintf("assigned task %s to worker %s", t, w), "task", t, "worker", w, "write", "assign")
+	case op == 0 && errors.Is(err, zk.ErrNodeExists):
+		m.log.Debug("assignment already there", "task", t, "worker", w)
+	case op == 0 && errors.Is(err, zk.ErrNoNode):
+		// /workers/<w> is gone: the worker left or does not follow the protocol.
+		m.view.Unassign(t)
+		m.view.RemoveWorker(w)
+		m.workersDirty = true
+	case op == 1 && errors.Is(err, zk.ErrNoNode):
+		m.view.RemoveTask(t) // finished or withdrawn meanwhile
+	default:
+		m.view.Unassign(t)
+		return err
+	}
+	return nil
+}
+
+// sortTasks orders task names as submitted when they are <client>-<n>
+// (numerically by n), otherwise by name.
+func sortTasks(names []string) []string {
+	slices.SortFunc(names, func(a, b string) int {
+		ca, na, oka := protocol.ParseTaskName(a)
+		cb, nb, okb := protocol.ParseTaskName(b)
+		if oka && okb && ca == cb {
+			return na - nb
+		}
+		return strings.Compare(a, b)
+	})
+	return names
+}

@@ -1,0 +1,229 @@
+package roles
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/go-zookeeper/zk"
+)
+
+// errSessionLost ends an epoch: the session expired or was replaced.
+var errSessionLost = errors.New("session expired")
+
+// session is one ZooKeeper session and what the roles need to know of its
+// state. Session events arrive through zk.WithEventCallback, so none is
+// dropped; the callback only records them and wakes the role's loop.
+type session struct {
+	conn *zk.Conn
+	id   int64 // the session this struct stands for
+	acl  []zk.ACL
+	log  *slog.Logger
+
+	mu         sync.Mutex
+	connected  bool
+	lost       bool
+	reconnects int           // HasSession events: 1 after the first connect
+	wake       chan struct{} // closed and replaced at every session event
+}
+
+// sessionState is a snapshot of a session's state.
+type sessionState struct {
+	connected  bool
+	lost       bool
+	reconnects int
+	wake       <-chan struct{} // closed at the next session event
+}
+
+// onEvent is the connection's event callback; it must not block.
+func (s *session) onEvent(ev zk.Event) {
+	if ev.Type != zk.EventSession {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch ev.State {
+	case zk.StateHasSession:
+		if !s.connected {
+			s.reconnects++
+		}
+		s.connected = true
+	case zk.StateDisconnected:
+		s.connected = false
+	case zk.StateExpired, zk.StateAuthFailed:
+		s.connected = false
+		s.lost = true
+	}
+	close(s.wake)
+	s.wake = make(chan struct{})
+}
+
+// state returns the current state. A session whose id changed is lost even
+// if no expiry event was seen.
+func (s *session) state() sessionState {
+	s.mu.Lock()
+	st := sessionState{connected: s.connected, lost: s.lost, reconnects: s.reconnects, wake: s.wake}
+	s.mu.Unlock()
+	if s.id != 0 && st.connected && s.conn.SessionID() != s.id {
+		st.lost = true
+	}
+	return st
+}
+
+// await waits until the session is connected: errSessionLost if it expired,
+// ctx.Err() if ctx ends first.
+func (s *session) await(ctx context.Context) error {
+	for {
+		st := s.state()
+		if st.lost {
+			return errSessionLost
+		}
+		if st.connected {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-st.wake:
+		}
+	}
+}
+
+// close ends the session: its ephemeral znodes vanish at once.
+func (s *session) close() { s.conn.Close() }
+
+// Dial opens a ZooKeeper session for cfg, waits until it is established and
+// adds cfg.Auth. The client library logs to cfg.Logger at debug level.
+func Dial(ctx context.Context, cfg Config) (*zk.Conn, error) {
+	cfg, err := cfg.withDefaults("dial")
+	if err != nil {
+		return nil, err
+	}
+	s, err := dial(ctx, cfg, cfg.Logger)
+	if err != nil {
+		return nil, err
+	}
+	return s.conn, nil
+}
+
+// dial opens a session and waits for it, logging a warning every few seconds
+// while no server answers.
+func dial(ctx context.Context, cfg Config, log *slog.Logger) (*session, error) {
+	s := &session{acl: ACL(cfg.Auth), log: log, wake: make(chan struct{})}
+	conn, _, err := zk.Connect(cfg.Servers, cfg.SessionTimeout,
+		zk.WithEventCallback(s.onEvent), zk.WithLogger(zkLogger{log}))
+	if err != nil {
+		return nil, fmt.Errorf("connect to %v: %w", cfg.Servers, err)
+	}
+	s.conn = conn
+	if err := s.waitFirst(ctx, cfg); err != nil {
+		conn.Close()
+		return nil, err
+	}
+	s.id = conn.SessionID()
+	if cfg.Auth != "" {
+		if err := conn.AddAuth("digest", []byte(cfg.Auth)); err != nil {
+			conn.Close()
+			return nil, fmt.Errorf("add digest auth: %w", err)
+		}
+	}
+	log.Debug("session established", "session", sessionHex(s.id))
+	return s, nil
+}
+
+// waitFirst waits for the first established session.
+func (s *session) waitFirst(ctx context.Context, cfg Config) error {
+	start := time.Now()
+	tick := time.NewTicker(5 * time.Second)
+	defer tick.Stop()
+	for {
+		st := s.state()
+		if st.connected {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("connect to %v: %w", cfg.Servers, ctx.Err())
+		case <-tick.C:
+			s.log.Warn("waiting for ZooKeeper", "servers", cfg.Servers, "waited", time.Since(start).Round(time.Second))
+		case <-st.wake:
+		}
+	}
+}
+
+// sessionHex formats a session id the way ZooKeeper's logs do.
+func sessionHex(id int64) string { return fmt.Sprintf("0x%x", id) }
+
+// zkLogger sends the client library's messages to slog at debug level.
+type zkLogger struct{ log *slog.Logger }
+
+// Printf implements zk.Logger.
+func (l zkLogger) Printf(format string, args ...any) {
+	l.log.Debug("zk: " + fmt.Sprintf(format, args...))
+}
+
+// isConnErr tells whether err means the request's fate is unknown or the
+// connection is gone, so that waiting for the session is the answer.
+func isConnErr(err error) bool {
+	return errors.Is(err, zk.ErrConnectionClosed) || errors.Is(err, zk.ErrNoServer) ||
+		errors.Is(err, zk.ErrClosing) || errors.Is(err, zk.ErrSessionExpired) ||
+		errors.Is(err, zk.ErrSessionMoved)
+}
+
+// retry runs fn until it succeeds or fails with an error other than a
+// connection error; between tries it waits for the session.
+func (s *session) retry(ctx context.Context, fn func() error) error {
+	for {
+		err := fn()
+		if err == nil || !isConnErr(err) {
+			return err
+		}
+		if err := s.await(ctx); err != nil {
+			return err
+		}
+		if err := sleepCtx(ctx, 50*time.Millisecond); err != nil {
+			return err
+		}
+	}
+}
+
+// failedOp is the index of the op that made a multi fail, or -1 when the
+// responses do not say (the whole request failed).
+func failedOp(res []zk.MultiResponse) int {
+	for i, r := range res {
+		if r.Error != nil {
+			return i
+		}
+	}
+	return -1
+}
+
+// sleepCtx sleeps for d or until ctx ends.
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// parallel calls fn(i) for i in [0, n), at most limit at a time, and waits.
+func parallel(n, limit int, fn func(i int)) {
+	sem := make(chan struct{}, limit)
+	var wg sync.WaitGroup
+	for i := range n {
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			fn(i)
+		}()
+	}
+	wg.Wait()
+}
