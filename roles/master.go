@@ -132,10 +132,10 @@ type master struct {
 	lead leadership
 	view *assign.View
 
-	tasksW, workersW          <-chan zk.Event
-	tasksDirty, workersDirty  bool
-	needResync                bool
-	synced                    int // session reconnect count at the last resync
+	tasksW, workersW         <-chan zk.Event
+	tasksDirty, workersDirty bool
+	needResync               bool
+	synced                   int // session reconnect count at the last resync
 }
 
 // run claims /master, then reacts to watches until leadership ends.

@@ -8,6 +8,9 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"regexp"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/BurntSushi/toml"
@@ -115,11 +118,7 @@ func Parse(path string, data []byte) (*Inventory, error) {
 	var raw rawFile
 	md, err := toml.Decode(string(data), &raw)
 	if err != nil {
-		var pe toml.ParseError
-		if errors.As(err, &pe) {
-			return nil, &Error{File: path, Line: pe.Position.Line, Msg: pe.Message}
-		}
-		return nil, &Error{File: path, Msg: err.Error()}
+		return nil, decodeError(path, err)
 	}
 	v := &validator{path: path, lines: scanKeyLines(string(data))}
 	v.unknownKeys(md.Undecoded())
@@ -130,6 +129,24 @@ func Parse(path string, data []byte) (*Inventory, error) {
 	return inv, nil
 }
 
+// lastKeyRe matches the prefix BurntSushi/toml gives the errors of decoding
+// (a table where an array of tables is expected, …).
+var lastKeyRe = regexp.MustCompile(`^toml: (?:line (\d+) )?\(last key "(.*)"\): `)
+
+// decodeError turns an error of the TOML decoder into an *Error at its line.
+func decodeError(path string, err error) error {
+	var pe toml.ParseError
+	if errors.As(err, &pe) {
+		return &Error{File: path, Line: pe.Position.Line, Msg: pe.Message}
+	}
+	msg, line := err.Error(), 0
+	if m := lastKeyRe.FindStringSubmatch(msg); m != nil {
+		line, _ = strconv.Atoi(m[1])
+		msg = m[2] + ": " + msg[len(m[0]):]
+	}
+	return &Error{File: path, Line: line, Msg: strings.TrimPrefix(msg, "toml: ")}
+}
+
 // Error is a problem in an inventory file, at a line when it is known.
 type Error struct {
 	File string
@@ -138,12 +155,19 @@ type Error struct {
 }
 
 func (e *Error) Error() string {
+	// One line per error: errors.Join separates them with newlines.
+	msg := oneLine.Replace(e.Msg)
 	if e.Line > 0 {
-		return fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.Msg)
+		return fmt.Sprintf("%s:%d: %s", e.File, e.Line, msg)
 	}
-	return fmt.Sprintf("%s: %s", e.File, e.Msg)
+	return fmt.Sprintf("%s: %s", e.File, msg)
 }
 
+var oneLine = strings.NewReplacer("\n", `\n`, "\r", `\r`)
+
+// The raw* types mirror the file. Values are decoded as they are (string,
+// int64, float64, bool, …) and typed by the validator, so that a value of
+// the wrong type is reported with its key and line like any other mistake.
 type rawFile struct {
 	Cluster   rawCluster `toml:"cluster"`
 	SSH       rawSSH     `toml:"ssh"`
@@ -152,38 +176,38 @@ type rawFile struct {
 }
 
 type rawCluster struct {
-	TickTime       *Duration `toml:"tick_time"`
-	SessionTimeout *Duration `toml:"session_timeout"`
-	ClientPort     *int      `toml:"client_port"`
-	PeerPort       *int      `toml:"peer_port"`
-	ElectionPort   *int      `toml:"election_port"`
-	AuthFile       string    `toml:"auth_file"`
+	TickTime       any `toml:"tick_time"`
+	SessionTimeout any `toml:"session_timeout"`
+	ClientPort     any `toml:"client_port"`
+	PeerPort       any `toml:"peer_port"`
+	ElectionPort   any `toml:"election_port"`
+	AuthFile       any `toml:"auth_file"`
 }
 
 type rawSSH struct {
-	User                  *string   `toml:"user"`
-	Port                  *int      `toml:"port"`
-	IdentityFile          *string   `toml:"identity_file"`
-	KnownHosts            *string   `toml:"known_hosts"`
-	InsecureIgnoreHostKey *bool     `toml:"insecure_ignore_host_key"`
-	Sudo                  *bool     `toml:"sudo"`
-	DialTimeout           *Duration `toml:"dial_timeout"`
+	User                  any `toml:"user"`
+	Port                  any `toml:"port"`
+	IdentityFile          any `toml:"identity_file"`
+	KnownHosts            any `toml:"known_hosts"`
+	InsecureIgnoreHostKey any `toml:"insecure_ignore_host_key"`
+	Sudo                  any `toml:"sudo"`
+	DialTimeout           any `toml:"dial_timeout"`
 }
 
 type rawZK struct {
-	Home    string `toml:"home"`
-	Tarball string `toml:"tarball"`
-	Install string `toml:"install"`
+	Home    any `toml:"home"`
+	Tarball any `toml:"tarball"`
+	Install any `toml:"install"`
 }
 
 type rawHost struct {
-	Name         string `toml:"name"`
-	Address      string `toml:"address"`
-	Dir          string `toml:"dir"`
-	ID           *int   `toml:"id"`
-	Transport    string `toml:"transport"`
-	ClientPort   *int   `toml:"client_port"`
-	PeerPort     *int   `toml:"peer_port"`
-	ElectionPort *int   `toml:"election_port"`
+	Name         any    `toml:"name"`
+	Address      any    `toml:"address"`
+	Dir          any    `toml:"dir"`
+	ID           any    `toml:"id"`
+	Transport    any    `toml:"transport"`
+	ClientPort   any    `toml:"client_port"`
+	PeerPort     any    `toml:"peer_port"`
+	ElectionPort any    `toml:"election_port"`
 	SSH          rawSSH `toml:"ssh"`
 }

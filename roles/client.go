@@ -1,0 +1,272 @@
+package roles
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/go-zookeeper/zk"
+
+	"zkctl/roles/protocol"
+)
+
+// Task is a submitted task.
+type Task struct {
+	Name      string
+	Submitted time.Time
+}
+
+// Result is a task's result as its client saw it.
+type Result struct {
+	Task    string
+	Value   string        // "ok <worker>" or "error: <why>"
+	Latency time.Duration // from submission until the result was seen
+}
+
+// RunClient submits n tasks named "<cfg.ID>-<k>" that each last
+// taskDuration, waits for their results, logs each with its latency and
+// removes it. It returns nil when all came back, or an error naming the
+// missing tasks when timeout (if > 0) or ctx ends first.
+//
+// It first removes what a dead predecessor with the same id left: its
+// finished results and their data; its numbering continues after the tasks
+// the predecessor left unfinished.
+//
+// Log messages (attributes role, id, host):
+//
+//	INFO removed predecessor results   results, next
+//	INFO submitted                     tasks, first, last, payload
+//	INFO result of <t>: <result>       task, result, latency_ms
+//	INFO all results in                tasks, took_ms
+func RunClient(ctx context.Context, cfg Config, n int, taskDuration, timeout time.Duration) error {
+	cfg, err := cfg.withDefaults("client")
+	if err != nil {
+		return err
+	}
+	if n < 0 || taskDuration < 0 || taskDuration > protocol.MaxTaskSeconds*time.Second {
+		return fmt.Errorf("client: want n >= 0 and a duration in [0, %ds]", protocol.MaxTaskSeconds)
+	}
+	log := cfg.logger("client", cfg.ID)
+	if timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, timeout)
+		defer cancel()
+	}
+	s, err := dial(ctx, cfg, log)
+	if err != nil {
+		return fmt.Errorf("client %s: %w", cfg.ID, err)
+	}
+	defer s.close()
+	if err := EnsureBase(s.conn, s.acl); err != nil {
+		return fmt.Errorf("client %s: %w", cfg.ID, err)
+	}
+	removed, next, err := cleanPredecessor(s.conn, cfg.ID)
+	if err != nil {
+		return fmt.Errorf("client %s: %w", cfg.ID, err)
+	}
+	if removed > 0 || next > 1 {
+		log.Info("removed predecessor results", "results", removed, "next", next)
+	}
+	names := make([]string, n)
+	for i := range names {
+		names[i] = protocol.TaskName(cfg.ID, next+i)
+	}
+	payload := protocol.FormatPayload(taskDuration)
+	start := time.Now()
+	tasks, err := Submit(ctx, s.conn, s.acl, names, payload)
+	if err != nil {
+		return fmt.Errorf("client %s: %w", cfg.ID, err)
+	}
+	if n > 0 {
+		log.Info("submitted", "tasks", n, "first", names[0], "last", names[n-1], "payload", payload)
+	}
+	err = Wait(ctx, s.conn, tasks, func(r Result) {
+		log.Info(fmt.Sprintf("result of %s: %s", r.Task, r.Value), "task", r.Task, "result", r.Value,
+			"latency_ms", r.Latency.Milliseconds())
+	})
+	if err != nil {
+		return fmt.Errorf("client %s: %w", cfg.ID, err)
+	}
+	log.Info("all results in", "tasks", n, "took_ms", time.Since(start).Milliseconds())
+	return nil
+}
+
+// cleanPredecessor removes the finished results of tasks named
+// "<id>-<k>" and their data, and returns the first free k.
+func cleanPredecessor(conn *zk.Conn, id string) (removed, next int, err error) {
+	results, _, err := conn.Children(protocol.ResultsPath)
+	if err != nil {
+		return 0, 0, fmt.Errorf("list %s: %w", protocol.ResultsPath, err)
+	}
+	for _, r := range results {
+		if c, _, ok := protocol.ParseTaskName(r); !ok || c != id {
+			continue
+		}
+		if err := deleteResult(conn, r); err != nil {
+			return removed, 0, err
+		}
+		removed++
+	}
+	data, _, err := conn.Children(protocol.DataPath)
+	if err != nil {
+		return removed, 0, fmt.Errorf("list %s: %w", protocol.DataPath, err)
+	}
+	next = 1
+	for _, d := range data {
+		if c, k, ok := protocol.ParseTaskName(d); ok && c == id {
+			next = max(next, k+1)
+		}
+	}
+	return removed, next, nil
+}
+
+// deleteResult removes /results/t and /data/t with one multi (the result
+// alone when the data is already gone).
+func deleteResult(conn *zk.Conn, t string) error {
+	_, err := conn.Multi(&zk.DeleteRequest{Path: protocol.Result(t), Version: -1},
+		&zk.DeleteRequest{Path: protocol.Data(t), Version: -1})
+	if errors.Is(err, zk.ErrNoNode) {
+		err = conn.Delete(protocol.Result(t), -1)
+		if errors.Is(err, zk.ErrNoNode) {
+			err = nil
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("delete %s and %s: %w", protocol.Result(t), protocol.Data(t), err)
+	}
+	return nil
+}
+
+// Submit creates each named task with multi{create /data/t payload, create
+// /tasks/t ""}, the multis concurrently, with acl (see ACL). It fails if a
+// task exists already.
+func Submit(ctx context.Context, conn *zk.Conn, acl []zk.ACL, names []string, payload string) ([]Task, error) {
+	tasks := make([]Task, len(names))
+	errs := make([]error, len(names))
+	parallel(len(names), inFlight, func(i int) {
+		tasks[i], errs[i] = submitOne(ctx, conn, acl, names[i], payload)
+	})
+	if err := errors.Join(errs...); err != nil {
+		return nil, fmt.Errorf("submit: %w", err)
+	}
+	return tasks, nil
+}
+
+// submitOne submits one task, retrying over connection losses; a retry
+// that finds the task created by the lost try counts as done.
+func submitOne(ctx context.Context, conn *zk.Conn, acl []zk.ACL, name, payload string) (Task, error) {
+	if err := protocol.CheckName(name); err != nil {
+		return Task{}, fmt.Errorf("task: %w", err)
+	}
+	for retried := false; ; retried = true {
+		t := Task{Name: name, Submitted: time.Now()}
+		_, err := conn.Multi(
+			&zk.CreateRequest{Path: protocol.Data(name), Data: []byte(payload), Acl: acl},
+			&zk.CreateRequest{Path: protocol.Task(name), Data: []byte{}, Acl: acl})
+		switch {
+		case err == nil || retried && errors.Is(err, zk.ErrNodeExists):
+			return t, nil
+		case !isConnErr(err):
+			return Task{}, fmt.Errorf("create %s and %s: %w", protocol.Data(name), protocol.Task(name), err)
+		}
+		if err := sleepCtx(ctx, 100*time.Millisecond); err != nil {
+			return Task{}, fmt.Errorf("create %s: %w", protocol.Task(name), err)
+		}
+	}
+}
+
+// Wait waits for the results of tasks: for each it watches /results/<t>,
+// reads it, deletes /results/<t> and /data/<t> (one multi) and calls
+// onResult, one call at a time. It returns nil when every result came back,
+// or, when ctx ends first, an error naming the missing tasks.
+func Wait(ctx context.Context, conn *zk.Conn, tasks []Task, onResult func(Result)) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var mu sync.Mutex
+	missing := make(map[string]bool, len(tasks))
+	for _, t := range tasks {
+		missing[t.Name] = true
+	}
+	var wg sync.WaitGroup
+	var errs []error
+	for _, t := range tasks {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r, err := waitOne(ctx, conn, t)
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case err == nil:
+				delete(missing, t.Name)
+				if onResult != nil {
+					onResult(r)
+				}
+			case ctx.Err() == nil:
+				errs = append(errs, err)
+				cancel()
+			}
+		}()
+	}
+	wg.Wait()
+	if len(errs) > 0 {
+		return fmt.Errorf("wait: %w", errors.Join(errs...))
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("wait: %d of %d results missing: %s: %w",
+			len(missing), len(tasks), nameList(missing), ctx.Err())
+	}
+	return nil
+}
+
+// waitOne waits for one result, reads it and removes it with its data.
+func waitOne(ctx context.Context, conn *zk.Conn, t Task) (Result, error) {
+	p := protocol.Result(t.Name)
+	for {
+		exists, _, ch, err := conn.ExistsW(p)
+		switch {
+		case isConnErr(err):
+			if err := sleepCtx(ctx, 100*time.Millisecond); err != nil {
+				return Result{}, err
+			}
+			continue
+		case err != nil:
+			return Result{}, fmt.Errorf("watch %s: %w", p, err)
+		case exists:
+			return takeResult(conn, t, time.Now())
+		}
+		select {
+		case <-ctx.Done():
+			return Result{}, ctx.Err()
+		case <-ch:
+		}
+	}
+}
+
+// takeResult reads a result that exists and deletes it with its data.
+func takeResult(conn *zk.Conn, t Task, seen time.Time) (Result, error) {
+	data, _, err := conn.Get(protocol.Result(t.Name))
+	if err != nil {
+		return Result{}, fmt.Errorf("read %s: %w", protocol.Result(t.Name), err)
+	}
+	if err := deleteResult(conn, t.Name); err != nil {
+		return Result{}, err
+	}
+	return Result{Task: t.Name, Value: string(data), Latency: seen.Sub(t.Submitted)}, nil
+}
+
+// nameList names the tasks of a set, sorted, at most 50 of them.
+func nameList(set map[string]bool) string {
+	names := make([]string, 0, len(set))
+	for n := range set {
+		names = append(names, n)
+	}
+	names = sortTasks(names)
+	if len(names) > 50 {
+		return strings.Join(names[:50], " ") + fmt.Sprintf(" … and %d more", len(names)-50)
+	}
+	return strings.Join(names, " ")
+}
