@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"path/filepath"
 	"sync"
+	"time"
 
 	"zkctl/deploy/inventory"
 	"zkctl/deploy/transport"
@@ -25,6 +26,10 @@ type Cluster struct {
 	UI        *UI
 	Log       *slog.Logger
 	AcceptNew bool // accept unknown SSH host keys (never changed ones)
+	// LockWait is how long deploy waits for another deploy on a host,
+	// LockExpiry the age at which a lock counts as left by a dead deploy;
+	// zero means DefaultLockWait and DefaultLockExpiry.
+	LockWait, LockExpiry time.Duration
 
 	mu    sync.Mutex
 	conns map[string]transport.Transport
@@ -90,6 +95,49 @@ func (c *Cluster) Transport(ctx context.Context, h inventory.Host) (transport.Tr
 	}
 	c.conns[h.Name] = t
 	return t, nil
+}
+
+// Retries of a step that failed because the connection was lost.
+const (
+	retries      = 3
+	retryBackoff = 500 * time.Millisecond
+)
+
+// retry runs step with the host's transport; when it fails because the
+// connection was reset or lost, it reconnects and tries again, up to retries
+// times with a doubling backoff. Permanent failures are returned at once.
+func (c *Cluster) retry(ctx context.Context, h inventory.Host, step string, fn func(transport.Transport) error) error {
+	backoff := retryBackoff
+	for attempt := 1; ; attempt++ {
+		t, err := c.Transport(ctx, h)
+		if err == nil {
+			err = fn(t)
+		}
+		if err == nil {
+			return nil
+		}
+		if !transport.IsTransient(err) || attempt > retries {
+			return stepError(h, step, err)
+		}
+		c.UI.Host(h.Name, "%s: %v; reconnecting, try %d of %d in %v", step, err, attempt+1, retries+1, backoff)
+		c.drop(h)
+		select {
+		case <-ctx.Done():
+			return stepError(h, step, ctx.Err())
+		case <-time.After(backoff):
+		}
+		backoff *= 2
+	}
+}
+
+// drop closes and forgets the host's connection so the next use redials.
+func (c *Cluster) drop(h inventory.Host) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if t, ok := c.conns[h.Name]; ok {
+		t.Close()
+		delete(c.conns, h.Name)
+	}
 }
 
 // Close closes every connection.

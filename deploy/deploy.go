@@ -12,6 +12,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -143,10 +144,11 @@ func unameArch(m string) string {
 
 func (c *Cluster) deployHost(ctx context.Context, h inventory.Host, t transport.Transport, bin binaryInfo) (DeployResult, error) {
 	var r DeployResult
-	probe, err := c.probe(ctx, h, t)
+	probe, err := c.lockAndProbe(ctx, h, t)
 	if err != nil {
 		return r, err
 	}
+	defer c.unlock(ctx, h)
 	if probe.arch != bin.arch {
 		return r, stepError(h, "check architecture", fmt.Errorf("host is %s (uname -m %q) but %s is %s: build one for the host (GOARCH=%s go build ./cmd/zkctl) and pass --binary PATH",
 			probe.arch, probe.uname, bin.path, bin.arch, probe.arch))
@@ -156,8 +158,11 @@ func (c *Cluster) deployHost(ctx context.Context, h inventory.Host, t transport.
 		r.Binary, info = "skipped", probe.info
 		c.UI.Host(h.Name, "zkctl binary up to date (sha256 %s…)", bin.sha256[:12])
 	} else {
-		if err := c.upload(ctx, h, t, bin); err != nil {
-			return r, stepError(h, "upload zkctl", err)
+		if err := c.retry(ctx, h, "upload zkctl", func(t transport.Transport) error { return c.upload(ctx, h, t, bin) }); err != nil {
+			return r, err
+		}
+		if t, err = c.Transport(ctx, h); err != nil { // the retry may have reconnected
+			return r, err
 		}
 		r.Binary, r.Bytes = "pushed", bin.size
 	}
@@ -170,12 +175,74 @@ func (c *Cluster) deployHost(ctx context.Context, h inventory.Host, t transport.
 	return r, nil
 }
 
+// Deploy lock: one deploy at a time per host. A lock older than
+// DefaultLockExpiry was left by a deploy that died and is taken over.
+const (
+	DefaultLockExpiry = 10 * time.Minute
+	DefaultLockWait   = 2 * time.Minute
+)
+
+func lockPath(h inventory.Host) string { return filepath.Join(h.Dir, "run", "deploy.lock") }
+
+// lockAndProbe takes the host's deploy lock (waiting up to LockWait for
+// another deploy to finish) and probes the host in the same round trip.
+func (c *Cluster) lockAndProbe(ctx context.Context, h inventory.Host, t transport.Transport) (hostProbe, error) {
+	wait, expiry := orDefault(c.LockWait, DefaultLockWait), orDefault(c.LockExpiry, DefaultLockExpiry)
+	deadline := time.Now().Add(wait)
+	announced := false
+	for {
+		p, err := c.probe(ctx, h, t)
+		if err != nil || p.locked {
+			return p, err
+		}
+		if time.Duration(p.lockAge)*time.Second > expiry {
+			c.UI.Host(h.Name, "taking over a deploy lock left %ds ago by a deploy that died", p.lockAge)
+			if err := t.Remove(ctx, lockPath(h)); err != nil {
+				return p, stepError(h, "remove stale deploy lock", err)
+			}
+			continue
+		}
+		if time.Now().After(deadline) {
+			return p, stepError(h, "lock", fmt.Errorf("another deploy has held %s for %ds; wait for it, or remove the folder if no deploy runs", lockPath(h), p.lockAge))
+		}
+		if !announced {
+			c.UI.Host(h.Name, "waiting for another deploy to finish (lock %s)", lockPath(h))
+			announced = true
+		}
+		select {
+		case <-ctx.Done():
+			return p, ctx.Err()
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
+}
+
+func orDefault(d, def time.Duration) time.Duration {
+	if d > 0 {
+		return d
+	}
+	return def
+}
+
+// unlock releases the deploy lock, even when ctx was cancelled.
+func (c *Cluster) unlock(ctx context.Context, h inventory.Host) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if t, err := c.Transport(ctx, h); err == nil {
+		if err := t.Remove(ctx, lockPath(h)); err != nil {
+			c.UI.Host(h.Name, "could not release the deploy lock %s: %v", lockPath(h), err)
+		}
+	}
+}
+
 // hostProbe is what one round trip learns of a host before deploying.
 type hostProbe struct {
-	uname  string
-	arch   string
-	sha256 string     // of the installed agent, "" if none
-	info   *node.Info // the installed agent's view of Java and ZooKeeper
+	uname   string
+	arch    string
+	sha256  string     // of the installed agent, "" if none
+	info    *node.Info // the installed agent's view of Java and ZooKeeper
+	locked  bool       // this deploy now holds the host's deploy lock
+	lockAge int        // else: seconds since another deploy took it
 }
 
 // probe creates the dir tree and, in the same command, reads the
@@ -192,7 +259,10 @@ func (c *Cluster) probe(ctx context.Context, h inventory.Host, t transport.Trans
 	if home := c.zooKeeperHome(h); home != "" {
 		info = append(info, "--home", home)
 	}
-	cmd := transport.Join(mkdir...) + ` && echo "arch=$(uname -m)" && echo "sha=$(sha256sum ` + bin + ` 2>/dev/null | cut -d' ' -f1)"` +
+	lock := transport.Quote(lockPath(h))
+	cmd := transport.Join(mkdir...) +
+		` && if mkdir ` + lock + ` 2>/dev/null; then echo lock=ok; else echo "lock=$(( $(date +%s) - $(stat -c %Y ` + lock + ` 2>/dev/null || date +%s) ))"; fi` +
+		` && echo "arch=$(uname -m)" && echo "sha=$(sha256sum ` + bin + ` 2>/dev/null | cut -d' ' -f1)"` +
 		` && if [ -x ` + bin + ` ]; then echo "info=$(` + transport.Join(info...) + ` 2>/dev/null)"; fi`
 	out, err := transport.Output(ctx, t, cmd)
 	if err != nil {
@@ -201,6 +271,9 @@ func (c *Cluster) probe(ctx context.Context, h inventory.Host, t transport.Trans
 	for _, line := range strings.Split(string(out), "\n") {
 		k, v, _ := strings.Cut(line, "=")
 		switch k {
+		case "lock":
+			p.locked = v == "ok"
+			p.lockAge, _ = strconv.Atoi(v)
 		case "arch":
 			p.uname, p.arch = v, unameArch(v)
 		case "sha":

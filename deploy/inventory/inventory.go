@@ -142,10 +142,13 @@ func decodeError(path string, err error) error {
 	msg, line := err.Error(), 0
 	if m := lastKeyRe.FindStringSubmatch(msg); m != nil {
 		line, _ = strconv.Atoi(m[1])
-		msg = m[2] + ": " + msg[len(m[0]):]
+		msg = m[2] + ": " + rawTypeRe.ReplaceAllString(msg[len(m[0]):], "")
 	}
 	return &Error{File: path, Line: line, Msg: strings.TrimPrefix(msg, "toml: ")}
 }
+
+// rawTypeRe matches the decoder naming our raw types, of no use to a reader.
+var rawTypeRe = regexp.MustCompile(`type mismatch for inventory\.raw\w+: `)
 
 // Error is a problem in an inventory file, at a line when it is known.
 type Error struct {

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/BurntSushi/toml"
 )
@@ -26,28 +27,124 @@ type validator struct {
 	errs  []error
 }
 
-// fail records a problem at key of table (index selects a [[host]] block).
-func (v *validator) fail(table string, index int, key, format string, args ...any) {
-	v.errs = append(v.errs, &Error{File: v.path, Line: v.lines.line(table, index, key), Msg: fmt.Sprintf(format, args...)})
+// at is where a value stands: its table ("", "cluster", "ssh", "host",
+// "host.ssh", …), the [[host]] block (-1 outside one) and its key; label
+// names the host in messages.
+type at struct {
+	table string
+	index int
+	key   string
+	label string
 }
 
+// String is how messages name the key: "cluster.tick_time", "ssh.port",
+// `host "vm1": client_port`, `host "vm1": ssh.port`.
+func (a at) String() string {
+	name := a.key
+	if t := strings.TrimPrefix(strings.TrimPrefix(a.table, "host"), "."); t != "" {
+		name = t + "." + a.key
+	}
+	if a.label != "" {
+		return a.label + ": " + name
+	}
+	return name
+}
+
+// fail records a problem at a's line.
+func (v *validator) fail(a at, format string, args ...any) {
+	v.errs = append(v.errs, &Error{File: v.path, Line: v.lines.line(a.table, a.index, a.key), Msg: fmt.Sprintf(format, args...)})
+}
+
+// unknownKeys refuses every key the inventory does not define, once: the
+// keys under an unknown table are not listed again.
 func (v *validator) unknownKeys(keys []toml.Key) {
+	seen := map[string]int{} // occurrences so far, to find the n-th [[host]]'s line
+	reported := map[string]bool{}
+outer:
 	for _, k := range keys {
-		parts := []string(k)
-		table := strings.Join(parts[:len(parts)-1], ".")
-		v.fail(table, -1, parts[len(parts)-1], "unknown key %q", k.String())
+		s := k.String()
+		n := seen[s]
+		seen[s]++
+		for j := 1; j < len(k); j++ {
+			if reported[k[:j].String()] {
+				continue outer
+			}
+		}
+		reported[s] = true
+		table := strings.Join(k[:len(k)-1], ".")
+		line := v.lines.nth(table, -1, k[len(k)-1], n)
+		v.errs = append(v.errs, &Error{File: v.path, Line: line, Msg: fmt.Sprintf("unknown key %q", s)})
 	}
 }
 
+// The typed getters return a value and whether the file sets it; a value of
+// the wrong type is reported and counts as unset.
+
+func (v *validator) str(a at, x any) (string, bool) {
+	if x == nil {
+		return "", false
+	}
+	s, ok := x.(string)
+	if !ok {
+		v.fail(a, "%s: want a string, got %s", a, tomlType(x))
+	}
+	return s, ok
+}
+
+func (v *validator) boolean(a at, x any) (bool, bool) {
+	if x == nil {
+		return false, false
+	}
+	b, ok := x.(bool)
+	if !ok {
+		v.fail(a, "%s: want true or false, got %s", a, tomlType(x))
+	}
+	return b, ok
+}
+
+// integer also refuses a value outside [lo, hi] (and returns it anyway, so
+// that one mistake is not reported again as something else).
+func (v *validator) integer(a at, x any, lo, hi int64) (int, bool) {
+	if x == nil {
+		return 0, false
+	}
+	n, ok := x.(int64)
+	if !ok {
+		v.fail(a, "%s: want an integer, got %s", a, tomlType(x))
+		return 0, false
+	}
+	if n < lo || n > hi {
+		v.fail(a, "%s %d outside %d..%d", a, n, lo, hi)
+	}
+	return int(n), true
+}
+
+func (v *validator) duration(a at, x any) (time.Duration, bool) {
+	if x == nil {
+		return 0, false
+	}
+	d, err := durationOf(x)
+	if err != nil {
+		v.fail(a, "%s: %v", a, err)
+		return 0, false
+	}
+	return d, true
+}
+
+// ports are the cluster-wide ports, by key.
+type ports map[string]int
+
 func (v *validator) build(raw *rawFile) *Inventory {
 	inv := &Inventory{Path: v.path}
-	inv.Cluster = v.cluster(raw.Cluster)
+	var pp ports
+	inv.Cluster, pp = v.cluster(raw.Cluster)
 	inv.ZooKeeper = v.zookeeper(raw.ZooKeeper)
+	ssh := v.ssh(SSH{User: "root", Port: 22, DialTimeout: DefaultDialTimeout}, at{table: "ssh", index: -1}, raw.SSH)
 	if len(raw.Host) == 0 {
 		v.errs = append(v.errs, &Error{File: v.path, Msg: "no hosts: add at least one [[host]] with name, address and dir"})
 	}
 	for i, rh := range raw.Host {
-		inv.Hosts = append(inv.Hosts, v.host(i, rh, raw))
+		inv.Hosts = append(inv.Hosts, v.host(i, rh, pp, ssh))
 	}
 	v.duplicates(inv.Hosts)
 	if n := len(inv.Hosts); n > 0 && n%2 == 0 {
@@ -56,151 +153,167 @@ func (v *validator) build(raw *rawFile) *Inventory {
 	return inv
 }
 
-func (v *validator) cluster(rc rawCluster) Cluster {
+func (v *validator) cluster(rc rawCluster) (Cluster, ports) {
+	a := func(key string) at { return at{table: "cluster", index: -1, key: key} }
 	c := Cluster{TickTime: DefaultTickTime, SessionTimeout: DefaultSessionTimeout}
-	if rc.TickTime != nil {
-		c.TickTime = rc.TickTime.Duration
+	tickOK, sessionOK := true, true
+	if d, set := v.duration(a("tick_time"), rc.TickTime); set {
+		c.TickTime = d
+	} else {
+		tickOK = rc.TickTime == nil
 	}
-	if rc.SessionTimeout != nil {
-		c.SessionTimeout = rc.SessionTimeout.Duration
+	if d, set := v.duration(a("session_timeout"), rc.SessionTimeout); set {
+		c.SessionTimeout = d
+	} else {
+		sessionOK = rc.SessionTimeout == nil
 	}
+	// ParseDuration bounds durations, so 20 ticks cannot overflow.
 	if c.TickTime < time.Millisecond || c.TickTime%time.Millisecond != 0 {
-		v.fail("cluster", -1, "tick_time", "tick_time %v: want a whole number of milliseconds, at least 1ms", c.TickTime)
-	} else if c.SessionTimeout < 2*c.TickTime || c.SessionTimeout > 20*c.TickTime {
-		v.fail("cluster", -1, "session_timeout", "session_timeout %v outside [2, 20] ticks of tick_time %v: ZooKeeper allows %v to %v",
+		if tickOK {
+			v.fail(a("tick_time"), "cluster.tick_time %v: want a whole number of milliseconds, at least 1ms", c.TickTime)
+		}
+	} else if tickOK && sessionOK && (c.SessionTimeout < 2*c.TickTime || c.SessionTimeout > 20*c.TickTime) {
+		v.fail(a("session_timeout"), "cluster.session_timeout %v outside [2, 20] ticks of tick_time %v: ZooKeeper allows %v to %v",
 			c.SessionTimeout, c.TickTime, 2*c.TickTime, 20*c.TickTime)
 	}
-	if rc.AuthFile != "" {
-		c.AuthFile = v.resolve(rc.AuthFile)
+	if s, _ := v.str(a("auth_file"), rc.AuthFile); s != "" {
+		c.AuthFile = v.resolve(s)
 	}
-	return c
+	pp := ports{"client_port": DefaultClientPort, "peer_port": DefaultPeerPort, "election_port": DefaultElectionPort}
+	for _, p := range []struct {
+		key string
+		x   any
+	}{{"client_port", rc.ClientPort}, {"peer_port", rc.PeerPort}, {"election_port", rc.ElectionPort}} {
+		if n, set := v.integer(a(p.key), p.x, 1, 65535); set {
+			pp[p.key] = n
+		}
+	}
+	return c, pp
 }
 
 func (v *validator) zookeeper(rz rawZK) ZooKeeper {
-	z := ZooKeeper{Home: rz.Home, Install: rz.Install}
-	if rz.Install != "" && rz.Install != "apt" {
-		v.fail("zookeeper", -1, "install", "install %q: the only method is \"apt\"", rz.Install)
+	a := func(key string) at { return at{table: "zookeeper", index: -1, key: key} }
+	var z ZooKeeper
+	z.Home, _ = v.str(a("home"), rz.Home)
+	z.Install, _ = v.str(a("install"), rz.Install)
+	if z.Install != "" && z.Install != "apt" {
+		v.fail(a("install"), "zookeeper.install %q: the only method is \"apt\"", z.Install)
 	}
-	if rz.Home != "" && !filepath.IsAbs(expandHome(rz.Home)) {
-		v.fail("zookeeper", -1, "home", "home %q must be an absolute path on the hosts", rz.Home)
+	if z.Home != "" && !filepath.IsAbs(expandHome(z.Home)) {
+		v.fail(a("home"), "zookeeper.home %q must be an absolute path on the hosts", z.Home)
 	}
-	if rz.Tarball != "" {
-		z.Tarball = v.resolve(rz.Tarball)
+	if s, _ := v.str(a("tarball"), rz.Tarball); s != "" {
+		z.Tarball = v.resolve(s)
 	}
 	return z
 }
 
-func (v *validator) host(i int, rh rawHost, raw *rawFile) Host {
-	h := Host{Name: rh.Name, Address: rh.Address, ID: i + 1, Transport: rh.Transport}
+func (v *validator) host(i int, rh rawHost, pp ports, ssh SSH) Host {
+	h := Host{ID: i + 1}
+	a := func(key string) at { return at{table: "host", index: i, key: key, label: fmt.Sprintf("host #%d", i+1)} }
+	name, nameSet := v.str(a("name"), rh.Name)
 	label := fmt.Sprintf("host #%d", i+1)
-	if rh.Name != "" {
-		label = fmt.Sprintf("host %q", rh.Name)
+	if name != "" {
+		label = fmt.Sprintf("host %q", name)
 	}
-	if h.Name == "" {
-		v.fail("host", i, "name", "%s: missing name", label)
-	} else if strings.ContainsAny(h.Name, " \t/:|") {
-		v.fail("host", i, "name", "%s: name may not contain spaces, '/', ':' or '|'", label)
-	}
-	if rh.ID != nil {
-		h.ID = *rh.ID
-		if h.ID < 1 || h.ID > 255 {
-			v.fail("host", i, "id", "%s: id %d outside 1..255", label, h.ID)
+	a = func(key string) at { return at{table: "host", index: i, key: key, label: label} }
+	h.Name = name
+	switch {
+	case name == "":
+		if nameSet || rh.Name == nil {
+			v.fail(a("name"), "%s: missing name", label)
 		}
+	case strings.IndexFunc(name, func(r rune) bool { return unicode.IsSpace(r) || !unicode.IsPrint(r) }) >= 0,
+		strings.ContainsAny(name, "/:|"):
+		v.fail(a("name"), "%s: name may not contain spaces, control characters, '/', ':' or '|'", label)
 	}
+	if id, set := v.integer(a("id"), rh.ID, 1, 255); set {
+		h.ID = id
+	}
+	h.Transport, _ = v.str(a("transport"), rh.Transport)
 	switch h.Transport {
 	case "":
 		h.Transport = TransportSSH
 	case TransportSSH, TransportLocal:
 	default:
-		v.fail("host", i, "transport", "%s: transport %q: want \"ssh\" or \"local\"", label, h.Transport)
+		v.fail(a("transport"), "%s: transport %q: want \"ssh\" or \"local\"", label, h.Transport)
 	}
-	if h.Address == "" {
+	address, addressSet := v.str(a("address"), rh.Address)
+	h.Address = address
+	if address == "" && (addressSet || rh.Address == nil) {
 		if h.Transport == TransportLocal {
 			h.Address = "127.0.0.1"
 		} else {
-			v.fail("host", i, "address", "%s: missing address", label)
+			v.fail(a("address"), "%s: missing address", label)
 		}
 	}
-	h.ClientPort = v.port(i, label, "client_port", rh.ClientPort, raw.Cluster.ClientPort, DefaultClientPort)
-	h.PeerPort = v.port(i, label, "peer_port", rh.PeerPort, raw.Cluster.PeerPort, DefaultPeerPort)
-	h.ElectionPort = v.port(i, label, "election_port", rh.ElectionPort, raw.Cluster.ElectionPort, DefaultElectionPort)
-	h.Dir = v.dir(i, label, rh.Dir, h.Transport)
-	h.SSH = v.ssh(i, label, raw.SSH, rh.SSH)
+	h.ClientPort = v.port(a("client_port"), rh.ClientPort, pp)
+	h.PeerPort = v.port(a("peer_port"), rh.PeerPort, pp)
+	h.ElectionPort = v.port(a("election_port"), rh.ElectionPort, pp)
+	if dir, set := v.str(a("dir"), rh.Dir); set || rh.Dir == nil {
+		h.Dir = v.dir(a("dir"), dir, h.Transport)
+	}
+	h.SSH = v.ssh(ssh, at{table: "host.ssh", index: i, label: label}, rh.SSH)
 	return h
 }
 
-func (v *validator) port(i int, label, key string, host, cluster *int, def int) int {
-	p, table, idx := def, "cluster", -1
-	if cluster != nil {
-		p = *cluster
+// port is the host's own port for a.key, else the cluster's.
+func (v *validator) port(a at, x any, pp ports) int {
+	if p, set := v.integer(a, x, 1, 65535); set {
+		return p
 	}
-	if host != nil {
-		p, table, idx = *host, "host", i
-	}
-	if p < 1 || p > 65535 {
-		v.fail(table, idx, key, "%s: %s %d outside 1..65535", label, key, p)
-	}
-	return p
+	return pp[a.key]
 }
 
-func (v *validator) dir(i int, label, dir, transport string) string {
+func (v *validator) dir(a at, dir, transport string) string {
 	if strings.TrimSpace(dir) == "" {
-		v.fail("host", i, "dir", "%s: missing dir (where bin/ conf/ data/ logs/ run/ live)", label)
+		v.fail(a, "%s: missing dir (where bin/ conf/ data/ logs/ run/ live)", a.label)
 		return ""
 	}
 	d := expandHome(dir)
 	if !filepath.IsAbs(d) {
 		if transport != TransportLocal {
-			v.fail("host", i, "dir", "%s: dir %q must be absolute on an SSH host", label, dir)
+			v.fail(a, "%s: dir %q must be absolute on an SSH host", a.label, dir)
 			return ""
 		}
 		d = filepath.Join(filepath.Dir(absOrSelf(v.path)), d)
 	}
 	d = filepath.Clean(d)
 	if d == "/" {
-		v.fail("host", i, "dir", "%s: dir %q is the root directory: give zkctl a folder of its own", label, dir)
+		v.fail(a, "%s: dir %q is the root directory: give zkctl a folder of its own", a.label, dir)
 		return ""
 	}
 	return d
 }
 
-func (v *validator) ssh(i int, label string, def, over rawSSH) SSH {
-	s := SSH{User: "root", Port: 22, DialTimeout: DefaultDialTimeout}
-	for _, r := range []rawSSH{def, over} {
-		if r.User != nil {
-			s.User = *r.User
-		}
-		if r.Port != nil {
-			s.Port = *r.Port
-		}
-		if r.IdentityFile != nil {
-			s.IdentityFile = v.resolve(*r.IdentityFile)
-		}
-		if r.KnownHosts != nil {
-			s.KnownHosts = v.resolve(*r.KnownHosts)
-		}
-		if r.InsecureIgnoreHostKey != nil {
-			s.InsecureIgnoreHostKey = *r.InsecureIgnoreHostKey
-		}
-		if r.Sudo != nil {
-			s.Sudo = *r.Sudo
-		}
-		if r.DialTimeout != nil {
-			s.DialTimeout = r.DialTimeout.Duration
-		}
+// ssh applies the settings of r (the [ssh] defaults or a [host.ssh]
+// override, where says which) on top of s.
+func (v *validator) ssh(s SSH, where at, r rawSSH) SSH {
+	a := func(key string) at { where.key = key; return where }
+	if x, set := v.str(a("user"), r.User); set {
+		s.User = x
+	}
+	if x, set := v.integer(a("port"), r.Port, 1, 65535); set {
+		s.Port = x
+	}
+	// An empty identity_file means the agent, an empty known_hosts the default.
+	if x, set := v.str(a("identity_file"), r.IdentityFile); set {
+		s.IdentityFile = v.resolve(x)
+	}
+	if x, set := v.str(a("known_hosts"), r.KnownHosts); set {
+		s.KnownHosts = v.resolve(x)
 	}
 	if s.KnownHosts == "" {
 		s.KnownHosts = expandHome("~/.ssh/known_hosts")
 	}
-	if s.Port < 1 || s.Port > 65535 {
-		table, idx := "ssh", -1
-		if over.Port != nil {
-			table, idx = "host.ssh", i
-		}
-		v.fail(table, idx, "port", "%s: ssh port %d outside 1..65535", label, s.Port)
+	if x, set := v.boolean(a("insecure_ignore_host_key"), r.InsecureIgnoreHostKey); set {
+		s.InsecureIgnoreHostKey = x
 	}
-	if s.DialTimeout <= 0 {
-		s.DialTimeout = DefaultDialTimeout
+	if x, set := v.boolean(a("sudo"), r.Sudo); set {
+		s.Sudo = x
+	}
+	if x, set := v.duration(a("dial_timeout"), r.DialTimeout); set && x > 0 {
+		s.DialTimeout = x
 	}
 	return s
 }
@@ -214,12 +327,13 @@ func (v *validator) duplicates(hosts []Host) {
 	}
 	ports := map[endpoint]string{}
 	for i, h := range hosts {
+		a := func(key string) at { return at{table: "host", index: i, key: key} }
 		if j, ok := names[h.Name]; ok && h.Name != "" {
-			v.fail("host", i, "name", "host %q: duplicate name (also host #%d)", h.Name, j+1)
+			v.fail(a("name"), "host %q: duplicate name (also host #%d)", h.Name, j+1)
 		}
 		names[h.Name] = i
 		if j, ok := ids[h.ID]; ok {
-			v.fail("host", i, "id", "host %q: duplicate id %d (also host %q)", h.Name, h.ID, hosts[j].Name)
+			v.fail(a("id"), "host %q: duplicate id %d (also host %q)", h.Name, h.ID, hosts[j].Name)
 		}
 		ids[h.ID] = i
 		for _, p := range []struct {
@@ -228,7 +342,7 @@ func (v *validator) duplicates(hosts []Host) {
 		}{{"client_port", h.ClientPort}, {"peer_port", h.PeerPort}, {"election_port", h.ElectionPort}} {
 			ep := endpoint{h.Address, p.port}
 			if other, ok := ports[ep]; ok {
-				v.fail("host", i, p.key, "host %q: duplicate %s %d on %s (already used by %s)", h.Name, p.key, p.port, h.Address, other)
+				v.fail(a(p.key), "host %q: duplicate %s %d on %s (already used by %s)", h.Name, p.key, p.port, h.Address, other)
 				continue
 			}
 			ports[ep] = fmt.Sprintf("host %q %s", h.Name, p.key)
@@ -236,8 +350,12 @@ func (v *validator) duplicates(hosts []Host) {
 	}
 }
 
-// resolve expands ~ and makes a local path absolute against the inventory's folder.
+// resolve expands ~ and makes a local path absolute against the inventory's
+// folder; "" stays "".
 func (v *validator) resolve(p string) string {
+	if p == "" {
+		return ""
+	}
 	p = expandHome(p)
 	if !filepath.IsAbs(p) {
 		p = filepath.Join(filepath.Dir(absOrSelf(v.path)), p)

@@ -2,6 +2,7 @@ package transport
 
 import (
 	"context"
+	"errors"
 	"io"
 	"os"
 	"os/exec"
@@ -41,6 +42,14 @@ func (Local) WriteFile(_ context.Context, path string, data []byte, mode uint32)
 
 // ReadFile reads path.
 func (Local) ReadFile(_ context.Context, path string) ([]byte, error) { return os.ReadFile(path) }
+
+// Remove removes a file or an empty folder.
+func (Local) Remove(_ context.Context, path string) error {
+	if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	return nil
+}
 
 // Close does nothing.
 func (Local) Close() error { return nil }

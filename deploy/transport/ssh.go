@@ -336,6 +336,22 @@ func (s *SSH) ReadFile(ctx context.Context, p string) ([]byte, error) {
 	return io.ReadAll(f)
 }
 
+// Remove removes a file or an empty folder over SFTP (with sudo, rm/rmdir).
+func (s *SSH) Remove(ctx context.Context, p string) error {
+	if s.cfg.Sudo {
+		_, err := Output(ctx, s, "rmdir "+Quote(p)+" 2>/dev/null || rm -f "+Quote(p))
+		return err
+	}
+	c, err := s.sftpClient()
+	if err != nil {
+		return err
+	}
+	if err := c.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	return nil
+}
+
 // Close closes the SFTP session and the connection.
 func (s *SSH) Close() error {
 	s.mu.Lock()

@@ -6,9 +6,12 @@ package transport
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"net"
 	"strings"
+	"syscall"
 )
 
 // Transport is the connection to one host. Implementations are safe for
@@ -24,6 +27,8 @@ type Transport interface {
 	WriteFile(ctx context.Context, path string, data []byte, mode uint32) error
 	// ReadFile reads a file on the host.
 	ReadFile(ctx context.Context, path string) ([]byte, error)
+	// Remove removes a file or an empty folder; a missing one is no error.
+	Remove(ctx context.Context, path string) error
 	// Close releases the connection.
 	Close() error
 }
@@ -47,6 +52,25 @@ func lastLines(s string, n int) string {
 		lines = lines[len(lines)-n:]
 	}
 	return strings.Join(lines, "; ")
+}
+
+// IsTransient tells a failure worth retrying on a new connection (the
+// connection was reset or lost) from a permanent one.
+func IsTransient(err error) bool {
+	if err == nil {
+		return false
+	}
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET) ||
+		errors.Is(err, syscall.EPIPE) || errors.Is(err, net.ErrClosed) {
+		return true
+	}
+	msg := err.Error()
+	for _, s := range []string{"connection reset", "broken pipe", "connection lost", "use of closed network connection"} {
+		if strings.Contains(msg, s) {
+			return true
+		}
+	}
+	return false
 }
 
 // Quote quotes s for a POSIX shell.
