@@ -1,6 +1,15 @@
 package zktest
 
-import "testing"
+import (
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"zkctl/node"
+)
 
 func TestEnsembleElectsLeaderAndSurvivesFollowerLoss(t *testing.T) {
 	e := Start(t, 3)
@@ -21,4 +30,29 @@ func TestEnsembleElectsLeaderAndSurvivesFollowerLoss(t *testing.T) {
 	}
 	e.Start(follower)
 	e.WaitQuorum()
+}
+
+// The rendered zoo.cfg limits what a server exposes: only the 4lw commands
+// zkctl uses, no AdminServer, the client port bound to the host's address.
+func TestServerExposesOnlyWhatZkctlUses(t *testing.T) {
+	e := Start(t, 1)
+	addr := e.Servers()[0]
+	if out, err := node.FourLetter(addr, "ruok", time.Second); err != nil || out != "imok" {
+		t.Fatalf("ruok: %q %v", out, err)
+	}
+	if out, _ := node.FourLetter(addr, "conf", time.Second); !strings.Contains(out, "not in the whitelist") {
+		t.Fatalf("conf should be refused, got %q", out)
+	}
+	log, err := os.ReadFile(filepath.Join(e.Config(0).Dir, "logs", "zookeeper.log"))
+	if err != nil || !strings.Contains(string(log), "binding to port") {
+		t.Fatalf("server log unreadable or empty: %v", err)
+	}
+	if strings.Contains(string(log), "Started AdminServer") {
+		t.Fatal("the AdminServer was started")
+	}
+	_, port, _ := net.SplitHostPort(addr)
+	if c, err := net.DialTimeout("tcp", "127.0.0.2:"+port, time.Second); err == nil {
+		c.Close()
+		t.Fatalf("client port answers on 127.0.0.2: not bound to the configured address only")
+	}
 }
