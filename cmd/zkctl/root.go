@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"zkctl/deploy"
 	"zkctl/deploy/inventory"
@@ -36,8 +37,19 @@ func newRoot() *cobra.Command {
 	}
 	root.PersistentFlags().StringVarP(&a.inventory, "inventory", "i", def, "inventory file (env ZKCTL_INVENTORY)")
 	root.PersistentFlags().BoolVarP(&a.verbose, "verbose", "v", false, "debug logs on stderr")
-	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err.Error()} })
+	root.SetFlagErrorFunc(flagError)
+	// A runnable root with any arguments, so that an unknown command is a
+	// usage error (cobra's own is a plain one: exit status 1).
+	root.Args = cobra.ArbitraryArgs
+	root.RunE = func(cmd *cobra.Command, args []string) error {
+		if len(args) == 0 {
+			return cmd.Help()
+		}
+		return unknownCommand(cmd, args[0])
+	}
 	root.AddCommand(a.deployCmd(), a.resetCmd(), a.statusCmd(), a.startCmd(), a.killCmd(),
+		a.benchCmd(),
+		a.scenarioCmd(),
 		a.tailCmd(), a.treeCmd(), a.submitCmd(), nodeCmd())
 	return root
 }
@@ -60,6 +72,41 @@ func (a *app) cluster(cmd *cobra.Command) (*deploy.Cluster, error) {
 	}
 	c := deploy.NewCluster(inv, deploy.NewUI(cmd.OutOrStdout()), a.logger())
 	return c, nil
+}
+
+// flagError makes a flag error a usage error; an unknown flag also lists
+// the flags the command accepts.
+func flagError(cmd *cobra.Command, err error) error {
+	msg := err.Error()
+	if strings.HasPrefix(msg, "unknown flag") || strings.HasPrefix(msg, "unknown shorthand flag") {
+		var names []string
+		cmd.Flags().VisitAll(func(f *pflag.Flag) {
+			if f.Hidden {
+				return
+			}
+			if f.Shorthand != "" {
+				names = append(names, "-"+f.Shorthand+"/--"+f.Name)
+			} else {
+				names = append(names, "--"+f.Name)
+			}
+		})
+		msg = fmt.Sprintf("%s: %s accepts %s", msg, cmd.CommandPath(), strings.Join(names, ", "))
+	}
+	return usageError{msg}
+}
+
+func unknownCommand(root *cobra.Command, name string) error {
+	var names []string
+	for _, c := range root.Commands() {
+		if c.IsAvailableCommand() {
+			names = append(names, c.Name())
+		}
+	}
+	hint := ""
+	if s := root.SuggestionsFor(name); len(s) > 0 {
+		hint = fmt.Sprintf(" (did you mean %s?)", strings.Join(s, " or "))
+	}
+	return usagef("unknown command %q%s: want %s", name, hint, strings.Join(names, ", "))
 }
 
 // exactArgs is cobra.RangeArgs with a usage error naming what is expected.

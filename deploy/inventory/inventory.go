@@ -5,10 +5,13 @@
 package inventory
 
 import (
+	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
 	"os"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -118,13 +121,22 @@ func Parse(path string, data []byte) (*Inventory, error) {
 	var raw rawFile
 	md, err := toml.Decode(string(data), &raw)
 	if err != nil {
-		return nil, decodeError(path, err)
+		return nil, decodeError(path, data, err)
 	}
 	v := &validator{path: path, lines: scanKeyLines(string(data))}
 	v.unknownKeys(md.Undecoded())
 	inv := v.build(&raw)
 	if len(v.errs) > 0 {
-		return nil, errors.Join(v.errs...)
+		// In the order of the file; the errors of no line (0, as a uint
+		// less one: the largest) last.
+		slices.SortStableFunc(v.errs, func(a, b *Error) int {
+			return cmp.Compare(uint(a.Line-1), uint(b.Line-1))
+		})
+		errs := make([]error, len(v.errs))
+		for i, e := range v.errs {
+			errs[i] = e
+		}
+		return nil, errors.Join(errs...)
 	}
 	return inv, nil
 }
@@ -134,10 +146,16 @@ func Parse(path string, data []byte) (*Inventory, error) {
 var lastKeyRe = regexp.MustCompile(`^toml: (?:line (\d+) )?\(last key "(.*)"\): `)
 
 // decodeError turns an error of the TOML decoder into an *Error at its line.
-func decodeError(path string, err error) error {
+func decodeError(path string, data []byte, err error) error {
 	var pe toml.ParseError
 	if errors.As(err, &pe) {
-		return &Error{File: path, Line: pe.Position.Line, Msg: pe.Message}
+		line := pe.Position.Line
+		// The decoder counts the newline that ends a line as the next one
+		// ("[[host]" + "\n": line 2); the offset of the error is exact.
+		if s := pe.Position.Start; s > 0 && s <= len(data) {
+			line = 1 + bytes.Count(data[:s], []byte("\n"))
+		}
+		return &Error{File: path, Line: line, Msg: pe.Message}
 	}
 	msg, line := err.Error(), 0
 	if m := lastKeyRe.FindStringSubmatch(msg); m != nil {

@@ -11,14 +11,25 @@ import (
 // when it is scanned: the scan only has to tell keys and headers apart
 // from the inside of multi-line strings and arrays.
 type keyLines struct {
-	entries []keyEntry
+	// lines of each (table, [[host]] block, key) in the order of the file;
+	// an entry in a block is also listed under block -1, "any block". The
+	// key of a table's header is "".
+	spots map[spot][]int
 }
 
-type keyEntry struct {
+type spot struct {
 	table string // "cluster", "host", "host.ssh", "" for the root
-	index int    // position of the [[host]] block, -1 outside one
-	key   string // "" for a table header
-	line  int
+	index int    // position of the [[host]] block, -1 outside one or for any
+	key   string
+}
+
+func (kl *keyLines) add(table string, index int, key string, line int) {
+	s := spot{table, index, key}
+	kl.spots[s] = append(kl.spots[s], line)
+	if index >= 0 {
+		s.index = -1
+		kl.spots[s] = append(kl.spots[s], line)
+	}
 }
 
 var (
@@ -38,7 +49,7 @@ func keyParts(s string) []string {
 }
 
 func scanKeyLines(data string) *keyLines {
-	kl := &keyLines{}
+	kl := &keyLines{spots: map[spot][]int{}}
 	table, index := "", -1
 	hosts := 0           // [[host]] blocks so far
 	var value valueState // a value that goes on over several lines
@@ -59,14 +70,14 @@ func scanKeyLines(data string) *keyLines {
 			default:
 				index = -1
 			}
-			kl.entries = append(kl.entries, keyEntry{table: table, index: index, line: n})
+			kl.add(table, index, "", n)
 			continue
 		}
 		if m := keyRe.FindStringSubmatch(line); m != nil {
 			// a.b.c = 1 defines a in table, b in table.a and c in table.a.b.
 			t := table
 			for _, k := range keyParts(m[1]) {
-				kl.entries = append(kl.entries, keyEntry{table: t, index: index, key: k, line: n})
+				kl.add(t, index, k, n)
 				t = join(t, k)
 			}
 			value.feed(line[len(m[0]):])
@@ -108,14 +119,8 @@ func (kl *keyLines) nth(table string, index int, key string, n int) int {
 }
 
 func (kl *keyLines) find(table string, index int, key string, n int) int {
-	for _, e := range kl.entries {
-		if e.table != table || e.key != key || (index >= 0 && e.index != index) {
-			continue
-		}
-		if n == 0 {
-			return e.line
-		}
-		n--
+	if lines := kl.spots[spot{table, index, key}]; n < len(lines) {
+		return lines[n]
 	}
 	return 0
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/BurntSushi/toml"
 )
@@ -24,7 +25,7 @@ const (
 type validator struct {
 	path  string
 	lines *keyLines
-	errs  []error
+	errs  []*Error
 }
 
 // at is where a value stands: its table ("", "cluster", "ssh", "host",
@@ -201,6 +202,8 @@ func (v *validator) zookeeper(rz rawZK) ZooKeeper {
 	}
 	if z.Home != "" && !filepath.IsAbs(expandHome(z.Home)) {
 		v.fail(a("home"), "zookeeper.home %q must be an absolute path on the hosts", z.Home)
+	} else if strings.IndexFunc(z.Home, control) >= 0 {
+		v.fail(a("home"), "zookeeper.home %q may not contain control characters", z.Home)
 	}
 	if s, _ := v.str(a("tarball"), rz.Tarball); s != "" {
 		z.Tarball = v.resolve(s)
@@ -223,8 +226,7 @@ func (v *validator) host(i int, rh rawHost, pp ports, ssh SSH) Host {
 		if nameSet || rh.Name == nil {
 			v.fail(a("name"), "%s: missing name", label)
 		}
-	case strings.IndexFunc(name, func(r rune) bool { return unicode.IsSpace(r) || !unicode.IsPrint(r) }) >= 0,
-		strings.ContainsAny(name, "/:|"):
+	case strings.IndexFunc(name, blank) >= 0, strings.ContainsAny(name, "/:|"):
 		v.fail(a("name"), "%s: name may not contain spaces, control characters, '/', ':' or '|'", label)
 	}
 	if id, set := v.integer(a("id"), rh.ID, 1, 255); set {
@@ -240,12 +242,16 @@ func (v *validator) host(i int, rh rawHost, pp ports, ssh SSH) Host {
 	}
 	address, addressSet := v.str(a("address"), rh.Address)
 	h.Address = address
-	if address == "" && (addressSet || rh.Address == nil) {
+	switch {
+	case address == "" && (addressSet || rh.Address == nil):
 		if h.Transport == TransportLocal {
 			h.Address = "127.0.0.1"
 		} else {
 			v.fail(a("address"), "%s: missing address", label)
 		}
+	case strings.IndexFunc(address, blank) >= 0:
+		// It goes into zoo.cfg and the roles' connection string.
+		v.fail(a("address"), "%s: address %q may not contain spaces or control characters", label, address)
 	}
 	h.ClientPort = v.port(a("client_port"), rh.ClientPort, pp)
 	h.PeerPort = v.port(a("peer_port"), rh.PeerPort, pp)
@@ -268,6 +274,11 @@ func (v *validator) port(a at, x any, pp ports) int {
 func (v *validator) dir(a at, dir, transport string) string {
 	if strings.TrimSpace(dir) == "" {
 		v.fail(a, "%s: missing dir (where bin/ conf/ data/ logs/ run/ live)", a.label)
+		return ""
+	}
+	if strings.IndexFunc(dir, control) >= 0 {
+		// It goes into zoo.cfg, one setting a line.
+		v.fail(a, "%s: dir %q may not contain control characters", a.label, dir)
 		return ""
 	}
 	d := expandHome(dir)
@@ -349,6 +360,13 @@ func (v *validator) duplicates(hosts []Host) {
 		}
 	}
 }
+
+// blank reports a space or a character that does not print, which names
+// and addresses may not contain.
+func blank(r rune) bool { return unicode.IsSpace(r) || !unicode.IsPrint(r) }
+
+// control reports a control character or an invalid byte.
+func control(r rune) bool { return unicode.IsControl(r) || r == utf8.RuneError }
 
 // resolve expands ~ and makes a local path absolute against the inventory's
 // folder; "" stays "".
