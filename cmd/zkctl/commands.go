@@ -13,6 +13,7 @@ import (
 
 	"zkctl/deploy"
 	"zkctl/node"
+	"zkctl/roles/protocol"
 )
 
 func (a *app) deployCmd() *cobra.Command {
@@ -121,6 +122,12 @@ func (a *app) startCmd() *cobra.Command {
 			}
 			if err := positive("-c", o.Concurrency); err != nil {
 				return err
+			}
+			if err := positive("--tasks", o.Tasks); err != nil {
+				return err
+			}
+			if dur > protocol.MaxTaskSeconds*time.Second {
+				return usagef("-d %v: a task lasts at most %ds", dur, protocol.MaxTaskSeconds)
 			}
 			c, err := a.cluster(cmd)
 			if err != nil {

@@ -128,6 +128,8 @@ var badCases = []badCase{
 		[]want{{4, "dir", `host "vm1": dir "opt/zkctl" must be absolute on an SSH host`}}},
 	{"explicit ssh host with a relative dir", lines("[[host]]", `name = "vm1"`, `address = "h1"`, `transport = "ssh"`, `dir = "../zk"`),
 		[]want{{5, "dir", `host "vm1": dir "../zk" must be absolute on an SSH host`}}},
+	{"ssh host with a ~ dir", lines("[[host]]", `name = "vm1"`, `address = "h1"`, `dir = "~/zk"`),
+		[]want{{4, "dir", `host "vm1": dir "~/zk" must be absolute on an SSH host ("~" would be this machine's home`}}},
 	{"dir is /", lines("[[host]]", `name = "vm1"`, `address = "h1"`, `dir = "/"`),
 		[]want{{4, "dir", `host "vm1": dir "/" is the root directory`}}},
 	{"dir cleans to /", lines("[[host]]", `name = "vm1"`, `address = "h1"`, `dir = "/opt/../."`),
@@ -471,7 +473,7 @@ func TestOverrides(t *testing.T) {
 		"[[host]]", // vm1: every default
 		`name = "vm1"`,
 		`address = "10.0.0.1"`,
-		`dir = "~/zk"`,
+		`dir = "/srv/zk"`,
 		"[[host]]", // vm2: own ports and ssh
 		`name = "vm2"`,
 		`address = "10.0.0.2"`,
@@ -513,7 +515,7 @@ func TestOverrides(t *testing.T) {
 	}
 	defSSH := inventory.SSH{User: "ops", Port: 2022, IdentityFile: filepath.Join(home, ".ssh/zk"), KnownHosts: filepath.Join(dir, "known_hosts"), DialTimeout: 2500 * time.Millisecond}
 	want := []inventory.Host{
-		{Name: "vm1", Address: "10.0.0.1", Dir: filepath.Join(home, "zk"), ID: 1, Transport: "ssh", ClientPort: 3181, PeerPort: 3889, ElectionPort: 3888, SSH: defSSH},
+		{Name: "vm1", Address: "10.0.0.1", Dir: "/srv/zk", ID: 1, Transport: "ssh", ClientPort: 3181, PeerPort: 3889, ElectionPort: 3888, SSH: defSSH},
 		{Name: "vm2", Address: "10.0.0.2", Dir: "/opt/zk", ID: 7, Transport: "ssh", ClientPort: 4181, PeerPort: 3889, ElectionPort: 4888,
 			// known_hosts = "" is the default; dial_timeout = 0 keeps [ssh]'s.
 			SSH: inventory.SSH{User: "root", Port: 22, IdentityFile: filepath.Join(dir, "keys/vm2"), KnownHosts: filepath.Join(home, ".ssh/known_hosts"),

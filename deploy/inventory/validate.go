@@ -281,10 +281,13 @@ func (v *validator) dir(a at, dir, transport string) string {
 		v.fail(a, "%s: dir %q may not contain control characters", a.label, dir)
 		return ""
 	}
-	d := expandHome(dir)
+	d := dir
+	if transport == TransportLocal {
+		d = expandHome(dir) // "~" is this machine's home only for a local host
+	}
 	if !filepath.IsAbs(d) {
 		if transport != TransportLocal {
-			v.fail(a, "%s: dir %q must be absolute on an SSH host", a.label, dir)
+			v.fail(a, "%s: dir %q must be absolute on an SSH host (\"~\" would be this machine's home, not the host's)", a.label, dir)
 			return ""
 		}
 		d = filepath.Join(filepath.Dir(absOrSelf(v.path)), d)
