@@ -236,7 +236,15 @@ func waitOne(ctx context.Context, conn *zk.Conn, t Task) (Result, error) {
 		case err != nil:
 			return Result{}, fmt.Errorf("watch %s: %w", p, err)
 		case exists:
-			return takeResult(conn, t, time.Now())
+			r, err := takeResult(ctx, conn, t, time.Now())
+			if !isConnErr(err) {
+				return r, err
+			}
+			// The read failed, so the result is still there: look again.
+			if err := sleepCtx(ctx, 100*time.Millisecond); err != nil {
+				return Result{}, err
+			}
+			continue
 		}
 		select {
 		case <-ctx.Done():
@@ -247,12 +255,19 @@ func waitOne(ctx context.Context, conn *zk.Conn, t Task) (Result, error) {
 }
 
 // takeResult reads a result that exists and deletes it with its data.
-func takeResult(conn *zk.Conn, t Task, seen time.Time) (Result, error) {
+// The delete is retried over connection losses: a lost try that went
+// through leaves nothing to delete, which deleteResult accepts.
+func takeResult(ctx context.Context, conn *zk.Conn, t Task, seen time.Time) (Result, error) {
 	data, _, err := conn.Get(protocol.Result(t.Name))
 	if err != nil {
 		return Result{}, fmt.Errorf("read %s: %w", protocol.Result(t.Name), err)
 	}
-	if err := deleteResult(conn, t.Name); err != nil {
+	for err = deleteResult(conn, t.Name); isConnErr(err); err = deleteResult(conn, t.Name) {
+		if err := sleepCtx(ctx, 100*time.Millisecond); err != nil {
+			return Result{}, fmt.Errorf("delete %s: %w", protocol.Result(t.Name), err)
+		}
+	}
+	if err != nil {
 		return Result{}, err
 	}
 	return Result{Task: t.Name, Value: string(data), Latency: seen.Sub(t.Submitted)}, nil

@@ -48,6 +48,9 @@ func (c *candidate) campaign(ctx context.Context, info protocol.MasterInfo) (lea
 		return leadership{}, fmt.Errorf("election: %w", err)
 	}
 	c.log.Info("joined election", "node", node, "seq", own.Seq)
+	if err := c.dropDuplicates(ctx, own); err != nil {
+		return leadership{}, err
+	}
 	var vanished time.Time
 	for {
 		sorted, err := c.list(ctx)
@@ -88,6 +91,33 @@ func (c *candidate) create(ctx context.Context, info protocol.MasterInfo) (strin
 		return "", fmt.Errorf("election: create candidate: %w", err)
 	}
 	return node, nil
+}
+
+// dropDuplicates deletes other nodes of this session under the same name: a
+// protected create that lost its connection twice may have left one, and it
+// would block the election (this candidate would wait for itself).
+func (c *candidate) dropDuplicates(ctx context.Context, own protocol.Candidate) error {
+	sorted, err := c.list(ctx)
+	if err != nil {
+		return err
+	}
+	for _, cand := range sorted {
+		if cand.Name != c.name || cand.Node == own.Node {
+			continue
+		}
+		p := protocol.Election(cand.Node)
+		err := c.s.retry(ctx, func() error {
+			_, stat, err := c.s.conn.Get(p)
+			if err != nil || stat.EphemeralOwner != c.s.id {
+				return err
+			}
+			return c.s.conn.Delete(p, -1)
+		})
+		if err != nil && !errors.Is(err, zk.ErrNoNode) {
+			return fmt.Errorf("election: drop duplicate %s: %w", p, err)
+		}
+	}
+	return nil
 }
 
 // list lists and orders the candidates; children that do not follow the

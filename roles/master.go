@@ -30,29 +30,35 @@ var errFenced = errors.New("fenced")
 // nothing: it steps down and joins the election again with a new session.
 // While disconnected it pauses; after a reconnect it reads everything again.
 //
-// Log messages (attributes role, id, host and, per session, session="0x…"):
+// Log messages (attributes role, id, host; all but the last, session="0x…"):
 //
-//	INFO joined election                       node, seq
-//	INFO elected master <id>                   node, seq, since_vanished_ms, write=create-master
-//	INFO resynced                              tasks, pending, workers, dead_workers, took_ms
-//	INFO worker <w> joined                     worker, tasks
-//	INFO assigned task <t> to worker <w>       task, worker, write=assign
-//	INFO moved task <t> back from worker <w>   task, worker, write=move-back
-//	INFO worker <w> gone: reassigned <n> tasks worker, tasks, write=delete-worker (absent if /workers/<w> stayed)
-//	INFO reset stale task data                 task, was, write=reset-task
-//	INFO removed orphan assignment             task, worker, write=delete-orphan
-//	WARN fenced write                          op, err
-//	WARN fenced: session expired, stepping down        writes_ok, writes_fenced
-//	WARN fenced: election node lost, stepping down     writes_ok, writes_fenced
+//	INFO joined election                        node, seq
+//	INFO elected master <id>                    node, seq, since_vanished_ms, write=create-master, sent
+//	INFO worker <w> joined                      worker, tasks
+//	INFO resynced                               tasks, pending, workers, dead_workers, took_ms
+//	INFO assigned task <t> to worker <w>        task, worker, write=assign, sent
+//	INFO moved task <t> back from worker <w>    task, worker, write=move-back, sent
+//	INFO worker <w> gone: reassigned <n> tasks  worker, tasks, write=delete-worker, sent
+//	                                            (or kept, err: /workers/<w> stayed)
+//	INFO reset stale task data                  task, was, write=reset-task, sent
+//	INFO removed orphan assignment              task, worker, write=delete-orphan, sent
+//	WARN fenced write                           op, err
 //	WARN disconnected: pausing assignments
 //	INFO reconnected: resyncing
-//	INFO master stopped                        writes_ok, writes_fenced
+//	WARN fenced: session expired, stepping down        writes_ok, writes_fenced
+//	WARN fenced: election node lost, stepping down     writes_ok, writes_fenced, err
+//	INFO stepping down: shutting down
+//	WARN session expired, joining the election again   err
+//	INFO master stopped                         writes_ok, writes_fenced
 //
-// Every successful master write logs exactly one INFO line with a "write"
-// attribute; counting them per session counts the master's writes.
+// Every successful master write logs exactly one INFO line with the
+// attributes write (what it did) and sent (when the multi was sent): a
+// write sent after the session expired can never succeed. writes_ok and
+// writes_fenced count the process's writes so far.
+//
 // since_vanished_ms is the time from when this candidate saw its
 // predecessor's election node vanish (the watch event, or the node found
-// missing) to when /master was written; -1 when it saw none vanish (it led
+// missing) until /master was written; -1 when it saw none vanish (it led
 // from the start).
 func RunMaster(ctx context.Context, cfg Config) error {
 	cfg, err := cfg.withDefaults("master")
@@ -61,11 +67,11 @@ func RunMaster(ctx context.Context, cfg Config) error {
 	}
 	r := &masterRunner{cfg: cfg, log: cfg.logger("master", cfg.ID)}
 	for ctx.Err() == nil {
-		leading, err := r.epoch(ctx)
+		leading, sid, err := r.epoch(ctx)
 		if ctx.Err() != nil {
 			break
 		}
-		r.stepDown(ctx, leading, err)
+		r.stepDown(ctx, leading, sid, err)
 	}
 	r.log.Info("master stopped", "writes_ok", r.ok.Load(), "writes_fenced", r.fenced.Load())
 	return nil
@@ -81,30 +87,35 @@ type masterRunner struct {
 }
 
 // epoch runs one session: candidate, then master until the session or the
-// leadership is lost. leading tells whether it got to lead.
-func (r *masterRunner) epoch(ctx context.Context) (leading bool, err error) {
+// leadership is lost. leading tells whether it got to lead, sid is the
+// session's id (0 if none was established).
+func (r *masterRunner) epoch(ctx context.Context) (leading bool, sid int64, err error) {
 	s, err := dial(ctx, r.cfg, r.log)
 	if err != nil {
-		return false, err
+		return false, 0, err
 	}
 	defer s.close()
 	log := r.log.With("session", sessionHex(s.id))
 	if err := s.retry(ctx, func() error { return EnsureBase(s.conn, s.acl) }); err != nil {
-		return false, err
+		return false, s.id, err
 	}
 	c := &candidate{s: s, name: r.cfg.ID, log: log, ignored: &r.ignored}
 	lead, err := c.campaign(ctx, masterInfo(r.cfg))
 	if err != nil {
-		return false, err
+		return false, s.id, err
 	}
 	m := &master{r: r, s: s, log: log, lead: lead}
-	return true, m.run(ctx)
+	err = m.run(ctx)
+	if ctx.Err() != nil {
+		log.Info("stepping down: shutting down") // before the session closes
+	}
+	return true, s.id, err
 }
 
 // stepDown reports why an epoch ended and pauses before the next one when
 // the cause was unexpected.
-func (r *masterRunner) stepDown(ctx context.Context, leading bool, err error) {
-	counts := []any{"writes_ok", r.ok.Load(), "writes_fenced", r.fenced.Load()}
+func (r *masterRunner) stepDown(ctx context.Context, leading bool, sid int64, err error) {
+	counts := []any{"session", sessionHex(sid), "writes_ok", r.ok.Load(), "writes_fenced", r.fenced.Load()}
 	lost := errors.Is(err, errSessionLost)
 	switch {
 	case leading && (lost || errors.Is(err, errFenced) && errors.Is(err, zk.ErrSessionExpired)):
@@ -114,9 +125,9 @@ func (r *masterRunner) stepDown(ctx context.Context, leading bool, err error) {
 	case leading:
 		r.log.Error("stepping down", append(counts, "err", err)...)
 	case lost || errors.Is(err, errNodeLost):
-		r.log.Warn("session expired, joining the election again", "err", err)
+		r.log.Warn("session expired, joining the election again", "session", sessionHex(sid), "err", err)
 	default:
-		r.log.Error("master candidate failed; retrying", "err", err)
+		r.log.Error("master candidate failed; retrying", "session", sessionHex(sid), "err", err)
 	}
 	if !lost && !errors.Is(err, errFenced) {
 		_ = sleepCtx(ctx, time.Second)
@@ -132,7 +143,7 @@ type master struct {
 	lead leadership
 	view *assign.View
 
-	tasksW, workersW         <-chan zk.Event
+	tasksW, workersW, ownW   <-chan zk.Event
 	tasksDirty, workersDirty bool
 	needResync               bool
 	synced                   int // session reconnect count at the last resync
@@ -140,38 +151,39 @@ type master struct {
 
 // run claims /master, then reacts to watches until leadership ends.
 func (m *master) run(ctx context.Context) error {
-	if err := m.claim(ctx); err != nil {
+	w, err := m.claim(ctx)
+	if err != nil {
 		return err
 	}
 	sinceVanished := -1.0
 	if !m.lead.vanished.IsZero() {
 		sinceVanished = float64(time.Since(m.lead.vanished).Microseconds()) / 1000
 	}
-	m.log.Info("elected master "+m.r.cfg.ID, "node", m.lead.node, "seq", m.lead.seq,
-		"since_vanished_ms", sinceVanished, "write", "create-master")
+	m.logWrite(w, "elected master "+m.r.cfg.ID, "node", m.lead.node, "seq", m.lead.seq,
+		"since_vanished_ms", sinceVanished)
 	m.needResync = true
 	return m.loop(ctx)
 }
 
 // claim writes /master, waiting for a /master of another session to vanish.
-func (m *master) claim(ctx context.Context) error {
+func (m *master) claim(ctx context.Context) (wrote, error) {
 	data := masterInfo(m.r.cfg).Marshal()
 	for {
-		_, err := m.write("create-master", &zk.CreateRequest{
+		w, err := m.write("create-master", &zk.CreateRequest{
 			Path: protocol.MasterPath, Data: data, Acl: m.s.acl, Flags: zk.FlagEphemeral})
 		switch {
 		case err == nil:
-			return nil
+			return w, nil
 		case errors.Is(err, zk.ErrNodeExists):
 			if done, err := m.waitMaster(ctx); done || err != nil {
-				return err
+				return w, err
 			}
 		case isConnErr(err) && !errors.Is(err, errFenced):
 			if err := m.s.await(ctx); err != nil {
-				return err
+				return w, err
 			}
 		default:
-			return err
+			return w, err
 		}
 	}
 }
@@ -206,31 +218,45 @@ func (m *master) waitMaster(ctx context.Context) (done bool, err error) {
 	}
 }
 
+// wrote is the outcome of a master write.
+type wrote struct {
+	op     string    // what the write does: assign, move-back, …
+	sent   time.Time // when the multi was sent
+	failed int       // on failure, the index in ops of the op that failed (-1: none named)
+}
+
 // write runs ops as one multi behind the check of the master's own election
-// node (the fence). On failure it returns the index in ops of the op that
-// failed (-1 if none was named); a failed check is errFenced.
-func (m *master) write(op string, ops ...any) (int, error) {
+// node (the fence). A failed check is errFenced.
+func (m *master) write(op string, ops ...any) (wrote, error) {
 	all := make([]any, 0, len(ops)+1)
 	all = append(all, &zk.CheckVersionRequest{Path: m.lead.node, Version: m.lead.version})
 	all = append(all, ops...)
+	w := wrote{op: op, sent: time.Now(), failed: -1}
 	res, err := m.s.conn.Multi(all...)
 	switch {
 	case err == nil:
 		m.r.ok.Add(1)
-		return -1, nil
+		return w, nil
 	case errors.Is(err, zk.ErrSessionExpired):
-		return -1, m.fence(op, err)
+		return w, m.fence(op, err)
 	case isConnErr(err):
-		return -1, fmt.Errorf("%s: %w", op, err)
+		return w, fmt.Errorf("%s: %w", op, err)
 	}
 	i := failedOp(res)
 	switch {
 	case i == 0:
-		return -1, m.fence(op, err)
+		return w, m.fence(op, err)
 	case i < 0:
-		return -1, fmt.Errorf("%s: %w", op, err)
+		return w, fmt.Errorf("%s: %w", op, err)
 	}
-	return i - 1, fmt.Errorf("%s: %s: %w", op, opPath(ops[i-1]), err)
+	w.failed = i - 1
+	return w, fmt.Errorf("%s: %s: %w", op, opPath(ops[i-1]), err)
+}
+
+// logWrite logs a successful write: exactly one INFO line per write, with
+// the attributes write (the op) and sent (when the multi was sent).
+func (m *master) logWrite(w wrote, msg string, args ...any) {
+	m.log.Info(msg, append(args, "write", w.op, "sent", w.sent)...)
 }
 
 // fence counts and logs a write refused by the fence.

@@ -1,6 +1,7 @@
 package roles
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -48,14 +49,16 @@ func (m *master) loop(ctx context.Context) error {
 		}
 		busy, err := m.step(ctx, st)
 		if err != nil {
-			if errors.Is(err, errFenced) || errors.Is(err, errSessionLost) || ctx.Err() != nil {
+			if errors.Is(err, errFenced) || errors.Is(err, errSessionLost) || errors.Is(err, errNodeLost) || ctx.Err() != nil {
 				return err
 			}
 			m.needResync = true
+			pause := 50 * time.Millisecond // until the disconnect event arrives
 			if !isConnErr(err) {
 				m.log.Error("master round failed; resyncing", "err", err)
-				_ = sleepCtx(ctx, time.Second)
+				pause = time.Second
 			}
+			_ = sleepCtx(ctx, pause)
 			continue
 		}
 		if !busy {
@@ -73,6 +76,9 @@ func (m *master) wait(ctx context.Context, st sessionState) {
 		m.tasksW, m.tasksDirty = nil, true
 	case <-m.workersW:
 		m.workersW, m.workersDirty = nil, true
+	case <-m.ownW:
+		m.ownW = nil
+		m.needResync = true // re-arms the watch, or finds the node gone
 	}
 }
 
@@ -204,7 +210,7 @@ func (m *master) workerGone(ctx context.Context, w string) error {
 func (m *master) assign() (busy bool, err error) {
 	type job struct {
 		t, w string
-		op   int
+		out  wrote
 		err  error
 	}
 	var jobs []job
@@ -217,12 +223,12 @@ func (m *master) assign() (busy bool, err error) {
 	}
 	parallel(len(jobs), inFlight, func(i int) {
 		j := &jobs[i]
-		j.op, j.err = m.write("assign",
+		j.out, j.err = m.write("assign",
 			&zk.CreateRequest{Path: protocol.Assignment(j.w, j.t), Data: []byte{}, Acl: m.s.acl},
 			&zk.SetDataRequest{Path: protocol.Task(j.t), Data: []byte(j.w), Version: -1})
 	})
 	for _, j := range jobs {
-		if e := m.assigned(j.t, j.w, j.op, j.err); e != nil && err == nil {
+		if e := m.assigned(j.t, j.w, j.out, j.err); e != nil && err == nil {
 			err = e
 		}
 	}
@@ -230,10 +236,11 @@ func (m *master) assign() (busy bool, err error) {
 }
 
 // assigned applies the outcome of one assignment to the view.
-func (m *master) assigned(t, w string, op int, err error) error {
+func (m *master) assigned(t, w string, out wrote, err error) error {
+	op := out.failed
 	switch {
 	case err == nil:
-		m.log.Info(fmt.Sprintf("assigned task %s to worker %s", t, w), "task", t, "worker", w, "write", "assign")
+		m.logWrite(out, fmt.Sprintf("assigned task %s to worker %s", t, w), "task", t, "worker", w)
 	case op == 0 && errors.Is(err, zk.ErrNodeExists):
 		m.log.Debug("assignment already there", "task", t, "worker", w)
 	case op == 0 && errors.Is(err, zk.ErrNoNode):
@@ -250,16 +257,19 @@ func (m *master) assigned(t, w string, op int, err error) error {
 	return nil
 }
 
-// sortTasks orders task names as submitted when they are <client>-<n>
-// (numerically by n), otherwise by name.
+// sortTasks orders task names as submitted: "<client>-<n>" by client, then
+// numerically by n; other names by themselves, among the client ids.
 func sortTasks(names []string) []string {
-	slices.SortFunc(names, func(a, b string) int {
-		ca, na, oka := protocol.ParseTaskName(a)
-		cb, nb, okb := protocol.ParseTaskName(b)
-		if oka && okb && ca == cb {
-			return na - nb
+	key := func(name string) (string, int) {
+		if c, n, ok := protocol.ParseTaskName(name); ok {
+			return c, n
 		}
-		return strings.Compare(a, b)
+		return name, -1
+	}
+	slices.SortFunc(names, func(a, b string) int {
+		ca, na := key(a)
+		cb, nb := key(b)
+		return cmp.Or(strings.Compare(ca, cb), cmp.Compare(na, nb))
 	})
 	return names
 }

@@ -30,6 +30,9 @@ func (m *master) resync(ctx context.Context) error {
 	if _, err := m.s.conn.Sync("/"); err != nil {
 		return fmt.Errorf("sync: %w", err)
 	}
+	if err := m.watchOwn(); err != nil {
+		return err
+	}
 	// /workers is read before /workers_eph: a worker registering in between
 	// is then live, never mistaken for a dead one.
 	dirs, err := m.listWorkerDirs()
@@ -60,6 +63,21 @@ func (m *master) resync(ctx context.Context) error {
 	}
 	m.log.Info("resynced", "tasks", m.view.Len(), "pending", m.view.Pending(), "workers", len(eph),
 		"dead_workers", len(dead), "took_ms", time.Since(start).Milliseconds())
+	return nil
+}
+
+// watchOwn watches the master's own election node: if it vanishes under a
+// live session (deleted by hand), the master steps down without waiting for
+// its next write to be fenced.
+func (m *master) watchOwn() error {
+	ok, stat, ch, err := m.s.conn.ExistsW(m.lead.node)
+	switch {
+	case err != nil:
+		return fmt.Errorf("watch %s: %w", m.lead.node, err)
+	case !ok || stat.Version != m.lead.version:
+		return fmt.Errorf("%s: %w", m.lead.node, errNodeLost)
+	}
+	m.ownW = ch
 	return nil
 }
 
@@ -102,6 +120,7 @@ func (m *master) addLive(eph []string, dirs map[string]workerDir) (dead []string
 			continue
 		}
 		m.view.AddWorker(w)
+		n := 0
 		for _, t := range dir.tasks {
 			if !m.view.HasTask(t) {
 				m.r.ignored.warn(m.log, "orphan:"+w+"/"+t, "ignoring assignment of a task not in /tasks",
@@ -109,7 +128,9 @@ func (m *master) addLive(eph []string, dirs map[string]workerDir) (dead []string
 				continue
 			}
 			m.view.AddAssigned(t, w)
+			n++
 		}
+		m.log.Info(fmt.Sprintf("worker %s joined", w), "worker", w, "tasks", n)
 	}
 	for _, w := range slices.Sorted(maps.Keys(dirs)) {
 		if !live[w] {
@@ -150,10 +171,10 @@ func (m *master) resetStale() error {
 		case r.err != nil:
 			return fmt.Errorf("read %s: %w", protocol.Task(t), r.err)
 		}
-		_, err := m.write("reset-task", &zk.SetDataRequest{Path: protocol.Task(t), Data: []byte{}, Version: r.version})
+		out, err := m.write("reset-task", &zk.SetDataRequest{Path: protocol.Task(t), Data: []byte{}, Version: r.version})
 		switch {
 		case err == nil:
-			m.log.Info("reset stale task data", "task", t, "was", string(r.data), "write", "reset-task")
+			m.logWrite(out, "reset stale task data", "task", t, "was", string(r.data))
 		case errors.Is(err, errFenced) || isConnErr(err):
 			return err
 		default:
@@ -168,10 +189,10 @@ func (m *master) resetStale() error {
 // with multi{check, delete /workers/w} guarded by the version it listed, so
 // that a worker registering again under the same id keeps its znode.
 func (m *master) moveBack(ctx context.Context, w string, tasks []string, version int32) error {
-	ops := make([]int, len(tasks))
+	outs := make([]wrote, len(tasks))
 	errs := make([]error, len(tasks))
 	parallel(len(tasks), inFlight, func(i int) {
-		ops[i], errs[i] = m.write("move-back",
+		outs[i], errs[i] = m.write("move-back",
 			&zk.DeleteRequest{Path: protocol.Assignment(w, tasks[i]), Version: -1},
 			&zk.SetDataRequest{Path: protocol.Task(tasks[i]), Data: []byte{}, Version: -1})
 	})
@@ -183,10 +204,10 @@ func (m *master) moveBack(ctx context.Context, w string, tasks []string, version
 			if !m.view.AddTask(t) {
 				m.view.Unassign(t)
 			}
-			m.log.Info(fmt.Sprintf("moved task %s back from worker %s", t, w), "task", t, "worker", w, "write", "move-back")
-		case ops[i] == 0 && errors.Is(err, zk.ErrNoNode):
+			m.logWrite(outs[i], fmt.Sprintf("moved task %s back from worker %s", t, w), "task", t, "worker", w)
+		case outs[i].failed == 0 && errors.Is(err, zk.ErrNoNode):
 			// the assignment went meanwhile: the task finished
-		case ops[i] == 1 && errors.Is(err, zk.ErrNoNode):
+		case outs[i].failed == 1 && errors.Is(err, zk.ErrNoNode):
 			if err := m.deleteOrphan(w, t); err != nil {
 				return err
 			}
@@ -199,11 +220,11 @@ func (m *master) moveBack(ctx context.Context, w string, tasks []string, version
 
 // deleteOrphan removes an assignment whose task no longer exists.
 func (m *master) deleteOrphan(w, t string) error {
-	_, err := m.write("delete-orphan", &zk.DeleteRequest{Path: protocol.Assignment(w, t), Version: -1})
+	out, err := m.write("delete-orphan", &zk.DeleteRequest{Path: protocol.Assignment(w, t), Version: -1})
 	switch {
 	case err == nil:
 		m.view.RemoveTask(t)
-		m.log.Info("removed orphan assignment", "task", t, "worker", w, "write", "delete-orphan")
+		m.logWrite(out, "removed orphan assignment", "task", t, "worker", w)
 		return nil
 	case errors.Is(err, zk.ErrNoNode):
 		return nil
@@ -214,10 +235,10 @@ func (m *master) deleteOrphan(w, t string) error {
 // removeWorker deletes /workers/<w> once its assignments are back.
 func (m *master) removeWorker(w string, moved int, version int32) error {
 	msg := fmt.Sprintf("worker %s gone: reassigned %d tasks", w, moved)
-	_, err := m.write("delete-worker", &zk.DeleteRequest{Path: protocol.Worker(w), Version: version})
+	out, err := m.write("delete-worker", &zk.DeleteRequest{Path: protocol.Worker(w), Version: version})
 	switch {
 	case err == nil:
-		m.log.Info(msg, "worker", w, "tasks", moved, "write", "delete-worker")
+		m.logWrite(out, msg, "worker", w, "tasks", moved)
 	case errors.Is(err, errFenced) || isConnErr(err):
 		return err
 	default: // registered again, or given a task meanwhile: look again

@@ -32,10 +32,6 @@ import (
 // DefaultSessionTimeout is the session timeout when Config leaves it zero.
 const DefaultSessionTimeout = 4 * time.Second
 
-// BasePaths lists the persistent top-level znodes that EnsureBase creates.
-// Read it; do not change it.
-var BasePaths = protocol.BasePaths()
-
 // Config is what every role needs. The zero value of each field but Servers
 // has a usable default.
 type Config struct {
@@ -60,6 +56,9 @@ func (cfg Config) withDefaults(role string) (Config, error) {
 	}
 	if err := protocol.CheckName(cfg.ID); err != nil {
 		return cfg, fmt.Errorf("%s: id: %w", role, err)
+	}
+	if user, _, ok := strings.Cut(cfg.Auth, ":"); cfg.Auth != "" && (!ok || user == "") {
+		return cfg, fmt.Errorf("%s: auth: want \"user:password\"", role) // never the secret itself
 	}
 	if cfg.Host == "" {
 		cfg.Host, _ = os.Hostname()
@@ -93,8 +92,9 @@ func ACL(auth string) []zk.ACL {
 	return append(zk.DigestACL(zk.PermAll, user, pass), zk.WorldACL(zk.PermRead)...)
 }
 
-// EnsureBase creates the persistent top-level znodes (BasePaths) that are
-// missing, with acl.
+// EnsureBase creates the persistent top-level znodes that are missing
+// (protocol.BasePaths: /election /workers /workers_eph /tasks /data
+// /results), with acl.
 func EnsureBase(conn *zk.Conn, acl []zk.ACL) error {
 	for _, p := range protocol.BasePaths() {
 		_, err := conn.Create(p, nil, 0, acl)
