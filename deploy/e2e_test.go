@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -19,6 +20,8 @@ import (
 	"zkctl/internal/testlab"
 	"zkctl/internal/zktest"
 	"zkctl/node"
+	"zkctl/roles"
+	"zkctl/roles/protocol"
 )
 
 const timings = "[cluster]\ntick_time = \"200ms\"\nsession_timeout = \"2s\"\n"
@@ -69,6 +72,7 @@ func TestDeploySSH(t *testing.T) {
 		}
 	})
 	exerciseEnsemble(t, c)
+	exerciseRoles(t, c)
 	sequentialBaseline(t, lab)
 
 	t.Run("changed host key is refused", func(t *testing.T) {
@@ -189,4 +193,82 @@ func sequentialBaseline(t *testing.T, lab *testlab.Lab) {
 		}
 	}
 	t.Logf("sequential scp+ssh baseline: %v", time.Since(start))
+}
+
+// exerciseRoles runs masters on vm1 and vm2 and workers on vm2 and vm3,
+// submits tasks from the controller, SIGKILLs the leading master with the
+// code of `zkctl kill master HOST -s KILL`, and checks every task completes
+// exactly once.
+func exerciseRoles(t *testing.T, c *deploy.Cluster) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	for _, p := range []struct{ role, host string }{{"master", "vm1"}, {"master", "vm2"}, {"worker", "vm2"}, {"worker", "vm3"}} {
+		if _, err := c.StartRole(ctx, p.role, p.host, deploy.StartOptions{Count: 1, Concurrency: 2}); err != nil {
+			t.Fatalf("start %s %s: %v", p.role, p.host, err)
+		}
+	}
+	conn, err := c.Connect(ctx, c.Inv.Hosts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	leader := waitMaster(t, c, "")
+	names := make([]string, 30)
+	for i := range names {
+		names[i] = protocol.TaskName("e2e", i+1)
+	}
+	tasks, err := roles.Submit(ctx, conn, roles.ACL(""), names, "0.2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	results := map[string]string{}
+	killed := make(chan struct{})
+	go func() {
+		defer close(killed)
+		time.Sleep(time.Second) // let some tasks run
+		if _, err := c.KillRole(ctx, "master", leader, syscall.SIGKILL, ""); err != nil {
+			t.Errorf("kill master %s: %v", leader, err)
+		}
+	}()
+	err = roles.Wait(ctx, conn, tasks, func(r roles.Result) {
+		mu.Lock()
+		defer mu.Unlock()
+		results[r.Task] = r.Value
+	})
+	<-killed
+	if err != nil {
+		t.Fatalf("wait: %v", err)
+	}
+	for _, n := range names {
+		if !strings.HasPrefix(results[n], "ok ") {
+			t.Errorf("%s: result %q", n, results[n])
+		}
+	}
+	if newLeader := waitMaster(t, c, leader); newLeader == leader {
+		t.Fatalf("master still on %s after SIGKILL", leader)
+	}
+	var logs bytes.Buffer
+	if err := c.Tail(ctx, c.Inv.Hosts, deploy.TailOptions{Role: "worker", Lines: 100000}, &logs); err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range names {
+		if got := strings.Count(logs.String(), `msg="completed task `+n+`"`); got != 1 {
+			t.Errorf("task %s completed %d times, want once", n, got)
+		}
+	}
+}
+
+// waitMaster waits for a /master on a host other than not and returns it.
+func waitMaster(t *testing.T, c *deploy.Cluster, not string) string {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		if st := c.Status(context.Background()); st.App != nil && st.App.Master != nil && st.App.Master.Host != not {
+			return st.App.Master.Host
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	t.Fatalf("no master (other than %q) within 30s", not)
+	return ""
 }
