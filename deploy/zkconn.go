@@ -65,6 +65,9 @@ func (c *Cluster) CreateBase(ctx context.Context, servers []inventory.Host) erro
 	if err := roles.EnsureBase(conn, roles.ACL(auth)); err != nil {
 		return fmt.Errorf("create base znodes: %w", err)
 	}
+	if err := roles.ProtectRoot(conn, auth); err != nil {
+		return err
+	}
 	c.UI.Printf("created %s", strings.Join(protocol.BasePaths(), " "))
 	return nil
 }

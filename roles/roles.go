@@ -104,3 +104,16 @@ func EnsureBase(conn *zk.Conn, acl []zk.ACL) error {
 	}
 	return nil
 }
+
+// ProtectRoot gives the root znode the ACL of auth, so that with digest auth
+// nobody else can create or delete top-level znodes such as /master; without
+// auth it does nothing. The operator's reset calls it once.
+func ProtectRoot(conn *zk.Conn, auth string) error {
+	if auth == "" {
+		return nil
+	}
+	if _, err := conn.SetACL("/", ACL(auth), -1); err != nil {
+		return fmt.Errorf("set the ACL of /: %w", err)
+	}
+	return nil
+}
