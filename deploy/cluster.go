@@ -194,8 +194,8 @@ func AgentPath(h inventory.Host) string { return filepath.Join(h.Dir, "bin", "zk
 
 // Agent runs `zkctl node ARGS… --dir DIR` on the host and returns its output.
 func (c *Cluster) Agent(ctx context.Context, h inventory.Host, t transport.Transport, args ...string) ([]byte, error) {
-	argv := append([]string{AgentPath(h), "node"}, args...)
-	argv = append(argv, "--dir", h.Dir)
+	// --dir first: role arguments may follow a "--" at the end of args.
+	argv := append([]string{AgentPath(h), "node", "--dir", h.Dir}, args...)
 	c.Log.Debug("agent", "host", h.Name, "args", args)
 	out, err := transport.Output(ctx, t, transport.Join(argv...))
 	if err != nil {

@@ -143,6 +143,12 @@ func unameArch(m string) string {
 }
 
 func (c *Cluster) deployHost(ctx context.Context, h inventory.Host, t transport.Transport, bin binaryInfo) (DeployResult, error) {
+	if info, ok := c.quickCheck(ctx, h, t, bin); ok {
+		defer c.unlock(ctx, h)
+		c.UI.Host(h.Name, "zkctl binary up to date (sha256 %s…); java %s, ZooKeeper %s still in place",
+			bin.sha256[:12], info.Install.Java, info.Install.ZooKeeperHome)
+		return DeployResult{Binary: "skipped", ZooKeeper: "found"}, c.pushConfig(ctx, h, t)
+	}
 	var r DeployResult
 	probe, err := c.lockAndProbe(ctx, h, t)
 	if err != nil {
@@ -153,25 +159,28 @@ func (c *Cluster) deployHost(ctx context.Context, h inventory.Host, t transport.
 		return r, stepError(h, "check architecture", fmt.Errorf("host is %s (uname -m %q) but %s is %s: build one for the host (GOARCH=%s go build ./cmd/zkctl) and pass --binary PATH",
 			probe.arch, probe.uname, bin.path, bin.arch, probe.arch))
 	}
-	var info *node.Info
+	var known *node.Info
 	if probe.sha256 == bin.sha256 {
-		r.Binary, info = "skipped", probe.info
+		r.Binary, known = "skipped", probe.info
 		c.UI.Host(h.Name, "zkctl binary up to date (sha256 %s…)", bin.sha256[:12])
 	} else {
 		if err := c.retry(ctx, h, "upload zkctl", func(t transport.Transport) error { return c.upload(ctx, h, t, bin) }); err != nil {
 			return r, err
 		}
+		r.Binary, r.Bytes = "pushed", bin.size
 		if t, err = c.Transport(ctx, h); err != nil { // the retry may have reconnected
 			return r, err
 		}
-		r.Binary, r.Bytes = "pushed", bin.size
 	}
-	if r.ZooKeeper, err = c.provision(ctx, h, t, info); err != nil {
+	info, how, err := c.provision(ctx, h, t, known)
+	if err != nil {
 		return r, err
 	}
+	r.ZooKeeper = how
 	if err := c.pushConfig(ctx, h, t); err != nil {
 		return r, err
 	}
+	c.writeRecord(ctx, h, t, bin, info)
 	return r, nil
 }
 
@@ -307,45 +316,45 @@ func (c *Cluster) upload(ctx context.Context, h inventory.Host, t transport.Tran
 
 // provision makes sure Java and ZooKeeper are on the host. known is what
 // the installed agent already said, nil when it must be asked.
-func (c *Cluster) provision(ctx context.Context, h inventory.Host, t transport.Transport, known *node.Info) (string, error) {
+func (c *Cluster) provision(ctx context.Context, h inventory.Host, t transport.Transport, known *node.Info) (node.Info, string, error) {
 	zk := c.Inv.ZooKeeper
 	var info node.Info
 	var err error
 	if known != nil {
 		info = *known
 	} else if info, err = c.hostInfo(ctx, h, t, c.zooKeeperHome(h)); err != nil {
-		return "", err
+		return info, "", err
 	}
 	how := "found"
 	if zk.Tarball != "" && info.Install.ZooKeeperHome == "" {
 		home, err := c.unpackTarball(ctx, h, t, zk.Tarball)
 		if err != nil {
-			return "", stepError(h, "unpack ZooKeeper tarball", err)
+			return info, "", stepError(h, "unpack ZooKeeper tarball", err)
 		}
 		if info, err = c.hostInfo(ctx, h, t, home); err != nil {
-			return "", err
+			return info, "", err
 		}
 		how = "unpacked (tarball)"
 	}
 	if info.Install.Java == "" || info.Install.ZooKeeperHome == "" {
 		if zk.Install != "apt" {
-			return "", stepError(h, "provision", missingMessage(info.Install))
+			return info, "", stepError(h, "provision", missingMessage(info.Install))
 		}
 		c.UI.Host(h.Name, "installing Java and ZooKeeper with apt-get (this takes a while)")
 		cmd := "export DEBIAN_FRONTEND=noninteractive; apt-get update -q && apt-get install -y -q default-jre-headless zookeeper"
 		if _, err := transport.Output(ctx, t, cmd); err != nil {
-			return "", stepError(h, "apt-get install", err)
+			return info, "", stepError(h, "apt-get install", err)
 		}
 		if info, err = c.hostInfo(ctx, h, t, c.zooKeeperHome(h)); err != nil {
-			return "", err
+			return info, "", err
 		}
 		if info.Install.Java == "" || info.Install.ZooKeeperHome == "" {
-			return "", stepError(h, "provision", missingMessage(info.Install))
+			return info, "", stepError(h, "provision", missingMessage(info.Install))
 		}
 		how = "installed (apt)"
 	}
 	c.UI.Host(h.Name, "java %s, ZooKeeper %s (%s)", info.Install.Java, info.Install.ZooKeeperHome, how)
-	return how, nil
+	return info, how, nil
 }
 
 func missingMessage(in node.Install) error {

@@ -133,6 +133,21 @@ func exerciseEnsemble(t *testing.T, c *deploy.Cluster) {
 		}
 	}
 
+	// A binary changed behind zkctl's back is noticed and replaced.
+	f, err := os.OpenFile(deploy.AgentPath(c.Inv.Hosts[0]), os.O_WRONLY|os.O_APPEND, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Write([]byte{0})
+	f.Close()
+	res, err = c.Deploy(ctx, deploy.DeployOptions{Binary: bin})
+	if err != nil {
+		t.Fatalf("deploy after tampering: %v", err)
+	}
+	if res[0].Binary != "pushed" || res[1].Binary != "skipped" {
+		t.Errorf("after tampering with %s's binary: %s %q, %s %q; want pushed, skipped", res[0].Host, res[0].Host, res[0].Binary, res[1].Host, res[1].Binary)
+	}
+
 	follower := c.Inv.Hosts[(leader+1)%3].Name
 	if _, err := c.KillRole(ctx, "zookeeper", follower, syscall.SIGKILL, ""); err != nil {
 		t.Fatalf("kill zookeeper %s: %v", follower, err)

@@ -51,6 +51,12 @@ func (Local) Remove(_ context.Context, path string) error {
 	return nil
 }
 
+// Mkdir creates one folder.
+func (Local) Mkdir(_ context.Context, path string) error { return os.Mkdir(path, 0o755) }
+
+// Stat describes path.
+func (Local) Stat(_ context.Context, path string) (os.FileInfo, error) { return os.Stat(path) }
+
 // Close does nothing.
 func (Local) Close() error { return nil }
 

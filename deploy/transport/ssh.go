@@ -352,6 +352,34 @@ func (s *SSH) Remove(ctx context.Context, p string) error {
 	return nil
 }
 
+// errNeedsSudo marks an SFTP shortcut that a sudo host cannot take: the
+// login user may not see what root owns.
+var errNeedsSudo = errors.New("not over SFTP with sudo")
+
+// Mkdir creates one folder over SFTP.
+func (s *SSH) Mkdir(ctx context.Context, p string) error {
+	if s.cfg.Sudo {
+		return errNeedsSudo
+	}
+	c, err := s.sftpClient()
+	if err != nil {
+		return err
+	}
+	return c.Mkdir(p)
+}
+
+// Stat describes a file over SFTP.
+func (s *SSH) Stat(ctx context.Context, p string) (os.FileInfo, error) {
+	if s.cfg.Sudo {
+		return nil, errNeedsSudo
+	}
+	c, err := s.sftpClient()
+	if err != nil {
+		return nil, err
+	}
+	return c.Stat(p)
+}
+
 // Close closes the SFTP session and the connection.
 func (s *SSH) Close() error {
 	s.mu.Lock()

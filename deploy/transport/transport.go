@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"strings"
 	"syscall"
 )
@@ -29,6 +30,10 @@ type Transport interface {
 	ReadFile(ctx context.Context, path string) ([]byte, error)
 	// Remove removes a file or an empty folder; a missing one is no error.
 	Remove(ctx context.Context, path string) error
+	// Mkdir creates one folder; it fails if the folder exists (a lock).
+	Mkdir(ctx context.Context, path string) error
+	// Stat describes a file on the host.
+	Stat(ctx context.Context, path string) (os.FileInfo, error)
 	// Close releases the connection.
 	Close() error
 }
