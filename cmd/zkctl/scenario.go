@@ -1,0 +1,88 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"zkctl/deploy"
+	"zkctl/scenario"
+)
+
+func (a *app) scenarioCmd() *cobra.Command {
+	var report string
+	cmd := &cobra.Command{
+		Use:   "scenario NAME…|all [--report FILE]",
+		Short: "reproduce the master/worker experiment's fault scenarios as checked runs, with a report",
+		Long: "Each scenario resets the ensemble, starts real masters, workers and clients on the inventory's\n" +
+			"first three hosts, injects its faults (as `zkctl kill` does) and judges the run from ZooKeeper and\n" +
+			"the role logs. Exit status 0 only if every check of every scenario held.\n\nScenarios:\n" + scenarioList(),
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return usagef("scenario: want NAME… or all; the scenarios are %s", strings.Join(scenario.Names(), ", "))
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			scs, err := scenario.Select(args)
+			if err != nil {
+				return usageError{err.Error()}
+			}
+			c, err := a.cluster(cmd)
+			if err != nil {
+				return err
+			}
+			defer c.Close()
+			c.UI = deploy.NewUI(io.Discard)
+			if a.verbose {
+				c.UI = deploy.NewUI(os.Stderr)
+			}
+			out := cmd.OutOrStdout()
+			rn := &scenario.Runner{Cluster: c, Out: out, Terminal: isTerminal(out)}
+			start := time.Now()
+			results := rn.Run(cmd.Context(), scs)
+			took := time.Since(start)
+			scenario.PrintSummary(out, results, took)
+			if report != "" {
+				rp := &scenario.Report{Results: results, Inventory: c.Inv, Took: took, Generated: time.Now(),
+					Command: "zkctl scenario " + strings.Join(args, " ")}
+				if err := rp.Write(report); err != nil {
+					return err
+				}
+				fmt.Fprintf(out, "report: %s (timelines next to it)\n", report)
+			}
+			failed := 0
+			for _, r := range results {
+				if !r.Passed() {
+					failed++
+				}
+			}
+			if failed > 0 || len(results) < len(scs) {
+				return fmt.Errorf("%d of %d scenarios failed", failed+len(scs)-len(results), len(scs))
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&report, "report", "", "write a Markdown report to FILE and an SVG timeline per scenario next to it")
+	return cmd
+}
+
+// scenarioList is the help text's list of scenarios.
+func scenarioList() string {
+	var b strings.Builder
+	for _, n := range scenario.Names() {
+		s, _ := scenario.Lookup(n)
+		fmt.Fprintf(&b, "  %-17s %s\n", n, s.What)
+	}
+	return b.String()
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}

@@ -1,0 +1,236 @@
+package scenario
+
+import (
+	"fmt"
+	"syscall"
+	"time"
+
+	"zkctl/deploy"
+)
+
+// The scripts. Each starts from a fresh ensemble with no role running,
+// starts the placement's roles, submits enough tasks (TaskSeconds each) to
+// overlap every fault, injects the faults and states what it expects.
+// The runner then waits for every live client to finish, and judges the
+// invariants that hold in every scenario (checks.go) and the expectations.
+
+// c1w1m1: kill the only worker, later the client.
+func c1w1m1(r *run) {
+	r.startMasters()
+	ws := r.startWorkers()
+	cs := r.startClients(25)
+	r.waitDone(5)
+	r.snapshot("before the worker is killed")
+	kill := r.signal(ws[0], syscall.SIGKILL)
+	r.hold(r.session+500*time.Millisecond, "no worker alive: tasks must wait")
+	w2 := r.startWorker(r.place.Workers[0])
+	r.expect("tasks wait while no worker lives", func(o *observation) (bool, string) {
+		return o.noProgress(kill.End(), w2.Started, "the worker was killed", "a new worker started")
+	})
+	r.expect("tasks complete once a new worker runs", func(o *observation) (bool, string) {
+		n := o.completedBy(w2)
+		return n > 0, fmt.Sprintf("%s completed %d tasks", w2.ID, n)
+	})
+
+	r.waitMoreDone(5)
+	r.signal(cs[0], syscall.SIGKILL)
+	r.waitIdle()
+	left := r.leftResults(cs[0].ID)
+	r.handover = append(r.handover, handover{client: cs[0].ID, tasks: left, at: time.Now()})
+	r.snapshot("the client was killed and its tasks finished: their results wait in /results")
+	again := r.restart(cs[0], deploy.StartOptions{Tasks: 5, Duration: TaskSeconds})
+	r.expect("a restarted client (same --id) cleans up what the killed one left", func(o *observation) (bool, string) {
+		return o.cleanedUp(again, left)
+	})
+}
+
+// c1w2m1: a worker fails with tasks assigned.
+func c1w2m1(r *run) {
+	r.startMasters()
+	ws := r.startWorkers()
+	r.startClients(40)
+	r.waitDone(4)
+	n := r.assigned(ws[0])
+	r.note("%s had %d tasks assigned when it was killed.", ws[0].ID, n)
+	r.snapshot("before the worker is killed")
+	kill := r.signal(ws[0], syscall.SIGKILL)
+	r.expect("the killed worker's tasks are reassigned and completed by another worker", func(o *observation) (bool, string) {
+		return o.reassigned(ws[0], kill)
+	})
+}
+
+// c2w2m1: two clients and two workers compete.
+func c2w2m1(r *run) {
+	r.startMasters()
+	ws := r.startWorkers()
+	r.startClients(20)
+	r.waitDone(6)
+	r.snapshot("while both clients' tasks run")
+	r.expect("load is balanced between the workers", func(o *observation) (bool, string) {
+		return o.balanced(ws)
+	})
+}
+
+// c2w2m2: kill the leading master, with SIGTERM and then with SIGKILL.
+func c2w2m2(r *run) {
+	ms := r.startMasters()
+	r.startWorkers()
+	h1, h2 := r.place.Clients[0], r.place.Clients[1]
+	r.startClient(h1, r.newID("client", h1), 30)
+	r.waitDone(5)
+	r.snapshot("before the leader is killed")
+	term := r.signal(ms[0], syscall.SIGTERM)
+	r.waitMaster(ms[1])
+	r.expect("after SIGTERM of the leader the backup leads", func(o *observation) (bool, string) {
+		return o.newMaster(term, ms[1])
+	})
+	r.restart(ms[0], deploy.StartOptions{})
+	r.waitCandidates(2)
+	r.waitMoreDone(3)
+	kill := r.signal(ms[1], syscall.SIGKILL)
+	late := r.startClient(h2, r.newID("client", h2), 20)
+	r.waitMaster(ms[0])
+	r.expect("after SIGKILL of the leader the restarted candidate leads", func(o *observation) (bool, string) {
+		return o.newMaster(kill, ms[0])
+	})
+	r.expect("tasks submitted while no master leads are assigned by the new one", func(o *observation) (bool, string) {
+		return o.assignedBy(late, ms[0])
+	})
+}
+
+// masterLag: SIGSTOP the leader for longer than the session timeout.
+func masterLag(r *run) {
+	ms := r.startMasters()
+	r.startWorkers()
+	r.startClients(30)
+	r.waitDone(5)
+	r.snapshot("before the leader is stopped")
+	stop := r.signal(ms[0], syscall.SIGSTOP)
+	h := r.place.Clients[0]
+	late := r.startClient(h, r.newID("client", h), 10)
+	r.waitMaster(ms[1])
+	r.holdUntil(stop.At.Add(r.session+1500*time.Millisecond), "the leader stays stopped past the session timeout")
+	r.snapshot("the old leader is still stopped; the backup leads")
+	cont := r.signal(ms[0], syscall.SIGCONT)
+	r.waitCandidates(2)
+	r.expect("a backup takes over while the leader is stopped", func(o *observation) (bool, string) {
+		ok, detail := o.newMaster(stop, ms[1])
+		if e, found := o.electedAfter(stop.At); found && !e.At.Before(cont.At) {
+			return false, detail + ", but only after SIGCONT"
+		}
+		return ok, detail
+	})
+	r.expect("the old leader is fenced: 0 successful writes after its session expired", func(o *observation) (bool, string) {
+		return o.fenced(ms[0], stop)
+	})
+	r.expect("the old leader rejoins as a candidate", func(o *observation) (bool, string) {
+		return o.rejoined(ms[0], cont)
+	})
+	r.expect("tasks submitted during the lag are assigned by the backup", func(o *observation) (bool, string) {
+		return o.assignedBy(late, ms[1])
+	})
+}
+
+// zkFollowerKill: kill the follower that serves the most sessions.
+func zkFollowerKill(r *run) {
+	r.startMasters()
+	r.startWorkers()
+	r.startClients(50)
+	r.waitDone(5)
+	_, followers := r.roles()
+	f := r.busiest(followers)
+	before := r.sessions()
+	r.note("Connections before the kill (srvr): %s.", r.connections())
+	r.snapshot("before the follower is killed")
+	kill := r.killServer(f, syscall.SIGKILL)
+	r.hold(r.session+500*time.Millisecond, "sessions move to the other servers")
+	r.note("Connections %v after the kill: %s.", (r.session + 500*time.Millisecond), r.connections())
+	after := r.sessions()
+	back := r.startServer(f)
+	r.expect("sessions move to another server: every role keeps its session", func(o *observation) (bool, string) {
+		return sameSessions(before, after)
+	})
+	r.expect("no role failover", func(o *observation) (bool, string) {
+		return o.noElection(kill.At)
+	})
+	r.expect("tasks keep completing while the follower is down", func(o *observation) (bool, string) {
+		n := len(o.completionsIn(kill.End(), back.At))
+		return n > 0, fmt.Sprintf("%d tasks completed while %s was down", n, f)
+	})
+}
+
+// zkLeaderKill: kill the ZooKeeper leader.
+func zkLeaderKill(r *run) {
+	r.startMasters()
+	r.startWorkers()
+	r.startClients(50)
+	r.waitDone(5)
+	leader, _ := r.roles()
+	before := r.sessions()
+	r.snapshot("before the ZooKeeper leader is killed")
+	kill := r.killServer(leader, syscall.SIGKILL)
+	r.waitLeader()
+	r.hold(r.session, "clients reconnect")
+	after := r.sessions()
+	r.startServer(leader)
+	r.expect("the ensemble elects a new leader", func(o *observation) (bool, string) {
+		return o.zkElected(kill)
+	})
+	r.expect("clients reconnect with their sessions", func(o *observation) (bool, string) {
+		return sameSessions(before, after)
+	})
+}
+
+// zkQuorumLoss: kill two of three servers, then restart them.
+func zkQuorumLoss(r *run) {
+	r.startMasters()
+	r.startWorkers()
+	r.startClients(60)
+	r.waitDone(5)
+	leader, followers := r.roles()
+	if !r.ok() {
+		return
+	}
+	before := r.sessions()
+	r.snapshot("before two servers are killed")
+	r.killServer(followers[0], syscall.SIGKILL)
+	lost := r.killServer(leader, syscall.SIGKILL)
+	r.hold(r.session+time.Second, "no quorum: nothing can be written")
+	back := r.startServer(leader)
+	r.startServer(followers[0])
+	r.waitLeader()
+	r.waitMoreDone(1)
+	after := r.sessions()
+	_, kept := sameSessions(before, after)
+	r.note("Sessions after the quorum came back: %s.", kept)
+	r.expect("no progress without quorum", func(o *observation) (bool, string) {
+		return o.noProgress(lost.End(), back.At, "the quorum was lost", "the servers were restarted")
+	})
+	r.expect("progress resumes after the restart", func(o *observation) (bool, string) {
+		return o.resumed(back)
+	})
+}
+
+// standalone: the same workload on one server, then kill it.
+func standalone(r *run) {
+	r.startMasters()
+	r.startWorkers()
+	r.startClients(40)
+	r.waitDone(5)
+	r.snapshot("before the only server is killed")
+	only := r.servers[0]
+	kill := r.killServer(only, syscall.SIGKILL)
+	r.hold(r.session+time.Second, "the only server is down")
+	back := r.startServer(only)
+	r.waitLeader()
+	r.expect("with one server down everything stops", func(o *observation) (bool, string) {
+		ok, detail := o.noProgress(kill.End(), back.At, "the server was killed", "it was restarted")
+		if n := o.answered(kill.End(), back.At); n > 0 {
+			return false, fmt.Sprintf("%s; but ZooKeeper answered %d reads meanwhile", detail, n)
+		}
+		return ok, detail + "; ZooKeeper answered no read meanwhile"
+	})
+	r.expect("work resumes once the server is back", func(o *observation) (bool, string) {
+		return o.resumed(back)
+	})
+}

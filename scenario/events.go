@@ -1,0 +1,259 @@
+package scenario
+
+import (
+	"bufio"
+	"bytes"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Kind classifies an Event.
+type Kind string
+
+// The kinds of events: the scenario's own actions, what the monitor saw of
+// ZooKeeper, and the role log lines that the checks rely on (see the log
+// messages documented on roles.RunMaster, roles.RunWorker, roles.RunClient).
+const (
+	KindFault      Kind = "fault"        // the scenario signalled a process
+	KindStart      Kind = "start"        // the scenario started a process
+	KindZKLeader   Kind = "zk-leader"    // a server leads (or serves standalone)
+	KindZKNoLeader Kind = "zk-noleader"  // no server leads
+	KindJoined     Kind = "joined"       // master: joined election
+	KindElected    Kind = "elected"      // master: elected master <id>
+	KindStepDown   Kind = "step-down"    // master: fenced / stepping down / rejoining
+	KindFenced     Kind = "fenced-write" // master: a write refused by the fence
+	KindAssigned   Kind = "assigned"     // master: assigned task <t> to worker <w>
+	KindMovedBack  Kind = "moved-back"   // master: moved task <t> back from worker <w>
+	KindWorkerGone Kind = "worker-gone"  // master: worker <w> gone: reassigned <n> tasks
+	KindRegistered Kind = "registered"   // worker: registered
+	KindCompleted  Kind = "completed"    // worker: completed task <t>
+	KindDropped    Kind = "dropped"      // worker: dropped result of <t>
+	KindSubmitted  Kind = "submitted"    // client: submitted
+	KindResult     Kind = "result"       // client: result of <t>: <result>
+	KindCleaned    Kind = "cleaned"      // client: removed predecessor results
+	KindAllIn      Kind = "all-results"  // client: all results in
+	KindStopped    Kind = "stopped"      // master / worker stopped
+	KindError      Kind = "error"        // any ERROR line
+	KindOther      Kind = "other"
+)
+
+// Event is one thing that happened during a scenario.
+type Event struct {
+	At      time.Time
+	Host    string // inventory name
+	Role    string // master, worker, client, zookeeper; "" for the scenario
+	ID      string // the instance id (a worker's current registration id)
+	Proc    string // "<role>-<id>" of the process that logged it; lane key
+	Kind    Kind
+	Msg     string
+	Level   string
+	Task    string
+	Worker  string
+	Session string        // master: the ZooKeeper session of the epoch
+	Write   string        // master: the kind of a successful write, "" if none
+	Sent    time.Time     // master: when that write's multi was sent (zero if not logged)
+	N       int           // tasks reassigned, submitted, results removed…
+	Took    time.Duration // faults and starts: how long the call took
+	Attrs   map[string]string
+}
+
+// parseLog reads a role's log file (slog TextHandler lines) logged by the
+// process proc ("<role>-<id>") on host. Lines that are not slog lines (a
+// panic, an error printed on exit) have no time: they become KindError
+// events placed at the time of the line before, marked "untimed".
+func parseLog(host, proc string, data []byte) []Event {
+	var out []Event
+	var last time.Time
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	sc.Buffer(make([]byte, 64*1024), 1024*1024)
+	for sc.Scan() {
+		line := sc.Text()
+		if strings.TrimSpace(line) == "" {
+			continue
+		}
+		attrs := parseLogfmt(line)
+		at, err := time.Parse(time.RFC3339Nano, attrs["time"])
+		if err != nil {
+			if !last.IsZero() {
+				out = append(out, Event{At: last, Host: host, Proc: proc, Kind: KindError, Msg: line, Level: "ERROR",
+					Attrs: map[string]string{"untimed": "true"}})
+			}
+			continue
+		}
+		last = at
+		out = append(out, classify(host, proc, at, attrs))
+	}
+	return out
+}
+
+// classify turns one parsed log line into an event.
+func classify(host, proc string, at time.Time, a map[string]string) Event {
+	e := Event{At: at, Host: host, Proc: proc, Msg: a["msg"], Level: a["level"], Role: a["role"], ID: a["id"],
+		Task: a["task"], Worker: a["worker"], Session: a["session"], Write: a["write"], Attrs: a}
+	if e.Host == "" {
+		e.Host = a["host"]
+	}
+	e.Sent, _ = time.Parse(time.RFC3339Nano, a["sent"])
+	msg := e.Msg
+	switch e.Role {
+	case "master":
+		e.Kind = masterKind(msg)
+		e.N, _ = strconv.Atoi(a["tasks"])
+	case "worker":
+		e.Kind = workerKind(msg)
+	case "client":
+		e.Kind = clientKind(msg)
+		e.N, _ = strconv.Atoi(firstOf(a, "tasks", "results"))
+	}
+	if e.Kind == KindOther && e.Level == "ERROR" {
+		e.Kind = KindError
+	}
+	return e
+}
+
+func masterKind(msg string) Kind {
+	switch {
+	case strings.HasPrefix(msg, "elected master "):
+		return KindElected
+	case msg == "joined election":
+		return KindJoined
+	case msg == "fenced write":
+		return KindFenced
+	case strings.HasPrefix(msg, "fenced:"), strings.HasPrefix(msg, "stepping down"),
+		strings.HasPrefix(msg, "session expired, joining the election"):
+		return KindStepDown
+	case strings.HasPrefix(msg, "assigned task "):
+		return KindAssigned
+	case strings.HasPrefix(msg, "moved task "):
+		return KindMovedBack
+	case strings.HasPrefix(msg, "worker ") && strings.Contains(msg, " gone: reassigned "):
+		return KindWorkerGone
+	case msg == "master stopped":
+		return KindStopped
+	}
+	return KindOther
+}
+
+func workerKind(msg string) Kind {
+	switch {
+	case msg == "registered":
+		return KindRegistered
+	case strings.HasPrefix(msg, "completed task "):
+		return KindCompleted
+	case strings.HasPrefix(msg, "dropped result of "):
+		return KindDropped
+	case msg == "worker stopped":
+		return KindStopped
+	}
+	return KindOther
+}
+
+func clientKind(msg string) Kind {
+	switch {
+	case msg == "submitted":
+		return KindSubmitted
+	case strings.HasPrefix(msg, "result of "):
+		return KindResult
+	case msg == "removed predecessor results":
+		return KindCleaned
+	case msg == "all results in":
+		return KindAllIn
+	}
+	return KindOther
+}
+
+func firstOf(a map[string]string, keys ...string) string {
+	for _, k := range keys {
+		if v, ok := a[k]; ok {
+			return v
+		}
+	}
+	return ""
+}
+
+// parseLogfmt splits a slog TextHandler line into its key=value pairs;
+// quoted values are unquoted.
+func parseLogfmt(line string) map[string]string {
+	out := map[string]string{}
+	for i := 0; i < len(line); {
+		for i < len(line) && line[i] == ' ' {
+			i++
+		}
+		eq := strings.IndexByte(line[i:], '=')
+		if eq < 0 {
+			break
+		}
+		key := line[i : i+eq]
+		i += eq + 1
+		var val string
+		if i < len(line) && line[i] == '"' {
+			end := closingQuote(line, i)
+			val = line[i:end]
+			if u, err := strconv.Unquote(val); err == nil {
+				val = u
+			}
+			i = end
+		} else {
+			end := strings.IndexByte(line[i:], ' ')
+			if end < 0 {
+				end = len(line) - i
+			}
+			val = line[i : i+end]
+			i += end
+		}
+		if strings.ContainsAny(key, " \"") {
+			break // not logfmt after all
+		}
+		out[key] = val
+	}
+	return out
+}
+
+// closingQuote returns the index just past the quoted string starting at i.
+func closingQuote(s string, i int) int {
+	for j := i + 1; j < len(s); j++ {
+		switch s[j] {
+		case '\\':
+			j++
+		case '"':
+			return j + 1
+		}
+	}
+	return len(s)
+}
+
+// isWrite tells whether e is a master's successful write.
+func (e Event) isWrite() bool { return e.Write != "" && e.Kind != KindFault }
+
+// writeTime is when a master's write was sent: the moment it was decided,
+// which a log line (written after the answer) can follow by a pause.
+func (e Event) writeTime() time.Time {
+	if !e.Sent.IsZero() {
+		return e.Sent
+	}
+	return e.At
+}
+
+// End is when a fault or start call returned: the signal was sent by then.
+func (e Event) End() time.Time { return e.At.Add(e.Took) }
+
+// sortEvents orders events by time, stably.
+func sortEvents(evs []Event) {
+	sort.SliceStable(evs, func(i, j int) bool { return evs[i].At.Before(evs[j].At) })
+}
+
+// filter returns the events of the given kinds.
+func filter(evs []Event, kinds ...Kind) []Event {
+	var out []Event
+	for _, e := range evs {
+		for _, k := range kinds {
+			if e.Kind == k {
+				out = append(out, e)
+				break
+			}
+		}
+	}
+	return out
+}

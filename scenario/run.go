@@ -1,0 +1,365 @@
+package scenario
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"sync"
+	"syscall"
+	"time"
+
+	"zkctl/deploy"
+	"zkctl/node"
+	"zkctl/roles/protocol"
+)
+
+// TaskSeconds is the payload of every task the scenarios submit.
+const TaskSeconds = "0.2"
+
+// waitTimeout bounds every wait of a script.
+const waitTimeout = 30 * time.Second
+
+// Proc is a role process a scenario started.
+type Proc struct {
+	Role, ID, Host string
+	Log            string // its log file on the host
+	PID            int
+	Started        time.Time
+	Ended          time.Time // when the scenario signalled it to end; zero if it did not
+	Killed         bool      // ended by SIGKILL: it could log nothing more
+}
+
+// Name is the process name the node agent uses, "<role>-<id>".
+func (p *Proc) Name() string { return p.Role + "-" + p.ID }
+
+// run is one scenario in progress: the steps its script calls. The first
+// step that fails records its error and every later step does nothing
+// (like bufio.Scanner), so that scripts read as a plain list of steps.
+type run struct {
+	ctx     context.Context
+	c       *deploy.Cluster
+	hosts   []string // the scenario's hosts; placement indexes point here
+	servers []string // the ensemble
+	mon     *monitor
+	session time.Duration
+	tick    time.Duration
+	place   Placement
+
+	procs     []*Proc
+	events    []Event // starts and faults
+	snapshots []Snapshot
+	notes     []string
+	expects   []expectation
+	handover  []handover
+	ids       map[string]int // next number per role and host
+
+	mu   sync.Mutex
+	step string
+	err  error
+}
+
+// handover is what a killed client left in /results for its successor,
+// listed at a moment before the successor started.
+type handover struct {
+	client string
+	tasks  []string
+	at     time.Time
+}
+
+// expectation is a scenario's own statement, judged after the run.
+type expectation struct {
+	name  string
+	judge func(o *observation) (bool, string)
+}
+
+func (r *run) ok() bool {
+	if r.err == nil && r.ctx.Err() != nil {
+		r.fail(r.ctx.Err())
+	}
+	return r.err == nil
+}
+
+func (r *run) fail(err error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.err == nil {
+		r.err = err
+	}
+}
+
+// setStep names what the script does now (for the progress line).
+func (r *run) setStep(format string, args ...any) {
+	r.mu.Lock()
+	r.step = fmt.Sprintf(format, args...)
+	r.mu.Unlock()
+}
+
+func (r *run) currentStep() string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.step
+}
+
+// expect adds a statement about the run, judged once it is over.
+func (r *run) expect(name string, judge func(o *observation) (bool, string)) {
+	r.expects = append(r.expects, expectation{name: name, judge: judge})
+}
+
+// note adds a line to the scenario's section of the report.
+func (r *run) note(format string, args ...any) {
+	r.notes = append(r.notes, fmt.Sprintf(format, args...))
+}
+
+// newID names the next instance of role on host h: "vm2-w1", "vm2-w2"…
+func (r *run) newID(role string, h int) string {
+	key := role[:1]
+	r.ids[key]++
+	return fmt.Sprintf("%s-%s%d", r.hosts[h], key, r.ids[key])
+}
+
+// start starts one role process with id on scenario host h.
+func (r *run) start(role string, h int, id string, o deploy.StartOptions) *Proc {
+	if !r.ok() {
+		return &Proc{Role: role, ID: id, Host: r.hosts[h]}
+	}
+	r.setStep("start %s %s", role, id)
+	o.ID = id
+	at := time.Now()
+	procs, err := r.c.StartRole(r.ctx, role, r.hosts[h], o)
+	p := &Proc{Role: role, ID: id, Host: r.hosts[h], Started: at}
+	if err != nil || len(procs) != 1 {
+		r.fail(fmt.Errorf("start %s %s on %s: %v (%d processes)", role, id, p.Host, err, len(procs)))
+		return p
+	}
+	p.Log, p.PID = procs[0].Log, procs[0].PID
+	r.procs = append(r.procs, p)
+	r.events = append(r.events, Event{At: at, Host: p.Host, Role: role, ID: id, Proc: p.Name(), Kind: KindStart,
+		Msg: fmt.Sprintf("start %s %s (pid %d)", role, id, p.PID)})
+	return p
+}
+
+// startMasters starts the placement's masters; the first is the leader:
+// the others start once it leads.
+func (r *run) startMasters() []*Proc {
+	var out []*Proc
+	for i, h := range r.place.Masters {
+		p := r.start("master", h, r.newID("master", h), deploy.StartOptions{})
+		out = append(out, p)
+		if i == 0 {
+			r.waitMaster(p)
+		}
+	}
+	return out
+}
+
+// startWorkers starts the placement's workers and waits until each is alive.
+func (r *run) startWorkers() []*Proc {
+	var out []*Proc
+	for _, h := range r.place.Workers {
+		out = append(out, r.startWorker(h))
+	}
+	return out
+}
+
+// startWorker starts one worker on host h and waits until it registered.
+func (r *run) startWorker(h int) *Proc {
+	p := r.start("worker", h, r.newID("worker", h), deploy.StartOptions{Concurrency: 1})
+	r.waitFor("worker "+p.ID+" registered", func() bool {
+		ok, _, err := r.mon.conn.Exists(protocol.WorkerAlive(p.ID))
+		return err == nil && ok
+	})
+	return p
+}
+
+// startClients starts one client on each of the placement's client hosts,
+// each submitting tasks tasks.
+func (r *run) startClients(tasks int) []*Proc {
+	var out []*Proc
+	for _, h := range r.place.Clients {
+		out = append(out, r.startClient(h, r.newID("client", h), tasks))
+	}
+	return out
+}
+
+// startClient starts a client with id on host h that submits tasks tasks.
+func (r *run) startClient(h int, id string, tasks int) *Proc {
+	return r.start("client", h, id, deploy.StartOptions{Tasks: tasks, Duration: TaskSeconds})
+}
+
+// signal sends sig to p through Cluster.KillRole, as `zkctl kill` does.
+func (r *run) signal(p *Proc, sig syscall.Signal) Event {
+	name := "SIG" + node.SignalName(sig)
+	e := Event{At: time.Now(), Host: p.Host, Role: p.Role, ID: p.ID, Proc: p.Name(), Kind: KindFault,
+		Msg: fmt.Sprintf("%s %s %s", name, p.Role, p.ID), Attrs: map[string]string{"signal": name}}
+	if !r.ok() {
+		return e
+	}
+	r.setStep("%s %s %s", name, p.Role, p.ID)
+	_, err := r.c.KillRole(r.ctx, p.Role, p.Host, sig, p.ID)
+	e.Took = time.Since(e.At)
+	if err != nil {
+		r.fail(fmt.Errorf("%s %s %s on %s: %w", name, p.Role, p.ID, p.Host, err))
+		return e
+	}
+	if sig == syscall.SIGKILL || sig == syscall.SIGTERM {
+		p.Ended, p.Killed = e.At, sig == syscall.SIGKILL
+	}
+	r.events = append(r.events, e)
+	return e
+}
+
+// restart starts a process that the scenario ended again, with the same id.
+func (r *run) restart(p *Proc, o deploy.StartOptions) *Proc {
+	return r.start(p.Role, r.hostIndex(p.Host), p.ID, o)
+}
+
+func (r *run) hostIndex(name string) int {
+	for i, h := range r.hosts {
+		if h == name {
+			return i
+		}
+	}
+	return 0
+}
+
+// killServer sends sig to the ZooKeeper server on host (a server name) and
+// notes its mode just before.
+func (r *run) killServer(host string, sig syscall.Signal) Event {
+	name := "SIG" + node.SignalName(sig)
+	mode := r.serverMode(host)
+	e := Event{At: time.Now(), Host: host, Role: node.ZooKeeperName, Proc: node.ZooKeeperName, Kind: KindFault,
+		Msg: fmt.Sprintf("%s zookeeper on %s (%s)", name, host, mode), Attrs: map[string]string{"signal": name, "mode": mode}}
+	if !r.ok() {
+		return e
+	}
+	r.setStep("%s zookeeper %s (%s)", name, host, mode)
+	r.mon.fast(10 * time.Second)
+	_, err := r.c.KillRole(r.ctx, node.ZooKeeperName, host, sig, "")
+	e.Took = time.Since(e.At)
+	if err != nil {
+		r.fail(fmt.Errorf("%s zookeeper on %s: %w", name, host, err))
+	}
+	r.events = append(r.events, e)
+	return e
+}
+
+// startServer starts the ZooKeeper server on host again.
+func (r *run) startServer(host string) Event {
+	e := Event{At: time.Now(), Host: host, Role: node.ZooKeeperName, Proc: node.ZooKeeperName, Kind: KindStart,
+		Msg: "start zookeeper on " + host}
+	if !r.ok() {
+		return e
+	}
+	r.setStep("start zookeeper %s", host)
+	r.mon.fast(20 * time.Second)
+	_, err := r.c.StartRole(r.ctx, node.ZooKeeperName, host, deploy.StartOptions{})
+	e.Took = time.Since(e.At)
+	if err != nil {
+		r.fail(fmt.Errorf("start zookeeper on %s: %w", host, err))
+	}
+	r.events = append(r.events, e)
+	return e
+}
+
+// waitFor polls cond until it holds; after waitTimeout the run fails.
+func (r *run) waitFor(what string, cond func() bool) {
+	r.waitEvery(what, waitTimeout, 20*time.Millisecond, cond)
+}
+
+// waitEvery is waitFor with its own timeout and polling period.
+func (r *run) waitEvery(what string, timeout, every time.Duration, cond func() bool) {
+	if !r.ok() {
+		return
+	}
+	r.setStep("wait: %s", what)
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			r.fail(fmt.Errorf("waited %v for %s", timeout, what))
+			return
+		}
+		select {
+		case <-r.ctx.Done():
+			r.fail(r.ctx.Err())
+			return
+		case <-time.After(every):
+		}
+	}
+}
+
+// waitDone waits until n tasks have completed since the start.
+func (r *run) waitDone(n int) {
+	r.waitFor(fmt.Sprintf("%d tasks done", n), func() bool { return r.mon.status().Done >= n })
+}
+
+// waitMoreDone waits until n more tasks have completed.
+func (r *run) waitMoreDone(n int) { r.waitDone(r.mon.status().Done + n) }
+
+// waitMaster waits until /master names p.
+func (r *run) waitMaster(p *Proc) {
+	r.waitFor("master "+p.ID+" elected", func() bool {
+		data, _, err := r.mon.conn.Get(protocol.MasterPath)
+		if err != nil {
+			return false
+		}
+		info, err := protocol.ParseMasterInfo(data)
+		return err == nil && info.ID == p.ID
+	})
+}
+
+// waitCandidates waits until n masters take part in the election.
+func (r *run) waitCandidates(n int) {
+	r.waitFor(fmt.Sprintf("%d master candidates", n), func() bool {
+		kids, _, err := r.mon.conn.Children(protocol.ElectionPath)
+		return err == nil && len(kids) == n
+	})
+}
+
+// waitLeader waits until a server leads (or serves standalone).
+func (r *run) waitLeader() {
+	r.waitFor("a ZooKeeper leader", func() bool {
+		for _, s := range r.servers {
+			if m := r.serverMode(s); m == "leader" || m == "standalone" {
+				return true
+			}
+		}
+		return false
+	})
+}
+
+// waitIdle waits until no task is open.
+func (r *run) waitIdle() {
+	r.waitFor("no open task", func() bool {
+		kids, _, err := r.mon.conn.Children(protocol.TasksPath)
+		return err == nil && len(kids) == 0
+	})
+}
+
+// hold lets time pass while the fault acts.
+func (r *run) hold(d time.Duration, why string) {
+	if !r.ok() {
+		return
+	}
+	r.setStep("hold %v: %s", d.Round(time.Millisecond), why)
+	select {
+	case <-r.ctx.Done():
+		r.fail(r.ctx.Err())
+	case <-time.After(d):
+	}
+}
+
+// holdUntil holds until t.
+func (r *run) holdUntil(t time.Time, why string) { r.hold(time.Until(t), why) }
+
+// snapshot records `tree /` now.
+func (r *run) snapshot(label string) {
+	if !r.ok() {
+		return
+	}
+	var b bytes.Buffer
+	at := time.Now()
+	if err := deploy.Tree(&b, r.mon.conn, "/"); err != nil {
+		b.WriteString("(tree failed: " + err.Error() + ")\n")
+	}
+	r.snapshots = append(r.snapshots, Snapshot{Label: label, At: at, Tree: b.String()})
+}

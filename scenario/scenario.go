@@ -1,0 +1,200 @@
+// Package scenario reproduces the observations of the master/worker
+// experiment as scripted, checked runs on a deployed cluster: each scenario
+// resets the ensemble, starts real role processes on the inventory's first
+// three hosts (Cluster.StartRole), injects faults through the same code as
+// `zkctl kill` (Cluster.KillRole), and then judges what happened from two
+// sources only: ZooKeeper itself (sampled while the scenario runs, and read
+// at the end) and the role processes' logs. Nothing is assumed: every
+// verdict and every measured time comes from what was observed.
+//
+// The files follow the run of a scenario: catalog.go (the nine scripts),
+// run.go (the steps a script is made of), inspect.go (what a step reads
+// from ZooKeeper), runner.go (reset, run, collect, judge), monitor.go (what
+// ZooKeeper showed while it ran), events.go (the role logs), checks.go (the
+// invariants of every scenario), expect.go (the scenarios' own
+// expectations), measure.go (times and rates), progress.go (the terminal),
+// report.go and svg.go (the Markdown report and its timelines).
+package scenario
+
+import (
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Scenario is one scripted, checked run.
+type Scenario struct {
+	Name    string // e.g. "c1w1m1"
+	What    string // what happens
+	Observe string // what must be observed
+	Place   Placement
+	// Servers is the size of the ensemble the scenario runs on: 3, or 1
+	// (standalone on the first host).
+	Servers int
+	script  func(r *run)
+}
+
+// Placement says where the roles run, as indexes into the scenario's hosts
+// (the inventory's first three). An index may repeat: two workers on one host.
+type Placement struct {
+	Masters, Workers, Clients []int
+}
+
+// HostsNeeded is how many inventory hosts every scenario uses.
+const HostsNeeded = 3
+
+// catalog is every scenario, in the order `all` runs them.
+func catalog() []*Scenario {
+	return []*Scenario{
+		{Name: "c1w1m1", What: "1 client, 1 worker, 1 master; kill the worker, later the client",
+			Observe: "tasks wait while no worker lives and complete when a new one starts; a killed client leaves no orphan that a restarted client (same --id) can't clean up",
+			Place:   Placement{Masters: []int{0}, Workers: []int{1}, Clients: []int{2}}, Servers: 3, script: c1w1m1},
+		{Name: "c1w2m1", What: "a worker fails with tasks assigned",
+			Observe: "its tasks are reassigned and all complete exactly once",
+			Place:   Placement{Masters: []int{0}, Workers: []int{1, 2}, Clients: []int{0}}, Servers: 3, script: c1w2m1},
+		{Name: "c2w2m1", What: "two clients, two workers compete",
+			Observe: "load is balanced (the split is reported) and every task completes once",
+			Place:   Placement{Masters: []int{0}, Workers: []int{1, 2}, Clients: []int{1, 2}}, Servers: 3, script: c2w2m1},
+		{Name: "c2w2m2", What: "two masters; kill the leader (SIGTERM, then SIGKILL)",
+			Observe: "the backup resumes: time to new master, no task lost",
+			Place:   Placement{Masters: []int{0, 1}, Workers: []int{1, 2}, Clients: []int{0, 2}}, Servers: 3, script: c2w2m2},
+		{Name: "master-lag", What: "SIGSTOP the leader longer than the session timeout, then SIGCONT",
+			Observe: "a backup takes over; the old leader is fenced (0 successful writes after expiry) and rejoins as candidate",
+			Place:   Placement{Masters: []int{0, 1}, Workers: []int{2, 2}, Clients: []int{2}}, Servers: 3, script: masterLag},
+		{Name: "zk-follower-kill", What: "kill one ZooKeeper follower",
+			Observe: "sessions move to another server, no role failover, no task lost",
+			Place:   zkPlace, Servers: 3, script: zkFollowerKill},
+		{Name: "zk-leader-kill", What: "kill the ZooKeeper leader",
+			Observe: "the ensemble elects a new leader (time reported), clients reconnect with their sessions, no task lost",
+			Place:   zkPlace, Servers: 3, script: zkLeaderKill},
+		{Name: "zk-quorum-loss", What: "kill two of three servers, then restart them",
+			Observe: "the system stops making progress (reported), resumes after the restart, no task lost",
+			Place:   zkPlace, Servers: 3, script: zkQuorumLoss},
+		{Name: "standalone", What: "the same workload on a one-server ensemble, then kill that server",
+			Observe: "what cluster mode adds: with one server everything stops until it is back",
+			Place:   Placement{Masters: []int{0}, Workers: []int{1, 2}, Clients: []int{0}}, Servers: 1, script: standalone},
+	}
+}
+
+// zkPlace is the placement of the three ZooKeeper fault scenarios.
+var zkPlace = Placement{Masters: []int{0, 1}, Workers: []int{1, 2}, Clients: []int{0}}
+
+// Names lists the scenarios in the order `all` runs them.
+func Names() []string {
+	var out []string
+	for _, s := range catalog() {
+		out = append(out, s.Name)
+	}
+	return out
+}
+
+// Lookup returns the scenario called name.
+func Lookup(name string) (*Scenario, bool) {
+	for _, s := range catalog() {
+		if s.Name == name {
+			return s, true
+		}
+	}
+	return nil, false
+}
+
+// UnknownError is a scenario name that does not exist.
+type UnknownError struct{ Name string }
+
+func (e *UnknownError) Error() string {
+	return fmt.Sprintf("unknown scenario %q: want all or one or more of %s", e.Name, strings.Join(Names(), ", "))
+}
+
+// Select resolves command-line arguments (names, or "all") into scenarios,
+// in the order given, each once. An unknown name is an *UnknownError.
+func Select(args []string) ([]*Scenario, error) {
+	if len(args) == 0 {
+		return nil, &UnknownError{Name: ""}
+	}
+	var out []*Scenario
+	seen := map[string]bool{}
+	for _, a := range args {
+		list := []string{a}
+		if a == "all" {
+			list = Names()
+		}
+		for _, n := range list {
+			s, ok := Lookup(n)
+			if !ok {
+				return nil, &UnknownError{Name: n}
+			}
+			if !seen[n] {
+				seen[n] = true
+				out = append(out, s)
+			}
+		}
+	}
+	return out, nil
+}
+
+// Check is one judged statement about a run.
+type Check struct {
+	Name   string
+	OK     bool
+	Detail string
+}
+
+// Result is what one scenario run observed and concluded.
+type Result struct {
+	Scenario  *Scenario
+	Hosts     []string      // the scenario's hosts, in placement order
+	Servers   []string      // the ensemble it ran on
+	Start     time.Time     // t=0 of the timeline: the ensemble is reset, no role runs
+	End       time.Time     // every client finished (or the run gave up)
+	Took      time.Duration // wall time, reset included
+	Err       error         // the scenario could not run to its end
+	Procs     []*Proc
+	Events    []Event // faults, ZooKeeper leader changes and role log lines, by time
+	Checks    []Check
+	Metrics   Metrics
+	Snapshots []Snapshot
+	Notes     []string
+	Samples   *Samples
+}
+
+// Passed tells whether the scenario ran and every check held.
+func (r *Result) Passed() bool {
+	if r.Err != nil || len(r.Checks) == 0 {
+		return false
+	}
+	for _, c := range r.Checks {
+		if !c.OK {
+			return false
+		}
+	}
+	return true
+}
+
+// Verdict is PASS or FAIL.
+func (r *Result) Verdict() string {
+	if r.Passed() {
+		return "PASS"
+	}
+	return "FAIL"
+}
+
+// Failed lists the broken checks (and the run error), for a one-line verdict.
+func (r *Result) Failed() []string {
+	var out []string
+	if r.Err != nil {
+		out = append(out, r.Err.Error())
+	}
+	for _, c := range r.Checks {
+		if !c.OK {
+			out = append(out, c.Name+": "+c.Detail)
+		}
+	}
+	return out
+}
+
+// Snapshot is a `tree` of the znodes at one moment.
+type Snapshot struct {
+	Label string
+	At    time.Time
+	Tree  string
+}
