@@ -100,7 +100,7 @@ func newDrawing(r *Result) *drawing {
 			d.faultN = append(d.faultN, e)
 		}
 	}
-	d.height = d.chartY + chartH + 40 + legendRow*(len(d.faultN)+2)
+	d.height = d.chartY + chartH + 40 + legendRow*(len(d.faultN)+3)
 	fmt.Fprintf(&d.b, `<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" viewBox="0 0 %d %d" font-family="sans-serif" font-size="11">`+"\n",
 		svgWidth, d.height, svgWidth, d.height)
 	fmt.Fprintf(&d.b, `<rect width="%d" height="%d" fill="white"/>`+"\n", svgWidth, d.height)
@@ -362,8 +362,12 @@ func (d *drawing) legend() {
 	x := float64(8)
 	y += 4
 	for _, k := range key {
+		w := 30 + float64(len(k.text))*6.6
+		if x+w > svgWidth {
+			x, y = 8, y+legendRow
+		}
 		d.rect(x, y-9, 10, 10, k.color, "")
 		d.text(x+14, y, k.text, "")
-		x += 24 + float64(len(k.text))*5.6
+		x += w
 	}
 }
