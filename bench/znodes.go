@@ -61,6 +61,44 @@ func leaderZxid(servers []string) (zxid, error) {
 	return 0, fmt.Errorf("srvr: no leader among %s", strings.Join(modes, " "))
 }
 
+// packets is the sum over the servers of the packets they received from
+// clients (requests, pings included) and sent to them (replies and watch
+// events), from 4lw mntr; servers that do not answer count nothing.
+type packets struct{ received, sent int64 }
+
+func serverPackets(servers []string) packets {
+	var total packets
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for _, s := range servers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			out, err := node.FourLetter(s, "mntr", 2*time.Second)
+			if err != nil {
+				return
+			}
+			var p packets
+			for _, line := range strings.Split(out, "\n") {
+				k, v, _ := strings.Cut(line, "\t")
+				n, _ := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+				switch k {
+				case "zk_packets_received":
+					p.received = n
+				case "zk_packets_sent":
+					p.sent = n
+				}
+			}
+			mu.Lock()
+			total.received += p.received
+			total.sent += p.sent
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	return total
+}
+
 // settledZxid waits until the leader's zxid stops moving (up to a second)
 // and returns it: the last transactions of a phase are then counted.
 func settledZxid(ctx context.Context, servers []string) (zxid, error) {
@@ -118,7 +156,10 @@ func poll(ctx context.Context, interval, timeout time.Duration, what string, con
 
 // multiBatches runs ops as multis of at most batchOps ops, at most
 // `parallel` at a time. A batch that fails is retried op by op, ignoring
-// the errors in ignore (a node already there or already gone).
+// the errors in ignore (a node already there or already gone). Connection
+// losses are waited out (up to retryFor); after one, a create that finds
+// its node or a delete that misses its node counts as done, since the lost
+// try may have gone through.
 func multiBatches(conn *zk.Conn, ops []any, parallel int, ignore ...error) error {
 	var batches [][]any
 	for len(ops) > 0 {
@@ -134,19 +175,66 @@ func multiBatches(conn *zk.Conn, ops []any, parallel int, ignore ...error) error
 		wg.Add(1)
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			if _, err := conn.Multi(b...); err == nil {
-				return
-			}
-			for _, op := range b {
-				if _, err := conn.Multi(op); err != nil && !isAny(err, ignore) {
-					errs[i] = fmt.Errorf("%s: %w", opPath(op), err)
-					return
-				}
-			}
+			errs[i] = runBatch(conn, b, ignore)
 		}()
 	}
 	wg.Wait()
 	return errors.Join(errs...)
+}
+
+// retryFor bounds how long the bench's own writes wait out connection
+// losses (a leader election on an overloaded machine).
+const retryFor = 30 * time.Second
+
+func runBatch(conn *zk.Conn, b []any, ignore []error) error {
+	lost := false
+	deadline := time.Now().Add(retryFor)
+	for {
+		_, err := conn.Multi(b...)
+		if err == nil {
+			return nil
+		}
+		if !isConnErr(err) || time.Now().After(deadline) {
+			break
+		}
+		lost = true
+		time.Sleep(200 * time.Millisecond)
+	}
+	for _, op := range b {
+		for {
+			_, err := conn.Multi(op)
+			switch {
+			case err == nil || isAny(err, ignore):
+			case isConnErr(err) && time.Now().Before(deadline):
+				lost = true
+				time.Sleep(200 * time.Millisecond)
+				continue
+			case lost && alreadyDone(op, err):
+			default:
+				return fmt.Errorf("%s: %w", opPath(op), err)
+			}
+			break
+		}
+	}
+	return nil
+}
+
+// alreadyDone tells whether err means that op was applied by a try whose
+// answer was lost.
+func alreadyDone(op any, err error) bool {
+	switch op.(type) {
+	case *zk.CreateRequest:
+		return errors.Is(err, zk.ErrNodeExists)
+	case *zk.DeleteRequest:
+		return errors.Is(err, zk.ErrNoNode)
+	}
+	return false
+}
+
+// isConnErr tells whether err leaves a request's fate unknown: the
+// connection was lost, and the session may come back.
+func isConnErr(err error) bool {
+	return errors.Is(err, zk.ErrConnectionClosed) || errors.Is(err, zk.ErrNoServer) || errors.Is(err, zk.ErrClosing)
 }
 
 func isAny(err error, targets []error) bool {
