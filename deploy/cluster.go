@@ -12,6 +12,7 @@ import (
 	"io"
 	"log/slog"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -197,11 +198,19 @@ func (c *Cluster) Agent(ctx context.Context, h inventory.Host, t transport.Trans
 	// --dir first: role arguments may follow a "--" at the end of args.
 	argv := append([]string{AgentPath(h), "node", "--dir", h.Dir}, args...)
 	c.Log.Debug("agent", "host", h.Name, "args", args)
-	out, err := transport.Output(ctx, t, transport.Join(argv...))
-	if err != nil {
-		return out, fmt.Errorf("node %s: %w", args[0], err)
+	for attempt := 1; ; attempt++ {
+		out, err := transport.Output(ctx, t, transport.Join(argv...))
+		if err == nil {
+			return out, nil
+		}
+		// Right after an upload, a child forked elsewhere in this process may
+		// still hold the new binary open for writing for an instant (the
+		// fork/exec race of golang.org/issue/22315): exec says ETXTBSY.
+		if !strings.Contains(err.Error(), "Text file busy") || attempt == 10 {
+			return out, fmt.Errorf("node %s: %w", args[0], err)
+		}
+		time.Sleep(time.Duration(attempt) * 20 * time.Millisecond)
 	}
-	return out, nil
 }
 
 // AgentJSON runs the agent and decodes its JSON answer into v.
