@@ -225,8 +225,15 @@ func Wait(ctx context.Context, conn *zk.Conn, tasks []Task, onResult func(Result
 // waitOne waits for one result, reads it and removes it with its data.
 func waitOne(ctx context.Context, conn *zk.Conn, t Task) (Result, error) {
 	p := protocol.Result(t.Name)
+	created := false // the watch said the result exists: read it without asking again
 	for {
-		exists, _, ch, err := conn.ExistsW(p)
+		exists := created
+		var ch <-chan zk.Event
+		var err error
+		if !created {
+			exists, _, ch, err = conn.ExistsW(p)
+		}
+		created = false
 		switch {
 		case isConnErr(err):
 			if err := sleepCtx(ctx, 100*time.Millisecond); err != nil {
@@ -237,10 +244,11 @@ func waitOne(ctx context.Context, conn *zk.Conn, t Task) (Result, error) {
 			return Result{}, fmt.Errorf("watch %s: %w", p, err)
 		case exists:
 			r, err := takeResult(ctx, conn, t, time.Now())
-			if !isConnErr(err) {
+			if err == nil || !isConnErr(err) && !errors.Is(err, zk.ErrNoNode) {
 				return r, err
 			}
-			// The read failed, so the result is still there: look again.
+			// The read failed, so the result is still there (or not yet
+			// visible to this server): look again.
 			if err := sleepCtx(ctx, 100*time.Millisecond); err != nil {
 				return Result{}, err
 			}
@@ -249,7 +257,8 @@ func waitOne(ctx context.Context, conn *zk.Conn, t Task) (Result, error) {
 		select {
 		case <-ctx.Done():
 			return Result{}, ctx.Err()
-		case <-ch:
+		case ev := <-ch:
+			created = ev.Type == zk.EventNodeCreated
 		}
 	}
 }
