@@ -7,6 +7,7 @@ import (
 	"syscall"
 
 	"zkctl/deploy/inventory"
+	"zkctl/deploy/transport"
 	"zkctl/node"
 )
 
@@ -22,11 +23,7 @@ type StartOptions struct {
 // StartRole starts role (zookeeper, master, worker or client) on host and
 // returns the processes started.
 func (c *Cluster) StartRole(ctx context.Context, role, hostName string, o StartOptions) ([]node.Proc, error) {
-	h, err := c.host(hostName)
-	if err != nil {
-		return nil, err
-	}
-	t, err := c.Transport(ctx, h)
+	h, t, err := c.hostTransport(ctx, hostName)
 	if err != nil {
 		return nil, err
 	}
@@ -59,11 +56,7 @@ func (c *Cluster) StartRole(ctx context.Context, role, hostName string, o StartO
 
 // KillRole signals every instance of role on host, or only instance id.
 func (c *Cluster) KillRole(ctx context.Context, role, hostName string, sig syscall.Signal, id string) ([]node.Proc, error) {
-	h, err := c.host(hostName)
-	if err != nil {
-		return nil, err
-	}
-	t, err := c.Transport(ctx, h)
+	h, t, err := c.hostTransport(ctx, hostName)
 	if err != nil {
 		return nil, err
 	}
@@ -86,10 +79,12 @@ func (c *Cluster) KillRole(ctx context.Context, role, hostName string, sig sysca
 	return procs, nil
 }
 
-func (c *Cluster) host(name string) (inventory.Host, error) {
+// hostTransport returns the named host and its connection.
+func (c *Cluster) hostTransport(ctx context.Context, name string) (inventory.Host, transport.Transport, error) {
 	h, ok := c.Inv.Host(name)
 	if !ok {
-		return h, fmt.Errorf("unknown host %q: the inventory has %v", name, c.Inv.HostNames())
+		return h, nil, fmt.Errorf("unknown host %q: the inventory has %v", name, c.Inv.HostNames())
 	}
-	return h, nil
+	t, err := c.Transport(ctx, h)
+	return h, t, err
 }

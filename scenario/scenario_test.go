@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/xml"
 	"errors"
-	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -22,25 +21,9 @@ import (
 	"zkctl/scenario"
 )
 
-// timings are the default inventory's: tickTime 200ms, session timeout 2s.
-const timings = "[cluster]\ntick_time = \"200ms\"\nsession_timeout = \"2s\"\n"
+const timings = zktest.Timings
 
-// localInventory writes a three-host local inventory on free ports.
-func localInventory(t *testing.T) string {
-	dir := t.TempDir()
-	p := zktest.FreePorts(t, 9)
-	var b strings.Builder
-	b.WriteString(timings)
-	for i := 0; i < 3; i++ {
-		fmt.Fprintf(&b, "\n[[host]]\nname = \"vm%d\"\ntransport = \"local\"\ndir = \"vm%d\"\nclient_port = %d\npeer_port = %d\nelection_port = %d\n",
-			i+1, i+1, p[3*i], p[3*i+1], p[3*i+2])
-	}
-	path := filepath.Join(dir, "inventory.toml")
-	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return path
-}
+func localInventory(t *testing.T) string { return zktest.LocalInventory(t, 3) }
 
 // deployed loads the inventory, deploys the freshly built binary to it and
 // registers the cleanup that stops every process by pid.

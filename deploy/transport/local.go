@@ -6,7 +6,8 @@ import (
 	"io"
 	"os"
 	"os/exec"
-	"path/filepath"
+
+	"zkctl/internal/fsutil"
 )
 
 // Local runs everything on this machine, for hosts with transport = "local".
@@ -61,30 +62,7 @@ func (Local) Stat(_ context.Context, path string) (os.FileInfo, error) { return 
 func (Local) Close() error { return nil }
 
 func writeAtomic(path string, mode uint32, fill func(io.Writer) error) error {
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return err
-	}
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(f.Name())
-	if err := fill(f); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Chmod(os.FileMode(mode)); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), path)
+	return fsutil.WriteAtomic(path, os.FileMode(mode), fill)
 }
 
 // progressReader reports bytes read and stops when ctx is done.
