@@ -184,66 +184,6 @@ func (c *Cluster) deployHost(ctx context.Context, h inventory.Host, t transport.
 	return r, nil
 }
 
-// Deploy lock: one deploy at a time per host. A lock older than
-// DefaultLockExpiry was left by a deploy that died and is taken over.
-const (
-	DefaultLockExpiry = 10 * time.Minute
-	DefaultLockWait   = 2 * time.Minute
-)
-
-func lockPath(h inventory.Host) string { return filepath.Join(h.Dir, "run", "deploy.lock") }
-
-// lockAndProbe takes the host's deploy lock (waiting up to LockWait for
-// another deploy to finish) and probes the host in the same round trip.
-func (c *Cluster) lockAndProbe(ctx context.Context, h inventory.Host, t transport.Transport) (hostProbe, error) {
-	wait, expiry := orDefault(c.LockWait, DefaultLockWait), orDefault(c.LockExpiry, DefaultLockExpiry)
-	deadline := time.Now().Add(wait)
-	announced := false
-	for {
-		p, err := c.probe(ctx, h, t)
-		if err != nil || p.locked {
-			return p, err
-		}
-		if time.Duration(p.lockAge)*time.Second > expiry {
-			c.UI.Host(h.Name, "taking over a deploy lock left %ds ago by a deploy that died", p.lockAge)
-			if err := t.Remove(ctx, lockPath(h)); err != nil {
-				return p, stepError(h, "remove stale deploy lock", err)
-			}
-			continue
-		}
-		if time.Now().After(deadline) {
-			return p, stepError(h, "lock", fmt.Errorf("another deploy has held %s for %ds; wait for it, or remove the folder if no deploy runs", lockPath(h), p.lockAge))
-		}
-		if !announced {
-			c.UI.Host(h.Name, "waiting for another deploy to finish (lock %s)", lockPath(h))
-			announced = true
-		}
-		select {
-		case <-ctx.Done():
-			return p, ctx.Err()
-		case <-time.After(500 * time.Millisecond):
-		}
-	}
-}
-
-func orDefault(d, def time.Duration) time.Duration {
-	if d > 0 {
-		return d
-	}
-	return def
-}
-
-// unlock releases the deploy lock, even when ctx was cancelled.
-func (c *Cluster) unlock(ctx context.Context, h inventory.Host) {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-	defer cancel()
-	if t, err := c.Transport(ctx, h); err == nil {
-		if err := t.Remove(ctx, lockPath(h)); err != nil {
-			c.UI.Host(h.Name, "could not release the deploy lock %s: %v", lockPath(h), err)
-		}
-	}
-}
-
 // hostProbe is what one round trip learns of a host before deploying.
 type hostProbe struct {
 	uname   string

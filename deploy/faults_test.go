@@ -1,11 +1,13 @@
 package deploy_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
@@ -147,4 +149,74 @@ func TestDeployLock(t *testing.T) {
 			t.Fatalf("no takeover reported:\n%s", out)
 		}
 	})
+	t.Run("a lock whose deploy was killed on this machine is taken over at once", func(t *testing.T) {
+		dead := exec.Command("true")
+		if err := dead.Run(); err != nil {
+			t.Fatal(err)
+		}
+		host, _ := os.Hostname()
+		if err := os.MkdirAll(lock, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		owner := fmt.Sprintf("%s %d\n", host, dead.Process.Pid)
+		if err := os.WriteFile(filepath.Join(lock, "owner"), []byte(owner), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		c, out := newCluster(t, path)
+		c.LockWait = 100 * time.Millisecond // no waiting: the owner is known dead
+		if _, err := c.Deploy(context.Background(), deploy.DeployOptions{Binary: buildbin.Path(t)}); err != nil {
+			t.Fatalf("%v\n%s", err, out)
+		}
+		if !strings.Contains(out.String(), "which is gone") {
+			t.Fatalf("no takeover reported:\n%s", out)
+		}
+		if _, err := os.Stat(lock); !os.IsNotExist(err) {
+			t.Fatalf("lock left behind: %v", err)
+		}
+	})
+}
+
+// A deploy killed in the middle of an upload leaves the previous binary in
+// place and working, and the next deploy completes.
+func TestDeployKilledMidUpload(t *testing.T) {
+	lab := testlab.New(t, 1)
+	path := lab.WriteInventory(t, timings)
+	c, _ := newCluster(t, path)
+	old := buildbin.Path(t)
+	if _, err := c.Deploy(context.Background(), deploy.DeployOptions{Binary: old}); err != nil {
+		t.Fatal(err)
+	}
+	// A different, larger binary: the same program with 64 MiB appended.
+	newer := filepath.Join(t.TempDir(), "zkctl")
+	data, _ := os.ReadFile(old)
+	if err := os.WriteFile(newer, append(data, make([]byte, 64<<20)...), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	bin := filepath.Join(lab.Hosts[0].Dir, "bin")
+	cmd := exec.Command(old, "-i", path, "deploy", "--binary", newer)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	uploading := func() bool { m, _ := filepath.Glob(filepath.Join(bin, ".zkctl.tmp*")); return len(m) > 0 }
+	deadline := time.Now().Add(30 * time.Second)
+	for !uploading() && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	cmd.Process.Kill()
+	cmd.Wait()
+	if !uploading() {
+		t.Fatal("never caught the deploy in the middle of its upload")
+	}
+	if got, _ := os.ReadFile(filepath.Join(bin, "zkctl")); !bytes.Equal(got, data) {
+		t.Fatalf("the installed binary changed under a killed deploy (%d bytes, want %d)", len(got), len(data))
+	}
+	if out, err := exec.Command(filepath.Join(bin, "zkctl"), "node", "--dir", lab.Hosts[0].Dir, "info").CombinedOutput(); err != nil {
+		t.Fatalf("the installed binary does not run: %v\n%s", err, out)
+	}
+	c2, out := newCluster(t, path)
+	c2.LockWait = time.Second
+	res, err := c2.Deploy(context.Background(), deploy.DeployOptions{Binary: newer})
+	if err != nil || res[0].Binary != "pushed" {
+		t.Fatalf("next deploy: %v %+v\n%s", err, res, out)
+	}
 }

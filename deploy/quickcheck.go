@@ -60,6 +60,7 @@ func (c *Cluster) quickCheck(ctx context.Context, h inventory.Host, t transport.
 	if t.Mkdir(ctx, lockPath(h)) != nil {
 		return node.Info{}, false // held by another deploy, or no run/: the long way says which
 	}
+	c.claimLock(ctx, h, t)
 	return rec.Info, true
 }
 
