@@ -51,7 +51,10 @@ func (c *Cluster) Status(ctx context.Context) ClusterStatus {
 		row := ServerRow{Host: h.Name, Address: h.ClientAddr(), Mode: "unreachable"}
 		if ok {
 			row.Mode, row.Connections, row.PID, row.Process = st.Server.Mode, st.Server.Connections, st.ZooKeeper.PID, st.ZooKeeper.State
-			row.Zxid = "0x" + strconv.FormatInt(st.Server.Zxid, 16)
+			row.Zxid = "-"
+			if st.Server.Mode != "down" && st.Server.Mode != "error" {
+				row.Zxid = "0x" + strconv.FormatInt(st.Server.Zxid, 16)
+			}
 			for _, p := range st.Roles {
 				cs.Roles = append(cs.Roles, RoleRow{Host: h.Name, Role: p.Role, ID: p.ID, PID: p.PID, State: p.State})
 			}

@@ -110,7 +110,7 @@ func (inv *Inventory) Servers() []string {
 func Load(path string) (*Inventory, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("inventory: %w", err)
+		return nil, fmt.Errorf("inventory: %w (pass -i FILE or set ZKCTL_INVENTORY)", err)
 	}
 	return Parse(path, data)
 }
