@@ -86,6 +86,27 @@ func confirm(question string) error {
 	return nil
 }
 
+func (a *app) stopCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "stop",
+		Short: "stop every role and ZooKeeper server on every host, keeping data and logs",
+		Args:  rangeArgs(0, 0, "no arguments"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := a.cluster(cmd)
+			if err != nil {
+				return err
+			}
+			defer c.Close()
+			c.UI.Phase("stop roles and ZooKeeper on %s", strings.Join(c.Inv.HostNames(), ", "))
+			if err := c.StopAll(cmd.Context()); err != nil {
+				return err
+			}
+			c.UI.Printf("stopped; `zkctl reset -y` starts afresh")
+			return nil
+		},
+	}
+}
+
 func (a *app) statusCmd() *cobra.Command {
 	var asJSON bool
 	cmd := &cobra.Command{

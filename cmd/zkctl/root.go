@@ -47,7 +47,7 @@ func newRoot() *cobra.Command {
 		}
 		return unknownCommand(cmd, args[0])
 	}
-	root.AddCommand(a.deployCmd(), a.resetCmd(), a.statusCmd(), a.startCmd(), a.killCmd(),
+	root.AddCommand(a.deployCmd(), a.resetCmd(), a.stopCmd(), a.statusCmd(), a.startCmd(), a.killCmd(),
 		a.benchCmd(),
 		a.scenarioCmd(),
 		a.tailCmd(), a.treeCmd(), a.submitCmd(), nodeCmd())
