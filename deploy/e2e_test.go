@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
@@ -56,6 +58,7 @@ func TestDeploySSH(t *testing.T) {
 	})
 	exerciseEnsemble(t, c)
 	exerciseRoles(t, c)
+	followAndStop(t, c, lab)
 	sequentialBaseline(t, lab)
 
 	t.Run("changed host key is refused", func(t *testing.T) {
@@ -271,3 +274,63 @@ func waitMaster(t *testing.T, c *deploy.Cluster, not string) string {
 	t.Fatalf("no master (other than %q) within 30s", not)
 	return ""
 }
+
+// followAndStop runs `zkctl tail -f` over SSH, sees a new line arrive, and
+// checks that the agents on the hosts exit once the controller stops.
+func followAndStop(t *testing.T, c *deploy.Cluster, lab *testlab.Lab) {
+	ctx, cancel := context.WithCancel(context.Background())
+	var out syncWriter
+	done := make(chan error, 1)
+	go func() { done <- c.Tail(ctx, c.Inv.Hosts, deploy.TailOptions{Lines: 0, Follow: true}, &out) }()
+	time.Sleep(time.Second)
+	logf := filepath.Join(lab.Hosts[1].Dir, "logs", "marker.log")
+	if err := os.WriteFile(logf, []byte("hello from the test\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(out.String(), "vm2 marker | hello from the test") && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("tail -f: %v", err)
+	}
+	if !strings.Contains(out.String(), "vm2 marker | hello from the test") {
+		t.Fatalf("tail -f did not show the new line:\n%s", out.String())
+	}
+	for deadline = time.Now().Add(5 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		left := agentTails(lab)
+		if len(left) == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("agents still tailing after the controller stopped: pids %v", left)
+		}
+	}
+}
+
+// agentTails lists the pids of `zkctl node tail` processes in the lab.
+func agentTails(lab *testlab.Lab) []int {
+	var pids []int
+	for i := range lab.Hosts {
+		for _, pid := range lab.NamespacePids(i) {
+			cmdline, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+			if strings.Contains(string(cmdline), "node\x00tail") || strings.Contains(string(cmdline), "tail\x00-n") {
+				pids = append(pids, pid)
+			}
+		}
+	}
+	return pids
+}
+
+type syncWriter struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (w *syncWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.b.Write(p)
+}
+func (w *syncWriter) String() string { w.mu.Lock(); defer w.mu.Unlock(); return w.b.String() }

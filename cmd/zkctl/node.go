@@ -1,8 +1,10 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"time"
@@ -92,7 +94,12 @@ func nodeCmd() *cobra.Command {
 	var tailLines int
 	var follow bool
 	tail := &cobra.Command{Use: "tail", Args: cobra.NoArgs, RunE: func(cmd *cobra.Command, _ []string) error {
-		return node.Tail(cmd.Context(), node.Layout{Dir: dir}, tailRole, tailLines, follow, os.Stdout)
+		ctx, cancel := context.WithCancel(cmd.Context())
+		defer cancel()
+		if follow {
+			go stopAtStdinEOF(cancel)
+		}
+		return node.Tail(ctx, node.Layout{Dir: dir}, tailRole, tailLines, follow, os.Stdout)
 	}}
 	tail.Flags().StringVar(&tailRole, "role", "", "only this role")
 	tail.Flags().IntVarP(&tailLines, "lines", "n", 10, "last lines")
@@ -202,4 +209,16 @@ func trimNL(b []byte) []byte {
 func printJSON(v any) error {
 	enc := json.NewEncoder(os.Stdout)
 	return enc.Encode(v)
+}
+
+// stopAtStdinEOF calls stop when standard input, a pipe from the
+// controller's SSH session, reaches its end: the controller went away.
+// Standard input that is not a pipe (/dev/null, a terminal) is ignored.
+func stopAtStdinEOF(stop func()) {
+	st, err := os.Stdin.Stat()
+	if err != nil || st.Mode()&(os.ModeNamedPipe|os.ModeSocket) == 0 {
+		return
+	}
+	_, _ = io.Copy(io.Discard, os.Stdin)
+	stop()
 }

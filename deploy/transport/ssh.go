@@ -204,6 +204,13 @@ func (s *SSH) Run(ctx context.Context, cmd string, stdout, stderr io.Writer) err
 	var errTail tailBuffer
 	sess.Stdout = stdout
 	sess.Stderr = io.MultiWriter(orDiscard(stderr), &errTail)
+	// Keep the remote standard input open while the command runs: its end
+	// tells a long-running agent (tail -f) that the controller is gone.
+	stdin, err := sess.StdinPipe()
+	if err != nil {
+		return fmt.Errorf("ssh session: %w", err)
+	}
+	defer stdin.Close()
 	done := make(chan error, 1)
 	go func() { done <- sess.Run(s.wrap(cmd)) }()
 	select {
