@@ -1,9 +1,8 @@
 # The README's two commands are `make demo` and `make test`; both set up
 # this machine first (Debian, as root).
 GO ?= go
-SETUP_STAMP := .zkctl/.setup-done
 
-.PHONY: setup build demo test vet fuzz bench clean
+.PHONY: setup build demo test vet lint bench clean
 
 setup:
 	@if ! command -v java >/dev/null || [ ! -f /usr/share/java/zookeeper.jar ] || [ ! -x /usr/sbin/sshd ] || ! command -v ip >/dev/null; then \
@@ -24,9 +23,14 @@ demo: setup build
 vet:
 	$(GO) vet ./...
 
+lint: vet
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
+
+# The fuzz target runs first, for a bounded time, so that the last lines
+# are the whole suite's.
 test: setup vet
-	$(GO) test -p 1 -timeout 40m -count=1 ./...
 	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime 15s ./deploy/inventory
+	$(GO) test -p 1 -timeout 40m -count=1 ./...
 
 bench: build
 	./zkctl bench
