@@ -318,7 +318,7 @@ func (w *worker) complete(ctx context.Context, t, result string, start time.Time
 			&zk.DeleteRequest{Path: protocol.Assignment(w.id, t), Version: -1},
 			&zk.DeleteRequest{Path: protocol.Task(t), Version: -1})
 		switch {
-		case err == nil || attempt > 1 && !isConnErr(err) && w.resultIs(t, result):
+		case err == nil || attempt > 1 && !isConnErr(err) && (firstTryApplied(err) || w.resultIs(t, result)):
 			w.log.Info("completed task "+t, "task", t, "result", result, "took_ms", time.Since(start).Milliseconds())
 			return
 		case isConnErr(err):
@@ -330,6 +330,16 @@ func (w *worker) complete(ctx context.Context, t, result string, start time.Time
 			return
 		}
 	}
+}
+
+// firstTryApplied tells, for a retry refused with err, whether the first
+// try went through. A retry runs only while the session that sent the first
+// try lives (await gives up once it expired), and the master moves a task
+// back only when its worker's session has ended; so a retry refused because
+// the result exists or the assignment is gone can only meet the first try's
+// own work, even when the client has already taken the result.
+func firstTryApplied(err error) bool {
+	return errors.Is(err, zk.ErrNodeExists) || errors.Is(err, zk.ErrNoNode)
 }
 
 // resultIs tells whether /results/t holds result: after a lost connection,

@@ -164,11 +164,15 @@ func (m *monitor) pollServers() {
 
 // pollApp lists /tasks and checks /master against the election.
 func (m *monitor) pollApp() {
-	s := AppSample{At: time.Now()}
+	var s AppSample
 	kids, _, err := m.conn.Children(protocol.TasksPath)
 	if err == nil {
 		s.Master, s.Checked, s.Consistent, err = readMaster(m.conn)
 	}
+	// The time of the answer, not of the question: a read asked while no
+	// server serves waits in the client's queue and is answered only after
+	// a server comes back.
+	s.At = time.Now()
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if err != nil {
