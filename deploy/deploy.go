@@ -142,6 +142,9 @@ func unameArch(m string) string {
 	return m
 }
 
+// deployHost brings one host up to date: when the quick check shows nothing
+// changed, only the node configuration; otherwise the long way: lock and
+// probe, upload, provision, configuration, and the record for next time.
 func (c *Cluster) deployHost(ctx context.Context, h inventory.Host, t transport.Transport, bin binaryInfo) (DeployResult, error) {
 	if info, ok := c.quickCheck(ctx, h, t, bin); ok {
 		defer c.unlock(ctx, h)
@@ -194,9 +197,9 @@ type hostProbe struct {
 	lockAge int        // else: seconds since another deploy took it
 }
 
-// probe creates the dir tree and, in the same command, reads the
-// architecture, the installed agent's sha256 and its Java/ZooKeeper view,
-// so that a deploy with nothing to do costs one round trip.
+// probe creates the dir tree, tries to take the deploy lock and, in the same
+// command, reads the architecture, the installed agent's sha256 and its
+// Java/ZooKeeper view: the long way starts with a single remote command.
 func (c *Cluster) probe(ctx context.Context, h inventory.Host, t transport.Transport) (hostProbe, error) {
 	var p hostProbe
 	mkdir := []string{"mkdir", "-p"}
