@@ -17,6 +17,7 @@ import (
 	"zkctl/deploy"
 	"zkctl/deploy/inventory"
 	"zkctl/internal/buildbin"
+	"zkctl/internal/syncbuf"
 	"zkctl/internal/testlab"
 	"zkctl/internal/zktest"
 	"zkctl/node"
@@ -279,7 +280,7 @@ func waitMaster(t *testing.T, c *deploy.Cluster, not string) string {
 // checks that the agents on the hosts exit once the controller stops.
 func followAndStop(t *testing.T, c *deploy.Cluster, lab *testlab.Lab) {
 	ctx, cancel := context.WithCancel(context.Background())
-	var out syncWriter
+	var out syncbuf.Buffer
 	done := make(chan error, 1)
 	go func() { done <- c.Tail(ctx, c.Inv.Hosts, deploy.TailOptions{Lines: 0, Follow: true}, &out) }()
 	time.Sleep(time.Second)
@@ -322,15 +323,3 @@ func agentTails(lab *testlab.Lab) []int {
 	}
 	return pids
 }
-
-type syncWriter struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (w *syncWriter) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.b.Write(p)
-}
-func (w *syncWriter) String() string { w.mu.Lock(); defer w.mu.Unlock(); return w.b.String() }

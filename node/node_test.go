@@ -1,17 +1,16 @@
 package node
 
 import (
-	"bytes"
 	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
+	"zkctl/internal/syncbuf"
 )
 
 func TestRenderZooCfg(t *testing.T) {
@@ -192,7 +191,7 @@ func TestTail(t *testing.T) {
 	}
 	write("zookeeper.log", "z1\nz2\nz3\n")
 	write("master-vm1-m1.log", "m1\nm2\n")
-	var out syncBuf
+	var out syncbuf.Buffer
 	if err := Tail(context.Background(), l, "", 2, false, &out); err != nil {
 		t.Fatal(err)
 	}
@@ -228,13 +227,3 @@ func TestTail(t *testing.T) {
 		t.Fatalf("follow missed lines:\n%s", out.String())
 	}
 }
-
-// syncBuf is a bytes.Buffer safe for one writer and one reader.
-type syncBuf struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuf) Write(p []byte) (int, error) { s.mu.Lock(); defer s.mu.Unlock(); return s.b.Write(p) }
-func (s *syncBuf) String() string              { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
-func (s *syncBuf) Reset()                      { s.mu.Lock(); defer s.mu.Unlock(); s.b.Reset() }

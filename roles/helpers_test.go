@@ -14,13 +14,13 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/go-zookeeper/zk"
 
+	"zkctl/internal/syncbuf"
 	"zkctl/internal/zktest"
 	"zkctl/roles/protocol"
 )
@@ -264,28 +264,9 @@ func submitRaw(t testing.TB, conn *zk.Conn, name, payload string) {
 }
 
 // syncBuffer is a goroutine-safe log sink for in-process roles.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
+type syncBuffer struct{ syncbuf.Buffer }
 
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-func (b *syncBuffer) lines() []logLine {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return parseLines(b.buf.Bytes())
-}
+func (b *syncBuffer) lines() []logLine { return parseLines(b.Bytes()) }
 
 func jsonLogger(w io.Writer) *slog.Logger {
 	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))

@@ -60,10 +60,10 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
+	"zkctl/internal/syncbuf"
 )
 
 const (
@@ -120,7 +120,7 @@ type hostState struct {
 
 type sshdProc struct {
 	cmd    *exec.Cmd
-	stderr *syncBuffer
+	stderr *syncbuf.Buffer
 	done   chan struct{} // closed when cmd.Wait returned
 	err    error         // cmd.Wait's result, valid after done
 }
@@ -483,7 +483,7 @@ func (l *Lab) checkBridging() {
 func (l *Lab) spawnSSHD(i int) {
 	l.t.Helper()
 	h, hs := l.Hosts[i], l.hosts[i]
-	p := &sshdProc{stderr: &syncBuffer{}, done: make(chan struct{})}
+	p := &sshdProc{stderr: &syncbuf.Buffer{}, done: make(chan struct{})}
 	p.cmd = exec.Command("ip", "netns", "exec", h.NetNS, SSHDPath, "-D", "-e", "-f", hs.config)
 	p.cmd.Stdout = p.stderr
 	p.cmd.Stderr = p.stderr
@@ -850,21 +850,4 @@ func tomlString(s string) string {
 	}
 	b.WriteByte('"')
 	return b.String()
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
