@@ -182,39 +182,34 @@ func archiveLogs(l Layout) error {
 	return os.Rename(l.Logs(), prev)
 }
 
+// signals are the signals zkctl sends, by the short name it accepts; a
+// read-only table.
+var signals = [...]struct {
+	name string
+	sig  syscall.Signal
+}{
+	{"TERM", syscall.SIGTERM}, {"KILL", syscall.SIGKILL}, {"STOP", syscall.SIGSTOP},
+	{"CONT", syscall.SIGCONT}, {"INT", syscall.SIGINT}, {"HUP", syscall.SIGHUP},
+}
+
 // ParseSignal accepts TERM, KILL, STOP, CONT, INT and HUP, with or without
 // the SIG prefix, in any case.
 func ParseSignal(s string) (syscall.Signal, error) {
 	name := strings.TrimPrefix(strings.ToUpper(strings.TrimSpace(s)), "SIG")
-	sigs := map[string]syscall.Signal{
-		"TERM": syscall.SIGTERM, "KILL": syscall.SIGKILL, "STOP": syscall.SIGSTOP,
-		"CONT": syscall.SIGCONT, "INT": syscall.SIGINT, "HUP": syscall.SIGHUP,
-	}
-	if sig, ok := sigs[name]; ok {
-		return sig, nil
+	for _, n := range signals {
+		if n.name == name {
+			return n.sig, nil
+		}
 	}
 	return 0, fmt.Errorf("unknown signal %q: want TERM, KILL, STOP, CONT, INT or HUP (SIG prefix optional)", s)
 }
 
 // SignalName is the short name of sig as ParseSignal accepts it.
 func SignalName(sig syscall.Signal) string {
-	return strings.TrimPrefix(strings.ToUpper(unixSigName(sig)), "SIG")
-}
-
-func unixSigName(sig syscall.Signal) string {
-	switch sig {
-	case syscall.SIGTERM:
-		return "TERM"
-	case syscall.SIGKILL:
-		return "KILL"
-	case syscall.SIGSTOP:
-		return "STOP"
-	case syscall.SIGCONT:
-		return "CONT"
-	case syscall.SIGINT:
-		return "INT"
-	case syscall.SIGHUP:
-		return "HUP"
+	for _, n := range signals {
+		if n.sig == sig {
+			return n.name
+		}
 	}
-	return sig.String()
+	return strings.ToUpper(sig.String())
 }
