@@ -28,9 +28,9 @@ func (c *Cluster) StartRole(ctx context.Context, role, hostName string, o StartO
 		return nil, err
 	}
 	if role == node.ZooKeeperName {
-		var p node.Proc
-		if err := c.AgentJSON(ctx, h, t, &p, "zk", "start"); err != nil {
-			return nil, stepError(h, "start zookeeper", err)
+		p, err := c.zooKeeperUp(ctx, h, t)
+		if err != nil {
+			return nil, err
 		}
 		return []node.Proc{p}, nil
 	}

@@ -66,13 +66,21 @@ func names(hosts []inventory.Host) []string {
 	return out
 }
 
-func (c *Cluster) startZooKeeper(ctx context.Context, h inventory.Host, t transport.Transport) error {
+// zooKeeperUp asks the agent to start the server (a no-op where it runs).
+func (c *Cluster) zooKeeperUp(ctx context.Context, h inventory.Host, t transport.Transport) (node.Proc, error) {
 	var p node.Proc
 	if err := c.AgentJSON(ctx, h, t, &p, "zk", "start"); err != nil {
-		return stepError(h, "start zookeeper", err)
+		return p, stepError(h, "start zookeeper", err)
 	}
-	c.UI.Host(h.Name, "zookeeper pid %d, log %s", p.PID, p.Log)
-	return nil
+	return p, nil
+}
+
+func (c *Cluster) startZooKeeper(ctx context.Context, h inventory.Host, t transport.Transport) error {
+	p, err := c.zooKeeperUp(ctx, h, t)
+	if err == nil {
+		c.UI.Host(h.Name, "zookeeper pid %d, log %s", p.PID, p.Log)
+	}
+	return err
 }
 
 // StartZooKeeper starts the server on each host (a no-op where it runs).
