@@ -379,11 +379,11 @@ func (c *Cluster) pushConfig(ctx context.Context, h inventory.Host, t transport.
 
 func (c *Cluster) writeNodeConfig(ctx context.Context, h inventory.Host, t transport.Transport, nc *node.Config) error {
 	if c.Inv.Cluster.AuthFile != "" {
-		secret, err := os.ReadFile(c.Inv.Cluster.AuthFile)
+		secret, err := ReadAuth(c.Inv.Cluster.AuthFile)
 		if err != nil {
 			return stepError(h, "read auth_file", err)
 		}
-		if err := writeIfChanged(ctx, t, nc.AuthFile, secret, 0o600); err != nil {
+		if err := writeIfChanged(ctx, t, nc.AuthFile, []byte(secret+"\n"), 0o600); err != nil {
 			return stepError(h, "write conf/auth", err)
 		}
 	}

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"io"
 	"log/slog"
 	"os"
@@ -11,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"zkctl/deploy"
 	"zkctl/node"
 	"zkctl/roles"
 )
@@ -187,23 +187,12 @@ func roleConfig(c *node.Config, role, id string) (roles.Config, error) {
 	if id == "" {
 		id = node.NewID(c.Host, role)
 	}
-	auth := ""
-	if c.AuthFile != "" {
-		data, err := os.ReadFile(c.AuthFile)
-		if err != nil {
-			return roles.Config{}, fmt.Errorf("auth: %w", err)
-		}
-		auth = string(trimNL(data))
+	auth, err := deploy.ReadAuth(c.AuthFile) // "" when there is none
+	if err != nil {
+		return roles.Config{}, err
 	}
 	log := slog.New(slog.NewTextHandler(os.Stdout, nil)) // roles add role, id and host
 	return roles.Config{Servers: c.Endpoints(), SessionTimeout: c.SessionTimeout, ID: id, Host: c.Host, Auth: auth, Logger: log}, nil
-}
-
-func trimNL(b []byte) []byte {
-	for len(b) > 0 && (b[len(b)-1] == '\n' || b[len(b)-1] == '\r' || b[len(b)-1] == ' ') {
-		b = b[:len(b)-1]
-	}
-	return b
 }
 
 func printJSON(v any) error {
