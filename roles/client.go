@@ -35,12 +35,12 @@ type Result struct {
 // finished results and their data; its numbering continues after the tasks
 // the predecessor left unfinished.
 //
-// Log messages (attributes role, id, host):
+// Log messages (attributes role, id, host; event=<name> as on RunMaster):
 //
-//	INFO removed predecessor results   results, next
-//	INFO submitted                     tasks, first, last, payload
-//	INFO result of <t>: <result>       task, result, latency_ms
-//	INFO all results in                tasks, took_ms
+//	INFO removed predecessor results   event=cleaned, results, next
+//	INFO submitted                     event=submitted, tasks, first, last, payload
+//	INFO result of <t>: <result>       event=result, task, result, latency_ms
+//	INFO all results in                event=all-results, tasks, took_ms
 func RunClient(ctx context.Context, cfg Config, n int, taskDuration, timeout time.Duration) error {
 	cfg, err := cfg.withDefaults("client")
 	if err != nil {
@@ -68,7 +68,7 @@ func RunClient(ctx context.Context, cfg Config, n int, taskDuration, timeout tim
 		return fmt.Errorf("client %s: %w", cfg.ID, err)
 	}
 	if removed > 0 || next > 1 {
-		log.Info("removed predecessor results", "results", removed, "next", next)
+		log.Info("removed predecessor results", protocol.EventAttr, protocol.EventCleaned, "results", removed, "next", next)
 	}
 	names := make([]string, n)
 	for i := range names {
@@ -81,16 +81,16 @@ func RunClient(ctx context.Context, cfg Config, n int, taskDuration, timeout tim
 		return fmt.Errorf("client %s: %w", cfg.ID, err)
 	}
 	if n > 0 {
-		log.Info("submitted", "tasks", n, "first", names[0], "last", names[n-1], "payload", payload)
+		log.Info("submitted", protocol.EventAttr, protocol.EventSubmitted, "tasks", n, "first", names[0], "last", names[n-1], "payload", payload)
 	}
 	err = Wait(ctx, s.conn, tasks, func(r Result) {
-		log.Info(fmt.Sprintf("result of %s: %s", r.Task, r.Value), "task", r.Task, "result", r.Value,
+		log.Info(fmt.Sprintf("result of %s: %s", r.Task, r.Value), protocol.EventAttr, protocol.EventResult, "task", r.Task, "result", r.Value,
 			"latency_ms", r.Latency.Milliseconds())
 	})
 	if err != nil {
 		return fmt.Errorf("client %s: %w", cfg.ID, err)
 	}
-	log.Info("all results in", "tasks", n, "took_ms", time.Since(start).Milliseconds())
+	log.Info("all results in", protocol.EventAttr, protocol.EventAllIn, "tasks", n, "took_ms", time.Since(start).Milliseconds())
 	return nil
 }
 

@@ -47,7 +47,7 @@ func (c *candidate) campaign(ctx context.Context, info protocol.MasterInfo) (lea
 	if err != nil {
 		return leadership{}, fmt.Errorf("election: %w", err)
 	}
-	c.log.Info("joined election", "node", node, "seq", own.Seq)
+	c.log.Info("joined election", protocol.EventAttr, protocol.EventJoined, "node", node, "seq", own.Seq)
 	if err := c.dropDuplicates(ctx, own); err != nil {
 		return leadership{}, err
 	}

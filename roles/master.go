@@ -30,26 +30,28 @@ var errFenced = errors.New("fenced")
 // nothing: it steps down and joins the election again with a new session.
 // While disconnected it pauses; after a reconnect it reads everything again.
 //
-// Log messages (attributes role, id, host; all but the last, session="0x…"):
+// Log messages (attributes role, id, host; all but the last, session="0x…").
+// A line a judge relies on carries event=<name> (the constants of
+// roles/protocol); readers classify by it, never by the message:
 //
-//	INFO joined election                        node, seq
-//	INFO elected master <id>                    node, seq, since_vanished_ms, write=create-master, sent
+//	INFO joined election                        event=joined, node, seq
+//	INFO elected master <id>                    event=elected, node, seq, since_vanished_ms, write=create-master, sent
 //	INFO worker <w> joined                      worker, tasks
 //	INFO resynced                               tasks, pending, workers, dead_workers, took_ms
-//	INFO assigned task <t> to worker <w>        task, worker, write=assign, sent
-//	INFO moved task <t> back from worker <w>    task, worker, write=move-back, sent
-//	INFO worker <w> gone: reassigned <n> tasks  worker, tasks, write=delete-worker, sent
+//	INFO assigned task <t> to worker <w>        event=assigned, task, worker, write=assign, sent
+//	INFO moved task <t> back from worker <w>    event=moved-back, task, worker, write=move-back, sent
+//	INFO worker <w> gone: reassigned <n> tasks  event=worker-gone, worker, tasks, write=delete-worker, sent
 //	                                            (or kept, err: /workers/<w> stayed)
 //	INFO reset stale task data                  task, was, write=reset-task, sent
 //	INFO removed orphan assignment              task, worker, write=delete-orphan, sent
-//	WARN fenced write                           op, err
+//	WARN fenced write                           event=fenced-write, op, err
 //	WARN disconnected: pausing assignments
 //	INFO reconnected: resyncing
-//	WARN fenced: session expired, stepping down        writes_ok, writes_fenced
-//	WARN fenced: election node lost, stepping down     writes_ok, writes_fenced, err
-//	INFO stepping down: shutting down
-//	WARN session expired, joining the election again   err
-//	INFO master stopped                         writes_ok, writes_fenced
+//	WARN fenced: session expired, stepping down        event=step-down, fenced=true, writes_ok, writes_fenced
+//	WARN fenced: election node lost, stepping down     event=step-down, fenced=true, writes_ok, writes_fenced, err
+//	INFO stepping down: shutting down                  event=step-down
+//	WARN session expired, joining the election again   event=step-down, err
+//	INFO master stopped                         event=stopped, writes_ok, writes_fenced
 //
 // Every successful master write logs exactly one INFO line with the
 // attributes write (what it did) and sent (when the multi was sent): a
@@ -73,7 +75,7 @@ func RunMaster(ctx context.Context, cfg Config) error {
 		}
 		r.stepDown(ctx, leading, sid, err)
 	}
-	r.log.Info("master stopped", "writes_ok", r.ok.Load(), "writes_fenced", r.fenced.Load())
+	r.log.Info("master stopped", protocol.EventAttr, protocol.EventStopped, "writes_ok", r.ok.Load(), "writes_fenced", r.fenced.Load())
 	return nil
 }
 
@@ -107,7 +109,7 @@ func (r *masterRunner) epoch(ctx context.Context) (leading bool, sid int64, err 
 	m := &master{r: r, s: s, log: log, lead: lead}
 	err = m.run(ctx)
 	if ctx.Err() != nil {
-		log.Info("stepping down: shutting down") // before the session closes
+		log.Info("stepping down: shutting down", protocol.EventAttr, protocol.EventStepDown) // before the session closes
 	}
 	return true, s.id, err
 }
@@ -116,16 +118,17 @@ func (r *masterRunner) epoch(ctx context.Context) (leading bool, sid int64, err 
 // the cause was unexpected.
 func (r *masterRunner) stepDown(ctx context.Context, leading bool, sid int64, err error) {
 	counts := []any{"session", sessionHex(sid), "writes_ok", r.ok.Load(), "writes_fenced", r.fenced.Load()}
+	stepDown := []any{protocol.EventAttr, protocol.EventStepDown}
 	lost := errors.Is(err, errSessionLost)
 	switch {
 	case leading && (lost || errors.Is(err, errFenced) && errors.Is(err, zk.ErrSessionExpired)):
-		r.log.Warn("fenced: session expired, stepping down", counts...)
+		r.log.Warn("fenced: session expired, stepping down", append(append(stepDown, "fenced", true), counts...)...)
 	case leading && (errors.Is(err, errFenced) || errors.Is(err, errNodeLost)):
-		r.log.Warn("fenced: election node lost, stepping down", append(counts, "err", err)...)
+		r.log.Warn("fenced: election node lost, stepping down", append(append(stepDown, "fenced", true), append(counts, "err", err)...)...)
 	case leading:
-		r.log.Error("stepping down", append(counts, "err", err)...)
+		r.log.Error("stepping down", append(append(stepDown, counts...), "err", err)...)
 	case lost || errors.Is(err, errNodeLost):
-		r.log.Warn("session expired, joining the election again", "session", sessionHex(sid), "err", err)
+		r.log.Warn("session expired, joining the election again", protocol.EventAttr, protocol.EventStepDown, "session", sessionHex(sid), "err", err)
 	default:
 		r.log.Error("master candidate failed; retrying", "session", sessionHex(sid), "err", err)
 	}
@@ -159,7 +162,7 @@ func (m *master) run(ctx context.Context) error {
 	if !m.lead.vanished.IsZero() {
 		sinceVanished = float64(time.Since(m.lead.vanished).Microseconds()) / 1000
 	}
-	m.logWrite(w, "elected master "+m.r.cfg.ID, "node", m.lead.node, "seq", m.lead.seq,
+	m.logWrite(w, protocol.EventElected, "elected master "+m.r.cfg.ID, "node", m.lead.node, "seq", m.lead.seq,
 		"since_vanished_ms", sinceVanished)
 	m.needResync = true
 	return m.loop(ctx)
@@ -255,14 +258,17 @@ func (m *master) write(op string, ops ...any) (wrote, error) {
 
 // logWrite logs a successful write: exactly one INFO line per write, with
 // the attributes write (the op) and sent (when the multi was sent).
-func (m *master) logWrite(w wrote, msg string, args ...any) {
+func (m *master) logWrite(w wrote, ev protocol.Event, msg string, args ...any) {
+	if ev != "" {
+		args = append(args, protocol.EventAttr, ev)
+	}
 	m.log.Info(msg, append(args, "write", w.op, "sent", w.sent)...)
 }
 
 // fence counts and logs a write refused by the fence.
 func (m *master) fence(op string, err error) error {
 	m.r.fenced.Add(1)
-	m.log.Warn("fenced write", "op", op, "err", err)
+	m.log.Warn("fenced write", protocol.EventAttr, protocol.EventFenced, "op", op, "err", err)
 	return fmt.Errorf("%s: %w: %w", op, errFenced, err)
 }
 

@@ -240,7 +240,7 @@ func (m *master) assigned(t, w string, out wrote, err error) error {
 	op := out.failed
 	switch {
 	case err == nil:
-		m.logWrite(out, fmt.Sprintf("assigned task %s to worker %s", t, w), "task", t, "worker", w)
+		m.logWrite(out, protocol.EventAssigned, fmt.Sprintf("assigned task %s to worker %s", t, w), "task", t, "worker", w)
 	case op == 0 && errors.Is(err, zk.ErrNodeExists):
 		m.log.Debug("assignment already there", "task", t, "worker", w)
 	case op == 0 && errors.Is(err, zk.ErrNoNode):

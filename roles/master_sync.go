@@ -174,7 +174,7 @@ func (m *master) resetStale() error {
 		out, err := m.write("reset-task", &zk.SetDataRequest{Path: protocol.Task(t), Data: []byte{}, Version: r.version})
 		switch {
 		case err == nil:
-			m.logWrite(out, "reset stale task data", "task", t, "was", string(r.data))
+			m.logWrite(out, "", "reset stale task data", "task", t, "was", string(r.data))
 		case errors.Is(err, errFenced) || isConnErr(err):
 			return err
 		default:
@@ -204,7 +204,7 @@ func (m *master) moveBack(ctx context.Context, w string, tasks []string, version
 			if !m.view.AddTask(t) {
 				m.view.Unassign(t)
 			}
-			m.logWrite(outs[i], fmt.Sprintf("moved task %s back from worker %s", t, w), "task", t, "worker", w)
+			m.logWrite(outs[i], protocol.EventMovedBack, fmt.Sprintf("moved task %s back from worker %s", t, w), "task", t, "worker", w)
 		case outs[i].failed == 0 && errors.Is(err, zk.ErrNoNode):
 			// the assignment went meanwhile: the task finished
 		case outs[i].failed == 1 && errors.Is(err, zk.ErrNoNode):
@@ -224,7 +224,7 @@ func (m *master) deleteOrphan(w, t string) error {
 	switch {
 	case err == nil:
 		m.view.RemoveTask(t)
-		m.logWrite(out, "removed orphan assignment", "task", t, "worker", w)
+		m.logWrite(out, "", "removed orphan assignment", "task", t, "worker", w)
 		return nil
 	case errors.Is(err, zk.ErrNoNode):
 		return nil
@@ -238,11 +238,11 @@ func (m *master) removeWorker(w string, moved int, version int32) error {
 	out, err := m.write("delete-worker", &zk.DeleteRequest{Path: protocol.Worker(w), Version: version})
 	switch {
 	case err == nil:
-		m.logWrite(out, msg, "worker", w, "tasks", moved)
+		m.logWrite(out, protocol.EventWorkerGone, msg, "worker", w, "tasks", moved)
 	case errors.Is(err, errFenced) || isConnErr(err):
 		return err
 	default: // registered again, or given a task meanwhile: look again
-		m.log.Info(msg, "worker", w, "tasks", moved, "kept", protocol.Worker(w), "err", err)
+		m.log.Info(msg, protocol.EventAttr, protocol.EventWorkerGone, "worker", w, "tasks", moved, "kept", protocol.Worker(w), "err", err)
 		m.workersDirty = true
 	}
 	return nil

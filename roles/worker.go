@@ -25,13 +25,13 @@ import (
 // completes at once with "error: <why>". When its session expires, it
 // registers again under a new id, "<id>.2", "<id>.3", …
 //
-// Log messages (attributes role, id, host):
+// Log messages (attributes role, id, host; event=<name> as on RunMaster):
 //
-//	INFO registered                                    workers, alive
-//	INFO completed task <t>                            task, result, took_ms
-//	INFO dropped result of <t>: no longer assigned     task, err
+//	INFO registered                                    event=registered, workers, alive
+//	INFO completed task <t>                            event=completed, task, result, took_ms
+//	INFO dropped result of <t>: no longer assigned     event=dropped, task, err
 //	WARN session expired, registering under a new id   next
-//	INFO worker stopped                                abandoned
+//	INFO worker stopped                                event=stopped, abandoned
 func RunWorker(ctx context.Context, cfg Config, concurrency int) error {
 	cfg, err := cfg.withDefaults("worker")
 	if err != nil {
@@ -46,7 +46,7 @@ func RunWorker(ctx context.Context, cfg Config, concurrency int) error {
 		log := cfg.logger("worker", id)
 		abandoned, err := runWorkerSession(ctx, cfg, id, concurrency, log)
 		if ctx.Err() != nil {
-			log.Info("worker stopped", "abandoned", abandoned)
+			log.Info("worker stopped", protocol.EventAttr, protocol.EventStopped, "abandoned", abandoned)
 			return nil
 		}
 		if errors.Is(err, errSessionLost) {
@@ -101,7 +101,7 @@ func (w *worker) run(ctx context.Context) (abandoned int, err error) {
 	if err := w.register(ctx); err != nil {
 		return 0, err
 	}
-	w.log.Info("registered", "workers", protocol.Worker(w.id), "alive", protocol.WorkerAlive(w.id))
+	w.log.Info("registered", protocol.EventAttr, protocol.EventRegistered, "workers", protocol.Worker(w.id), "alive", protocol.WorkerAlive(w.id))
 	defer func() { abandoned = w.stopAll() }()
 	w.dirty = true
 	for {
@@ -319,14 +319,14 @@ func (w *worker) complete(ctx context.Context, t, result string, start time.Time
 			&zk.DeleteRequest{Path: protocol.Task(t), Version: -1})
 		switch {
 		case err == nil || attempt > 1 && !isConnErr(err) && (firstTryApplied(err) || w.resultIs(t, result)):
-			w.log.Info("completed task "+t, "task", t, "result", result, "took_ms", time.Since(start).Milliseconds())
+			w.log.Info("completed task "+t, protocol.EventAttr, protocol.EventCompleted, "task", t, "result", result, "took_ms", time.Since(start).Milliseconds())
 			return
 		case isConnErr(err):
 			if w.s.await(ctx) != nil {
 				return
 			}
 		default:
-			w.log.Info(fmt.Sprintf("dropped result of %s: no longer assigned", t), "task", t, "err", err)
+			w.log.Info(fmt.Sprintf("dropped result of %s: no longer assigned", t), protocol.EventAttr, protocol.EventDropped, "task", t, "err", err)
 			return
 		}
 	}

@@ -324,7 +324,7 @@ func (o *observation) fenceOf(t *term, later []*term) (time.Time, string) {
 		if e.Proc != t.Proc || e.At.Before(t.Elected) {
 			continue
 		}
-		if e.Kind == KindFenced && e.Session == t.Session || e.Kind == KindStepDown && strings.HasPrefix(e.Msg, "fenced") {
+		if e.Kind == KindFenced && e.Session == t.Session || e.Kind == KindStepDown && e.Attrs["fenced"] == "true" {
 			take(e.At, "being fenced")
 			break
 		}

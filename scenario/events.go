@@ -7,35 +7,37 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"zkctl/roles/protocol"
 )
 
 // Kind classifies an Event.
 type Kind string
 
 // The kinds of events: the scenario's own actions, what the monitor saw of
-// ZooKeeper, and the role log lines that the checks rely on (see the log
-// messages documented on roles.RunMaster, roles.RunWorker, roles.RunClient).
+// ZooKeeper, and the roles' typed events (the event= attribute of their log
+// lines, whose names are the constants of roles/protocol).
 const (
-	KindFault      Kind = "fault"        // the scenario signalled a process
-	KindStart      Kind = "start"        // the scenario started a process
-	KindZKLeader   Kind = "zk-leader"    // a server leads (or serves standalone)
-	KindZKNoLeader Kind = "zk-noleader"  // no server leads
-	KindJoined     Kind = "joined"       // master: joined election
-	KindElected    Kind = "elected"      // master: elected master <id>
-	KindStepDown   Kind = "step-down"    // master: fenced / stepping down / rejoining
-	KindFenced     Kind = "fenced-write" // master: a write refused by the fence
-	KindAssigned   Kind = "assigned"     // master: assigned task <t> to worker <w>
-	KindMovedBack  Kind = "moved-back"   // master: moved task <t> back from worker <w>
-	KindWorkerGone Kind = "worker-gone"  // master: worker <w> gone: reassigned <n> tasks
-	KindRegistered Kind = "registered"   // worker: registered
-	KindCompleted  Kind = "completed"    // worker: completed task <t>
-	KindDropped    Kind = "dropped"      // worker: dropped result of <t>
-	KindSubmitted  Kind = "submitted"    // client: submitted
-	KindResult     Kind = "result"       // client: result of <t>: <result>
-	KindCleaned    Kind = "cleaned"      // client: removed predecessor results
-	KindAllIn      Kind = "all-results"  // client: all results in
-	KindStopped    Kind = "stopped"      // master / worker stopped
-	KindError      Kind = "error"        // any ERROR line
+	KindFault      Kind = "fault"       // the scenario signalled a process
+	KindStart      Kind = "start"       // the scenario started a process
+	KindZKLeader   Kind = "zk-leader"   // a server leads (or serves standalone)
+	KindZKNoLeader Kind = "zk-noleader" // no server leads
+	KindJoined          = Kind(protocol.EventJoined)
+	KindElected         = Kind(protocol.EventElected)
+	KindStepDown        = Kind(protocol.EventStepDown)
+	KindFenced          = Kind(protocol.EventFenced)
+	KindAssigned        = Kind(protocol.EventAssigned)
+	KindMovedBack       = Kind(protocol.EventMovedBack)
+	KindWorkerGone      = Kind(protocol.EventWorkerGone)
+	KindRegistered      = Kind(protocol.EventRegistered)
+	KindCompleted       = Kind(protocol.EventCompleted)
+	KindDropped         = Kind(protocol.EventDropped)
+	KindSubmitted       = Kind(protocol.EventSubmitted)
+	KindResult          = Kind(protocol.EventResult)
+	KindCleaned         = Kind(protocol.EventCleaned)
+	KindAllIn           = Kind(protocol.EventAllIn)
+	KindStopped         = Kind(protocol.EventStopped)
+	KindError      Kind = "error" // any ERROR line
 	KindOther      Kind = "other"
 )
 
@@ -96,72 +98,20 @@ func classify(host, proc string, at time.Time, a map[string]string) Event {
 		e.Host = a["host"]
 	}
 	e.Sent, _ = time.Parse(time.RFC3339Nano, a["sent"])
-	msg := e.Msg
+	e.Kind = KindOther
+	if ev := a[protocol.EventAttr]; ev != "" {
+		e.Kind = Kind(ev)
+	}
 	switch e.Role {
 	case "master":
-		e.Kind = masterKind(msg)
 		e.N, _ = strconv.Atoi(a["tasks"])
-	case "worker":
-		e.Kind = workerKind(msg)
 	case "client":
-		e.Kind = clientKind(msg)
 		e.N, _ = strconv.Atoi(firstOf(a, "tasks", "results"))
 	}
 	if e.Kind == KindOther && e.Level == "ERROR" {
 		e.Kind = KindError
 	}
 	return e
-}
-
-func masterKind(msg string) Kind {
-	switch {
-	case strings.HasPrefix(msg, "elected master "):
-		return KindElected
-	case msg == "joined election":
-		return KindJoined
-	case msg == "fenced write":
-		return KindFenced
-	case strings.HasPrefix(msg, "fenced:"), strings.HasPrefix(msg, "stepping down"),
-		strings.HasPrefix(msg, "session expired, joining the election"):
-		return KindStepDown
-	case strings.HasPrefix(msg, "assigned task "):
-		return KindAssigned
-	case strings.HasPrefix(msg, "moved task "):
-		return KindMovedBack
-	case strings.HasPrefix(msg, "worker ") && strings.Contains(msg, " gone: reassigned "):
-		return KindWorkerGone
-	case msg == "master stopped":
-		return KindStopped
-	}
-	return KindOther
-}
-
-func workerKind(msg string) Kind {
-	switch {
-	case msg == "registered":
-		return KindRegistered
-	case strings.HasPrefix(msg, "completed task "):
-		return KindCompleted
-	case strings.HasPrefix(msg, "dropped result of "):
-		return KindDropped
-	case msg == "worker stopped":
-		return KindStopped
-	}
-	return KindOther
-}
-
-func clientKind(msg string) Kind {
-	switch {
-	case msg == "submitted":
-		return KindSubmitted
-	case strings.HasPrefix(msg, "result of "):
-		return KindResult
-	case msg == "removed predecessor results":
-		return KindCleaned
-	case msg == "all results in":
-		return KindAllIn
-	}
-	return KindOther
 }
 
 func firstOf(a map[string]string, keys ...string) string {

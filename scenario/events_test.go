@@ -4,17 +4,20 @@ import (
 	"bytes"
 	"log/slog"
 	"testing"
+
+	"zkctl/roles/protocol"
 )
 
 // TestParseLog parses lines written by slog's TextHandler, as the roles
-// write them, including quoted values and a line that is not slog's.
+// write them (the kind comes from the event attribute, whatever the
+// message says), including quoted values and a line that is not slog's.
 func TestParseLog(t *testing.T) {
 	var b bytes.Buffer
 	log := slog.New(slog.NewTextHandler(&b, nil)).With("role", "master", "id", "vm1-m1", "host", "vm1")
 	m := log.With("session", "0x10000a")
-	m.Info("elected master vm1-m1", "node", "/election/_c_ab-vm1-m1_0000000001", "seq", 1, "write", "create-master")
-	m.Info("worker vm2-w1 gone: reassigned 3 tasks", "worker", "vm2-w1", "tasks", 3, "write", "delete-worker")
-	log.Warn("fenced: session expired, stepping down", "writes_ok", 7, "writes_fenced", 1)
+	m.Info("elected master vm1-m1", protocol.EventAttr, protocol.EventElected, "node", "/election/_c_ab-vm1-m1_0000000001", "seq", 1, "write", "create-master")
+	m.Info("worker vm2-w1 gone: reassigned 3 tasks", protocol.EventAttr, protocol.EventWorkerGone, "worker", "vm2-w1", "tasks", 3, "write", "delete-worker")
+	log.Warn("fenced: session expired, stepping down", protocol.EventAttr, protocol.EventStepDown, "writes_ok", 7, "writes_fenced", 1)
 	b.WriteString("zkctl: something \"odd\" happened\n")
 	evs := parseLog("vm1", "master-vm1-m1", b.Bytes())
 	want := []Kind{KindElected, KindWorkerGone, KindStepDown, KindError}
