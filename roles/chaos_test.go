@@ -244,7 +244,7 @@ func (c *chaos) checkResults() {
 	}
 	var completions = map[string]int{}
 	for _, p := range c.all {
-		for _, l := range grep(p.lines(), "completed task ") {
+		for _, l := range events(p.lines(), protocol.EventCompleted) {
 			completions[l.str("task")]++
 		}
 	}
@@ -300,7 +300,7 @@ func (c *chaos) checkOneActingMaster() {
 	for _, p := range c.all {
 		for _, l := range p.lines() {
 			switch {
-			case strings.HasPrefix(l.msg(), "elected master"):
+			case l.event() == protocol.EventElected:
 				elections = append(elections, election{p.id, l.str("session"), l.time("time")})
 			case l.str("write") != "":
 				writes = append(writes, write{p.id, l.str("session"), l.str("write"), l.time("sent")})

@@ -48,7 +48,7 @@ func (r *inProcess) config(id string) Config {
 	b := &syncBuffer{}
 	r.logs[id] = b
 	cfg := r.cfg
-	cfg.ID, cfg.Logger = id, jsonLogger(b)
+	cfg.ID, cfg.Logger = id, testLogger(b)
 	return cfg
 }
 
@@ -138,7 +138,7 @@ func TestClientTimeoutAndPredecessor(t *testing.T) {
 		t.Fatal(err)
 	}
 	lines := r.logs["c1"].lines()
-	if rm := grep(lines, "removed predecessor results"); len(rm) != 1 || rm[0].num("results") != 2 {
+	if rm := events(lines, protocol.EventCleaned); len(rm) != 1 || rm[0].num("results") != 2 {
 		t.Errorf("predecessor cleanup lines: %v", rm)
 	}
 	if got := len(grep(lines, "result of c1-")); got != 2 {

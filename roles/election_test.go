@@ -2,7 +2,6 @@ package roles
 
 import (
 	"slices"
-	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -27,10 +26,10 @@ func leaderships(p *proc, killedAt time.Time) []interval {
 	var out []interval
 	var cur *interval
 	for _, l := range p.lines() {
-		switch m := l.msg(); {
-		case strings.HasPrefix(m, "elected master"):
+		switch {
+		case l.event() == protocol.EventElected:
 			cur = &interval{id: p.id, start: l.time("time")}
-		case cur != nil && (strings.HasPrefix(m, "fenced:") || strings.HasPrefix(m, "stepping down")):
+		case cur != nil && l.event() == protocol.EventStepDown:
 			cur.end = l.time("time")
 			out = append(out, *cur)
 			cur = nil
@@ -121,12 +120,12 @@ func TestThreeMastersFailover(t *testing.T) {
 	if !waitFor(15*time.Second, func() bool { first = settledLeader(obs); return first != "" }) {
 		t.Fatal("no settled master within 15s")
 	}
-	if _, ok := procs[first].waitLog(5*time.Second, "elected master"); !ok {
+	if _, ok := procs[first].waitEvent(5*time.Second, protocol.EventElected); !ok {
 		t.Fatalf("%s leads but did not log it", first)
 	}
 	elected := 0
 	for _, p := range procs {
-		elected += len(grep(p.lines(), "elected master"))
+		elected += len(events(p.lines(), protocol.EventElected))
 	}
 	if elected != 1 {
 		t.Fatalf("%d elected-master lines with three candidates, want 1", elected)
@@ -139,7 +138,7 @@ func TestThreeMastersFailover(t *testing.T) {
 	if !waitFor(failoverBound, func() bool { second = masterID(obs); return second != "" && second != first }) {
 		t.Fatalf("no backup led within %v of SIGKILL", failoverBound)
 	}
-	line, _ := procs[second].waitLog(time.Second, "elected master")
+	line, _ := procs[second].waitEvent(time.Second, protocol.EventElected)
 	t.Logf("SIGKILL %s: %s leads after %v (since_vanished_ms=%v)", first, second,
 		time.Since(start).Round(time.Millisecond), line.num("since_vanished_ms"))
 
@@ -151,13 +150,13 @@ func TestThreeMastersFailover(t *testing.T) {
 		t.Fatalf("no backup led within 1s of SIGTERM (master %q)", masterID(obs))
 	}
 	took := time.Since(start)
-	line, _ = procs[third].waitLog(time.Second, "elected master")
+	line, _ = procs[third].waitEvent(time.Second, protocol.EventElected)
 	t.Logf("SIGTERM %s: %s leads after %v (since_vanished_ms=%v)", second, third,
 		took.Round(time.Millisecond), line.num("since_vanished_ms"))
 	if !procs[second].exited(5*time.Second) || procs[second].err != nil {
 		t.Fatalf("SIGTERMed master: exited=%v err=%v", procs[second].exited(0), procs[second].err)
 	}
-	if _, ok := procs[second].waitLog(0, "master stopped"); !ok {
+	if _, ok := procs[second].waitEvent(0, protocol.EventStopped); !ok {
 		t.Error("SIGTERMed master did not log that it stopped")
 	}
 

@@ -56,19 +56,19 @@ func TestStoppedMasterIsFencedAndRejoins(t *testing.T) {
 	servers := ens.Servers()
 	obs := observer(t, servers)
 	m1 := startRole(t, servers, "master", "m1", 0)
-	elected, ok := m1.waitLog(15*time.Second, "elected master")
+	elected, ok := m1.waitEvent(15*time.Second, protocol.EventElected)
 	if !ok {
 		t.Fatal("m1 not elected within 15s")
 	}
 	m2 := startRole(t, servers, "master", "m2", 0)
 	startRole(t, servers, "worker", "w1", 4)
-	if _, ok := m2.waitLog(10*time.Second, "joined election"); !ok {
+	if _, ok := m2.waitEvent(10*time.Second, protocol.EventJoined); !ok {
 		t.Fatal("m2 did not join the election")
 	}
 	stop := make(chan struct{})
 	feeding := feed(t, servers, "f", stop)
 	defer func() { close(stop); feeding.Wait() }()
-	if _, ok := m1.waitLog(10*time.Second, "assigned task"); !ok {
+	if _, ok := m1.waitEvent(10*time.Second, protocol.EventAssigned); !ok {
 		t.Fatal("m1 assigned nothing")
 	}
 
@@ -106,7 +106,7 @@ func TestStoppedMasterIsFencedAndRejoins(t *testing.T) {
 	if n := writesAfter(lines, elected.str("session"), stopped); n > 0 {
 		t.Errorf("m1 made %d successful writes with its old session after SIGSTOP", n)
 	}
-	t.Logf("m1: %d writes refused by the fence after resuming", len(grep(lines, "fenced write")))
+	t.Logf("m1: %d writes refused by the fence after resuming", len(events(lines, protocol.EventFenced)))
 	if masterID(obs) != "m2" {
 		t.Errorf("master is %q after m1 rejoined, want m2", masterID(obs))
 	}
@@ -134,8 +134,8 @@ func TestFenceRefusesWritesOfLostLeadership(t *testing.T) {
 	defer func() { cancel(); wg.Wait() }()
 	cfg := Config{Servers: servers, SessionTimeout: zktest.SessionTimeout, Host: "test"}
 	mcfg, wcfg := cfg, cfg
-	mcfg.ID, mcfg.Logger = "m1", jsonLogger(&mlog)
-	wcfg.ID, wcfg.Logger = "w1", jsonLogger(&wlog)
+	mcfg.ID, mcfg.Logger = "m1", testLogger(&mlog)
+	wcfg.ID, wcfg.Logger = "w1", testLogger(&wlog)
 	t.Cleanup(func() {
 		if t.Failed() {
 			t.Logf("master log:\n%s\nworker log:\n%s", tail(mlog.String(), 40), tail(wlog.String(), 40))
@@ -179,7 +179,7 @@ func TestFenceRefusesWritesOfLostLeadership(t *testing.T) {
 	if n := writesAfter(lines, elected.str("session"), removed); n > 0 {
 		t.Errorf("%d successful writes with the fenced session", n)
 	}
-	if got := len(grep(lines, "elected master")); got != 2 {
+	if got := len(events(lines, protocol.EventElected)); got != 2 {
 		t.Errorf("%d elections, want 2", got)
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -23,11 +22,13 @@ import (
 	"zkctl/internal/syncbuf"
 	"zkctl/internal/zktest"
 	"zkctl/roles/protocol"
+	"zkctl/roles/rolelog"
 )
 
-// The test binary runs the roles as separate processes: with ZKCTL_ROLE set
-// it is a master or a worker, configured by these variables, logging JSON
-// at debug level to its stdout.
+// The test binary runs the roles as separate processes, the way `zkctl node
+// run` does: with ZKCTL_ROLE set it runs that role of the registry,
+// configured by these variables, logging slog text lines (the production
+// format, rolelog) at debug level to its stdout.
 const (
 	envRole        = "ZKCTL_ROLE"
 	envServers     = "ZKCTL_SERVERS"
@@ -43,7 +44,7 @@ func TestMain(m *testing.M) {
 }
 
 // runRoleProcess is main() of a role process; SIGTERM and SIGINT end it.
-func runRoleProcess(role string) int {
+func runRoleProcess(name string) int {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
 	cfg := Config{
@@ -51,17 +52,12 @@ func runRoleProcess(role string) int {
 		SessionTimeout: zktest.SessionTimeout,
 		ID:             os.Getenv(envID),
 		Host:           "test",
-		Logger:         slog.New(slog.NewJSONHandler(os.Stdout, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Logger:         rolelog.NewLogger(os.Stdout, slog.LevelDebug),
 	}
-	var err error
-	switch role {
-	case "master":
-		err = RunMaster(ctx, cfg)
-	case "worker":
+	role, err := Lookup(name)
+	if err == nil {
 		c, _ := strconv.Atoi(os.Getenv(envConcurrency))
-		err = RunWorker(ctx, cfg, c)
-	default:
-		err = fmt.Errorf("unknown role %q", role)
+		err = role.Run(ctx, cfg, Options{Concurrency: c})
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -127,21 +123,22 @@ func (p *proc) exited(d time.Duration) bool {
 	}
 }
 
-// logLine is one JSON log line of a role process.
-type logLine map[string]any
+// logLine is one log line of a role process, as rolelog parses it.
+type logLine map[string]string
 
-func (l logLine) msg() string         { return l.str("msg") }
-func (l logLine) str(k string) string { s, _ := l[k].(string); return s }
+func (l logLine) msg() string         { return l["msg"] }
+func (l logLine) str(k string) string { return l[k] }
 func (l logLine) num(k string) float64 {
-	f, _ := l[k].(float64)
+	f, _ := strconv.ParseFloat(l[k], 64)
 	return f
 }
 func (l logLine) time(k string) time.Time {
-	t, _ := time.Parse(time.RFC3339Nano, l.str(k))
+	t, _ := time.Parse(time.RFC3339Nano, l[k])
 	return t
 }
+func (l logLine) event() protocol.Event { return protocol.Event(l[protocol.EventAttr]) }
 
-// lines parses the process's log so far (skipping lines that are not JSON).
+// lines parses the process's log so far (skipping lines that are not slog's).
 func (p *proc) lines() []logLine {
 	data, _ := os.ReadFile(p.log) // none yet: no lines
 	return parseLines(data)
@@ -152,12 +149,27 @@ func parseLines(data []byte) []logLine {
 	sc := bufio.NewScanner(bytes.NewReader(data))
 	sc.Buffer(make([]byte, 1<<20), 1<<20)
 	for sc.Scan() {
-		var l logLine
-		if json.Unmarshal(sc.Bytes(), &l) == nil {
+		if l, ok := rolelog.Parse(sc.Text()); ok {
+			out = append(out, logLine(l.Attrs))
+		}
+	}
+	return out
+}
+
+// events returns the lines that mark event ev.
+func events(lines []logLine, ev protocol.Event) []logLine {
+	var out []logLine
+	for _, l := range lines {
+		if l.event() == ev {
 			out = append(out, l)
 		}
 	}
 	return out
+}
+
+// waitEvent waits up to d for a line that marks event ev.
+func (p *proc) waitEvent(d time.Duration, ev protocol.Event) (logLine, bool) {
+	return p.waitLines(d, func(ls []logLine) []logLine { return events(ls, ev) })
 }
 
 // grep returns the lines whose message starts with prefix.
@@ -173,9 +185,14 @@ func grep(lines []logLine, prefix string) []logLine {
 
 // waitLog waits up to d for a line whose message starts with prefix.
 func (p *proc) waitLog(d time.Duration, prefix string) (logLine, bool) {
+	return p.waitLines(d, func(ls []logLine) []logLine { return grep(ls, prefix) })
+}
+
+// waitLines waits up to d until pick finds a line in the log.
+func (p *proc) waitLines(d time.Duration, pick func([]logLine) []logLine) (logLine, bool) {
 	deadline := time.Now().Add(d)
 	for {
-		if ls := grep(p.lines(), prefix); len(ls) > 0 {
+		if ls := pick(p.lines()); len(ls) > 0 {
 			return ls[0], true
 		}
 		if time.Now().After(deadline) {
@@ -268,9 +285,8 @@ type syncBuffer struct{ syncbuf.Buffer }
 
 func (b *syncBuffer) lines() []logLine { return parseLines(b.Bytes()) }
 
-func jsonLogger(w io.Writer) *slog.Logger {
-	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
-}
+// testLogger logs in the production format (rolelog) at debug level.
+func testLogger(w io.Writer) *slog.Logger { return rolelog.NewLogger(w, slog.LevelDebug) }
 
 func tail(s string, n int) string {
 	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")

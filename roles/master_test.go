@@ -33,7 +33,7 @@ func TestMasterPausesWhileDisconnected(t *testing.T) {
 	}
 	run("before")
 	mlog := r.logs["m1"]
-	elected := grep(mlog.lines(), "elected master")
+	elected := events(mlog.lines(), protocol.EventElected)
 	if len(elected) != 1 {
 		t.Fatalf("%d elections", len(elected))
 	}
@@ -50,7 +50,7 @@ func TestMasterPausesWhileDisconnected(t *testing.T) {
 	if len(grep(lines, "disconnected: pausing assignments")) == 0 {
 		t.Error("master did not pause")
 	}
-	if n := len(grep(lines, "fenced")) + len(grep(lines, "elected master")) - 1; n != 0 {
+	if n := len(grep(lines, "fenced")) + len(events(lines, protocol.EventElected)) - 1; n != 0 {
 		t.Errorf("master stepped down or was fenced (%d lines)", n)
 	}
 	session := elected[0].str("session")
@@ -78,7 +78,7 @@ func TestWriteIsFencedByElectionNode(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg.Logger = jsonLogger(io.Discard)
+	cfg.Logger = testLogger(io.Discard)
 	s, err := dial(context.Background(), cfg, cfg.Logger)
 	if err != nil {
 		t.Fatal(err)

@@ -74,7 +74,7 @@ func TestKilledWorkersTasksAreReassigned(t *testing.T) {
 	names := taskNames("k", 12)
 	done := make(chan map[string]string, 1)
 	go func() { done <- submitAndWait(t, obs, names, "0.6", 30*time.Second) }()
-	if _, ok := ws["w1"].waitLog(10*time.Second, "completed task"); !ok {
+	if _, ok := ws["w1"].waitEvent(10*time.Second, protocol.EventCompleted); !ok {
 		t.Fatal("w1 completed nothing")
 	}
 	time.Sleep(300 * time.Millisecond) // w1 is in the middle of its next tasks
@@ -89,7 +89,7 @@ func TestKilledWorkersTasksAreReassigned(t *testing.T) {
 	completions := map[string]map[string]int{}
 	for id, p := range ws {
 		completions[id] = map[string]int{}
-		for _, l := range grep(p.lines(), "completed task") {
+		for _, l := range events(p.lines(), protocol.EventCompleted) {
 			completions[id][l.str("task")]++
 		}
 	}
@@ -117,7 +117,7 @@ func TestKilledWorkersTasksAreReassigned(t *testing.T) {
 	if gone.num("tasks") < 1 || gone.str("write") != "delete-worker" {
 		t.Errorf("worker gone line: %v", gone)
 	}
-	moved := grep(m.lines(), "moved task")
+	moved := events(m.lines(), protocol.EventMovedBack)
 	for _, l := range moved {
 		if results[l.str("task")] != "ok w2" {
 			t.Errorf("moved task %s: result %q, want ok w2", l.str("task"), results[l.str("task")])

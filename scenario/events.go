@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"zkctl/roles/protocol"
+	"zkctl/roles/rolelog"
 )
 
 // Kind classifies an Event.
@@ -75,32 +76,32 @@ func parseLog(host, proc string, data []byte) []Event {
 		if strings.TrimSpace(line) == "" {
 			continue
 		}
-		attrs := parseLogfmt(line)
-		at, err := time.Parse(time.RFC3339Nano, attrs["time"])
-		if err != nil {
+		l, ok := rolelog.Parse(line)
+		if !ok {
 			if !last.IsZero() {
 				out = append(out, Event{At: last, Host: host, Proc: proc, Kind: KindError, Msg: line, Level: "ERROR",
 					Attrs: map[string]string{"untimed": "true"}})
 			}
 			continue
 		}
-		last = at
-		out = append(out, classify(host, proc, at, attrs))
+		last = l.Time
+		out = append(out, classify(host, proc, l))
 	}
 	return out
 }
 
 // classify turns one parsed log line into an event.
-func classify(host, proc string, at time.Time, a map[string]string) Event {
-	e := Event{At: at, Host: host, Proc: proc, Msg: a["msg"], Level: a["level"], Role: a["role"], ID: a["id"],
+func classify(host, proc string, l rolelog.Line) Event {
+	a := l.Attrs
+	e := Event{At: l.Time, Host: host, Proc: proc, Msg: a["msg"], Level: a["level"], Role: a["role"], ID: a["id"],
 		Task: a["task"], Worker: a["worker"], Session: a["session"], Write: a["write"], Attrs: a}
 	if e.Host == "" {
 		e.Host = a["host"]
 	}
 	e.Sent, _ = time.Parse(time.RFC3339Nano, a["sent"])
 	e.Kind = KindOther
-	if ev := a[protocol.EventAttr]; ev != "" {
-		e.Kind = Kind(ev)
+	if l.Event != "" {
+		e.Kind = Kind(l.Event)
 	}
 	switch e.Role {
 	case "master":
@@ -121,57 +122,6 @@ func firstOf(a map[string]string, keys ...string) string {
 		}
 	}
 	return ""
-}
-
-// parseLogfmt splits a slog TextHandler line into its key=value pairs;
-// quoted values are unquoted.
-func parseLogfmt(line string) map[string]string {
-	out := map[string]string{}
-	for i := 0; i < len(line); {
-		for i < len(line) && line[i] == ' ' {
-			i++
-		}
-		eq := strings.IndexByte(line[i:], '=')
-		if eq < 0 {
-			break
-		}
-		key := line[i : i+eq]
-		i += eq + 1
-		var val string
-		if i < len(line) && line[i] == '"' {
-			end := closingQuote(line, i)
-			val = line[i:end]
-			if u, err := strconv.Unquote(val); err == nil {
-				val = u
-			}
-			i = end
-		} else {
-			end := strings.IndexByte(line[i:], ' ')
-			if end < 0 {
-				end = len(line) - i
-			}
-			val = line[i : i+end]
-			i += end
-		}
-		if strings.ContainsAny(key, " \"") {
-			break // not logfmt after all
-		}
-		out[key] = val
-	}
-	return out
-}
-
-// closingQuote returns the index just past the quoted string starting at i.
-func closingQuote(s string, i int) int {
-	for j := i + 1; j < len(s); j++ {
-		switch s[j] {
-		case '\\':
-			j++
-		case '"':
-			return j + 1
-		}
-	}
-	return len(s)
 }
 
 // isWrite tells whether e is a master's successful write.

@@ -42,10 +42,3 @@ func TestParseLog(t *testing.T) {
 		t.Errorf("a foreign line takes the time of the line before it")
 	}
 }
-
-func TestParseLogfmtQuotes(t *testing.T) {
-	a := parseLogfmt(`time=2025-01-02T03:04:05.678Z level=INFO msg="result of c1-3: ok vm2-w1" task=c1-3 result="ok vm2-w1" err="x \"y\" z"`)
-	if a["msg"] != "result of c1-3: ok vm2-w1" || a["result"] != "ok vm2-w1" || a["err"] != `x "y" z` || a["task"] != "c1-3" {
-		t.Fatalf("%q", a)
-	}
-}
