@@ -19,7 +19,7 @@ func at(s float64) time.Time {
 
 // ev is an event of kind at s, logged by the process role-id. The pairs in
 // kv become its attributes, and fill the fields that classify fills from
-// them (task, worker, session, write, sent, tasks, msg, host).
+// them (task, worker, session, write, sent, tasks or results, msg, host).
 func ev(s float64, kind Kind, role, id string, kv ...string) Event {
 	e := Event{At: at(s), Host: "vm1", Role: role, ID: id, Proc: role + "-" + id, Kind: kind, Msg: string(kind),
 		Attrs: map[string]string{}}
@@ -39,7 +39,7 @@ func ev(s float64, kind Kind, role, id string, kv ...string) Event {
 			e.Msg = v
 		case "host":
 			e.Host = v
-		case "tasks":
+		case "tasks", "results":
 			e.N, _ = strconv.Atoi(v)
 		case "sent":
 			f, _ := strconv.ParseFloat(v, 64)
@@ -133,8 +133,13 @@ func (sc scene) observe() *observation {
 	return newObservation(res, r, sc.open)
 }
 
-// events joins lists of events.
-func events(lists ...[]Event) []Event { return slices.Concat(lists...) }
+// plus is evs and more, in a new slice.
+func plus(evs []Event, more ...Event) []Event { return slices.Concat(evs, more) }
+
+// drop is evs without the events of kind about task.
+func drop(evs []Event, kind Kind, task string) []Event {
+	return slices.DeleteFunc(slices.Clone(evs), func(e Event) bool { return e.Kind == kind && e.Task == task })
+}
 
 // healthy is a run where nothing went wrong: master m1 leads in session s1,
 // client c1 submits c1-1 and c1-2, worker w1 completes both and c1 sees
