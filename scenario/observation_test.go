@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"testing"
 	"time"
+
+	"zkctl/node"
 )
 
 // Builders of hand-built observations for the unit tests of the checks
@@ -65,21 +67,21 @@ func signalled(s float64, role, id, sig string) Event {
 
 // zkKill is a signal to the server on host, in mode just before.
 func zkKill(s float64, host, mode string) Event {
-	e := ev(s, KindFault, "zookeeper", "", "signal", "SIGKILL", "mode", mode, "host", host)
-	e.Proc, e.ID, e.Msg = "zookeeper", "", "SIGKILL zookeeper on "+host+" ("+mode+")"
+	e := ev(s, KindFault, node.ZooKeeperName, "", "signal", "SIGKILL", "mode", mode, "host", host)
+	e.Proc, e.ID, e.Msg = node.ZooKeeperName, "", "SIGKILL zookeeper on "+host+" ("+mode+")"
 	return e
 }
 
 func zkStart(s float64, host string) Event {
-	e := ev(s, KindStart, "zookeeper", "", "host", host)
-	e.Proc, e.ID, e.Msg = "zookeeper", "", "start zookeeper on "+host
+	e := ev(s, KindStart, node.ZooKeeperName, "", "host", host)
+	e.Proc, e.ID, e.Msg = node.ZooKeeperName, "", "start zookeeper on "+host
 	return e
 }
 
 // zkLeads is the monitor seeing the server on host lead (mode "leader")
 // or serve standalone (mode "standalone"); host "" is no server leading.
 func zkLeads(s float64, host, mode string) Event {
-	e := ev(s, KindZKLeader, "zookeeper", "", "host", host, "mode", mode)
+	e := ev(s, KindZKLeader, node.ZooKeeperName, "", "host", host, "mode", mode)
 	e.Proc, e.ID, e.Msg = "", "", "ZooKeeper "+mode+": "+host
 	if host == "" {
 		e.Kind, e.Msg = KindZKNoLeader, "no ZooKeeper server leads"
