@@ -132,7 +132,7 @@ func TestCheckOneMaster(t *testing.T) {
 
 func TestCheckNoFencedWrites(t *testing.T) {
 	refused := ev(2.5, KindFenced, "master", "m1", "session", "s1")
-	down := ev(2.6, KindStepDown, "master", "m1", "msg", "fenced: session expired, stepping down")
+	down := ev(2.6, KindStepDown, "master", "m1", "msg", "fenced: session expired, stepping down", "fenced", "true")
 	testCheck(t, "no write by a fenced master", noFencedWrites, []verdict{
 		{name: "healthy", sc: scene{evs: healthy()}, ok: true,
 			detail: "0 terms ended by the fence or a newer master, no write sent after; 0 writes refused by the fence"},
@@ -384,7 +384,7 @@ func TestCheckExpectFenced(t *testing.T) {
 	m1 := proc("master", "m1", 0)
 	stop := signalled(2, "master", "m1", "SIGSTOP")
 	stop.Took = 100 * time.Millisecond
-	down := ev(5, KindStepDown, "master", "m1", "msg", "fenced: session expired, stepping down", "writes_fenced", "1")
+	down := ev(5, KindStepDown, "master", "m1", "msg", "fenced: session expired, stepping down", "writes_fenced", "1", "fenced", "true")
 	lagged := plus(healthy(), stop, elected(3, "m2", "s2"), ev(5, KindFenced, "master", "m1", "session", "s1"))
 	fenced := func(o *observation) (bool, string) { return o.fenced(m1, stop) }
 	testExpect(t, []expectCase{
