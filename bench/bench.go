@@ -24,6 +24,7 @@ import (
 	"github.com/go-zookeeper/zk"
 
 	"zkctl/deploy"
+	"zkctl/node"
 	"zkctl/roles"
 )
 
@@ -468,7 +469,7 @@ func ReadMachine() Machine {
 		}
 	}
 	if data, err := os.ReadFile("/proc/meminfo"); err == nil {
-		if kb := parseProcStatus(string(data))["MemTotal"]; kb > 0 {
+		if kb := node.ParseKB(string(data))["MemTotal"]; kb > 0 {
 			m.MemoryGB = float64(int64(float64(kb)/1024/1024*10+0.5)) / 10
 		}
 	}

@@ -11,6 +11,7 @@ import (
 
 	"zkctl/deploy"
 	"zkctl/node"
+	"zkctl/ops"
 	"zkctl/roles"
 	"zkctl/roles/protocol"
 )
@@ -40,9 +41,9 @@ func Failover(ctx context.Context, c *deploy.Cluster, cfg roles.Config, reps int
 		return res, fmt.Errorf("failover: %w", err)
 	}
 	defer conn.Close()
-	ps := newProcs(c)
+	j := ops.NewJournal(c)
 	defer func() {
-		ps.stopAll(context.WithoutCancel(ctx))
+		j.StopAll(context.WithoutCancel(ctx))
 		_ = wipeApp(conn)
 	}()
 	wctx, stopWatch := context.WithCancel(ctx)
@@ -53,31 +54,31 @@ func Failover(ctx context.Context, c *deploy.Cluster, cfg roles.Config, reps int
 	var calls []time.Duration
 	// Two candidates on different hosts: the first leads.
 	for _, h := range []string{hosts[0], hosts[1%len(hosts)]} {
-		if _, err := ps.start(ctx, "master", h); err != nil {
+		if _, err := startOne(ctx, j, "master", h); err != nil {
 			return res, fmt.Errorf("failover: %w", err)
 		}
 	}
 	for _, sig := range []syscall.Signal{syscall.SIGKILL, syscall.SIGTERM} {
 		var samples []time.Duration
 		for r := range reps {
-			if err := waitCandidates(ctx, conn, 2, wait); err != nil {
+			if err := ops.Poll(ctx, 10*time.Millisecond, wait, "2 election candidates", ops.Candidates(conn, 2)); err != nil {
 				return res, fmt.Errorf("failover: %w", err)
 			}
 			var cur masterObs
-			err := poll(ctx, 10*time.Millisecond, wait, "a master", func() (bool, error) {
+			err := ops.Poll(ctx, 10*time.Millisecond, wait, "a master", func() (bool, error) {
 				cur = watch.current()
 				return cur.info != nil, watch.failed()
 			})
 			if err != nil {
 				return res, fmt.Errorf("failover: %w", err)
 			}
-			p, ok := ps.byPID(cur.info.PID)
+			p, ok := j.ByPID(cur.info.PID)
 			if !ok {
 				return res, fmt.Errorf("failover: /master is pid %d on %s, not a master the bench started", cur.info.PID, cur.info.Host)
 			}
 			from := watch.mark()
 			t0 := time.Now()
-			if err := ps.signal(ctx, p, sig); err != nil {
+			if err := signalOne(ctx, j, p, sig); err != nil {
 				return res, fmt.Errorf("failover: %w", err)
 			}
 			call := time.Since(t0)
@@ -92,7 +93,7 @@ func Failover(ctx context.Context, c *deploy.Cluster, cfg roles.Config, reps int
 			samples = append(samples, d)
 			progress(fmt.Sprintf("SIG%s master %d/%d: %s → %s in %v (kill request %v)", node.SignalName(sig), r+1, reps,
 				p.ID, next.info.ID, d.Round(time.Millisecond), call.Round(time.Millisecond)))
-			if _, err := ps.start(ctx, "master", p.host); err != nil {
+			if _, err := startOne(ctx, j, "master", p.Host); err != nil {
 				return res, fmt.Errorf("failover: %w", err)
 			}
 		}
@@ -103,7 +104,7 @@ func Failover(ctx context.Context, c *deploy.Cluster, cfg roles.Config, reps int
 		}
 	}
 
-	samples, err := reassign(ctx, conn, cfg, ps, hosts, reps, wait, progress, &calls)
+	samples, err := reassign(ctx, conn, cfg, j, hosts, reps, wait, progress, &calls)
 	if err != nil {
 		return res, err
 	}
@@ -112,34 +113,26 @@ func Failover(ctx context.Context, c *deploy.Cluster, cfg roles.Config, reps int
 	return res, nil
 }
 
-// waitCandidates waits until /election has n children.
-func waitCandidates(ctx context.Context, conn *zk.Conn, n int, timeout time.Duration) error {
-	return poll(ctx, 10*time.Millisecond, timeout, fmt.Sprintf("%d election candidates", n), func() (bool, error) {
-		kids, _, err := conn.Children(protocol.ElectionPath)
-		return len(kids) == n, err
-	})
-}
-
 // reassign measures worker SIGKILL → its tasks assigned elsewhere. A
 // survivor worker stays; each repetition starts a victim, gives it tasks
 // (two long tasks: the least-loaded victim gets at least one) and kills it.
-func reassign(ctx context.Context, conn *zk.Conn, cfg roles.Config, ps *procs, hosts []string, reps int,
+func reassign(ctx context.Context, conn *zk.Conn, cfg roles.Config, j *ops.Journal, hosts []string, reps int,
 	wait time.Duration, progress func(string), calls *[]time.Duration) ([]time.Duration, error) {
 	acl := roles.ACL(cfg.Auth)
-	survivor, err := ps.start(ctx, "worker", hosts[len(hosts)-1])
+	survivor, err := startOne(ctx, j, "worker", hosts[len(hosts)-1])
 	if err != nil {
 		return nil, fmt.Errorf("reassign: %w", err)
 	}
-	if err := waitWorker(ctx, conn, survivor.ID, wait); err != nil {
+	if err := ops.Poll(ctx, 10*time.Millisecond, wait, "worker "+survivor.ID, ops.WorkerAlive(conn, survivor.ID)); err != nil {
 		return nil, fmt.Errorf("reassign: %w", err)
 	}
 	var samples []time.Duration
 	for r := range reps {
-		victim, err := ps.start(ctx, "worker", hosts[r%len(hosts)])
+		victim, err := startOne(ctx, j, "worker", hosts[r%len(hosts)])
 		if err != nil {
 			return nil, fmt.Errorf("reassign: %w", err)
 		}
-		if err := waitWorker(ctx, conn, victim.ID, wait); err != nil {
+		if err := ops.Poll(ctx, 10*time.Millisecond, wait, "worker "+victim.ID, ops.WorkerAlive(conn, victim.ID)); err != nil {
 			return nil, fmt.Errorf("reassign: %w", err)
 		}
 		names := []string{fmt.Sprintf("bench-fo%d-0", r), fmt.Sprintf("bench-fo%d-1", r)}
@@ -147,7 +140,7 @@ func reassign(ctx context.Context, conn *zk.Conn, cfg roles.Config, ps *procs, h
 			return nil, fmt.Errorf("reassign: %w", err)
 		}
 		var mine []string
-		err = poll(ctx, 10*time.Millisecond, wait, "the tasks to be assigned", func() (bool, error) {
+		err = ops.Poll(ctx, 10*time.Millisecond, wait, "the tasks to be assigned", func() (bool, error) {
 			mine = mine[:0]
 			for _, t := range names {
 				data, _, err := conn.Get(protocol.Task(t))
@@ -167,13 +160,13 @@ func reassign(ctx context.Context, conn *zk.Conn, cfg roles.Config, ps *procs, h
 			return nil, fmt.Errorf("reassign: the master gave worker %s none of %v", victim.ID, names)
 		}
 		t0 := time.Now()
-		if err := ps.signal(ctx, victim, syscall.SIGKILL); err != nil {
+		if err := signalOne(ctx, j, victim, syscall.SIGKILL); err != nil {
 			return nil, fmt.Errorf("reassign: %w", err)
 		}
 		call := time.Since(t0)
 		*calls = append(*calls, call)
 		var to []string
-		err = poll(ctx, 5*time.Millisecond, wait, "the tasks of the killed worker to move", func() (bool, error) {
+		err = ops.Poll(ctx, 5*time.Millisecond, wait, "the tasks of the killed worker to move", func() (bool, error) {
 			to = to[:0]
 			for _, t := range mine {
 				data, _, err := conn.Get(protocol.Task(t))
@@ -197,12 +190,4 @@ func reassign(ctx context.Context, conn *zk.Conn, cfg roles.Config, ps *procs, h
 			slices.Compact(to), d.Round(time.Millisecond), call.Round(time.Millisecond)))
 	}
 	return samples, nil
-}
-
-// waitWorker waits until worker id is registered and alive.
-func waitWorker(ctx context.Context, conn *zk.Conn, id string, timeout time.Duration) error {
-	return poll(ctx, 10*time.Millisecond, timeout, "worker "+id, func() (bool, error) {
-		ok, _, err := conn.Exists(protocol.WorkerAlive(id))
-		return ok, err
-	})
 }

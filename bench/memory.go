@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"zkctl/deploy"
+	"zkctl/ops"
 	"zkctl/roles"
 	"zkctl/roles/protocol"
 )
@@ -33,29 +34,23 @@ func MasterMemory(ctx context.Context, c *deploy.Cluster, cfg roles.Config, host
 		return res, fmt.Errorf("memory: %w", err)
 	}
 	defer conn.Close()
-	ps := newProcs(c)
+	j := ops.NewJournal(c)
 	defer func() {
-		ps.stopAll(context.WithoutCancel(ctx))
+		j.StopAll(context.WithoutCancel(ctx))
 		_ = wipeApp(conn)
 	}()
 	acl := roles.ACL(cfg.Auth)
 	if err := queueTasks(conn, acl, "bench-m", n, "0"); err != nil {
 		return res, fmt.Errorf("memory: %w", err)
 	}
-	p, err := ps.start(ctx, "master", host)
+	p, err := startOne(ctx, j, "master", host)
 	if err != nil {
 		return res, fmt.Errorf("memory: %w", err)
 	}
 	res.PID = p.PID
 	wait := 60*time.Second + time.Duration(n)*time.Millisecond
-	err = poll(ctx, 20*time.Millisecond, wait, "the master's /master", func() (bool, error) {
-		data, _, err := conn.Get(protocol.MasterPath)
-		if err != nil {
-			return false, nil
-		}
-		m, err := protocol.ParseMasterInfo(data)
-		return err == nil && m.PID == p.PID, nil
-	})
+	err = ops.Poll(ctx, 20*time.Millisecond, wait, "the master's /master",
+		ops.MasterIs(conn, func(m protocol.MasterInfo) bool { return m.PID == p.PID }))
 	if err != nil {
 		return res, fmt.Errorf("memory: %w", err)
 	}
@@ -69,7 +64,7 @@ func MasterMemory(ctx context.Context, c *deploy.Cluster, cfg roles.Config, host
 	if _, err := registerFakeWorkers(conn, alive, acl, "bench-mem-", workers); err != nil {
 		return res, fmt.Errorf("memory: %w", err)
 	}
-	err = poll(ctx, 50*time.Millisecond, wait, fmt.Sprintf("%d assignments", n), func() (bool, error) {
+	err = ops.Poll(ctx, 50*time.Millisecond, wait, fmt.Sprintf("%d assignments", n), func() (bool, error) {
 		c, err := countAssigned(conn)
 		return c.assigned >= n, err
 	})
@@ -79,7 +74,7 @@ func MasterMemory(ctx context.Context, c *deploy.Cluster, cfg roles.Config, host
 	res.Assign = round3(time.Since(start).Seconds())
 	start = time.Now()
 	alive.Close()
-	err = poll(ctx, 50*time.Millisecond, wait, fmt.Sprintf("%d tasks moved back", n), func() (bool, error) {
+	err = ops.Poll(ctx, 50*time.Millisecond, wait, fmt.Sprintf("%d tasks moved back", n), func() (bool, error) {
 		c, err := countAssigned(conn)
 		return c.workers == 0 && c.assigned == 0, err
 	})
@@ -87,14 +82,15 @@ func MasterMemory(ctx context.Context, c *deploy.Cluster, cfg roles.Config, host
 		return res, fmt.Errorf("memory: %w", err)
 	}
 	res.MoveBack = round3(time.Since(start).Seconds())
-	st, err := procStatus(ctx, c, host, p.PID)
+	hs, err := c.Hosts(host)
 	if err != nil {
 		return res, fmt.Errorf("memory: %w", err)
 	}
-	if st["VmHWM"] == 0 {
-		return res, fmt.Errorf("memory: %s: no VmHWM in /proc/%d/status", host, p.PID)
+	m, err := c.MemoryOf(ctx, hs[0], p.Name)
+	if err != nil {
+		return res, fmt.Errorf("memory: %w", err)
 	}
-	res.PeakMB = round3(float64(st["VmHWM"]) / 1024)
-	res.RSSMB = round3(float64(st["VmRSS"]) / 1024)
+	res.PeakMB = round3(float64(m.PeakKB) / 1024)
+	res.RSSMB = round3(float64(m.RSSKB) / 1024)
 	return res, nil
 }

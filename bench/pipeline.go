@@ -10,6 +10,8 @@ import (
 
 	"github.com/go-zookeeper/zk"
 
+	"zkctl/internal/retry"
+	"zkctl/ops"
 	"zkctl/roles"
 	"zkctl/roles/protocol"
 )
@@ -90,7 +92,7 @@ func startPipeline(ctx context.Context, cfg roles.Config, o PipelineOptions) (*p
 		}
 		p.clients = append(p.clients, c)
 	}
-	err = poll(ctx, 20*time.Millisecond, 30*time.Second, "master and workers", func() (bool, error) {
+	err = ops.Poll(ctx, 20*time.Millisecond, 30*time.Second, "master and workers", func() (bool, error) {
 		s, err := readApp(conn)
 		return s.master && s.live == o.Workers && s.workers == o.Workers, err
 	})
@@ -163,10 +165,10 @@ func (p *pipeLoad) run(ctx context.Context, ramp, d time.Duration, res *Pipeline
 			}()
 		}
 	}
-	err = sleep(ctx, ramp)
+	err = retry.Sleep(ctx, ramp)
 	if err == nil {
 		n0, t0 := done.Load(), time.Now()
-		err = sleep(ctx, d)
+		err = retry.Sleep(ctx, d)
 		res.Tasks += done.Load() - n0
 		res.Window += time.Since(t0)
 	}

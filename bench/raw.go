@@ -10,6 +10,7 @@ import (
 
 	"github.com/go-zookeeper/zk"
 
+	"zkctl/internal/retry"
 	"zkctl/roles"
 )
 
@@ -105,7 +106,7 @@ func (l *rawLoad) run(ctx context.Context, ramp, d time.Duration) (writes int64,
 					switch {
 					case err == nil:
 						count.Add(1)
-					case isConnErr(err):
+					case roles.IsConnErr(err):
 						time.Sleep(50 * time.Millisecond)
 						continue
 					case !errors.Is(err, zk.ErrNodeExists):
@@ -116,7 +117,7 @@ func (l *rawLoad) run(ctx context.Context, ramp, d time.Duration) (writes int64,
 					switch {
 					case err == nil:
 						count.Add(1)
-					case isConnErr(err):
+					case roles.IsConnErr(err):
 						time.Sleep(50 * time.Millisecond)
 					case !errors.Is(err, zk.ErrNoNode):
 						fail(err)
@@ -126,11 +127,11 @@ func (l *rawLoad) run(ctx context.Context, ramp, d time.Duration) (writes int64,
 			}()
 		}
 	}
-	err = sleep(ctx, ramp)
+	err = retry.Sleep(ctx, ramp)
 	if err == nil {
 		z0, _ = leaderZxid(l.cfg.Servers)
 		w0, t0 := count.Load(), time.Now()
-		err = sleep(ctx, d)
+		err = retry.Sleep(ctx, d)
 		writes, window = count.Load()-w0, time.Since(t0)
 		z1, _ = leaderZxid(l.cfg.Servers)
 	}

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"zkctl/ops"
 	"zkctl/roles"
 )
 
@@ -68,7 +69,7 @@ func AssignScaling(ctx context.Context, cfg roles.Config, n, workers int) (Scali
 	timeout := 30*time.Second + time.Duration(n)*time.Millisecond
 	var zkSeen time.Time
 	lastZK := start
-	err = poll(ctx, 5*time.Millisecond, timeout, fmt.Sprintf("%d assignments", n), func() (bool, error) {
+	err = ops.Poll(ctx, 5*time.Millisecond, timeout, fmt.Sprintf("%d assignments", n), func() (bool, error) {
 		_, logged := counter.reached()
 		if !logged && time.Since(lastZK) < 250*time.Millisecond {
 			return false, nil

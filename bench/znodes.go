@@ -13,7 +13,9 @@ import (
 
 	"github.com/go-zookeeper/zk"
 
+	"zkctl/internal/retry"
 	"zkctl/node"
+	"zkctl/roles"
 	"zkctl/roles/protocol"
 )
 
@@ -107,7 +109,7 @@ func settledZxid(ctx context.Context, servers []string) (zxid, error) {
 		return 0, err
 	}
 	for range 20 {
-		if err := sleep(ctx, 50*time.Millisecond); err != nil {
+		if err := retry.Sleep(ctx, 50*time.Millisecond); err != nil {
 			return 0, err
 		}
 		z, err := leaderZxid(servers)
@@ -120,38 +122,6 @@ func settledZxid(ctx context.Context, servers []string) (zxid, error) {
 		last = z
 	}
 	return last, nil
-}
-
-// sleep sleeps for d or until ctx ends.
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
-}
-
-// poll calls cond every interval until it is true, fails, or timeout passes.
-func poll(ctx context.Context, interval, timeout time.Duration, what string, cond func() (bool, error)) error {
-	deadline := time.Now().Add(timeout)
-	for {
-		ok, err := cond()
-		if err != nil {
-			return fmt.Errorf("wait for %s: %w", what, err)
-		}
-		if ok {
-			return nil
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("wait for %s: not within %v", what, timeout)
-		}
-		if err := sleep(ctx, interval); err != nil {
-			return fmt.Errorf("wait for %s: %w", what, err)
-		}
-	}
 }
 
 // multiBatches runs ops as multis of at most batchOps ops, at most
@@ -194,7 +164,7 @@ func runBatch(conn *zk.Conn, b []any, ignore []error) error {
 		if err == nil {
 			return nil
 		}
-		if !isConnErr(err) || time.Now().After(deadline) {
+		if !roles.IsConnErr(err) || time.Now().After(deadline) {
 			break
 		}
 		lost = true
@@ -205,13 +175,13 @@ func runBatch(conn *zk.Conn, b []any, ignore []error) error {
 			_, err := conn.Multi(op)
 			switch {
 			case err == nil || isAny(err, ignore):
-			case isConnErr(err) && time.Now().Before(deadline):
+			case roles.IsConnErr(err) && time.Now().Before(deadline):
 				lost = true
 				time.Sleep(200 * time.Millisecond)
 				continue
 			case lost && alreadyDone(op, err):
 			default:
-				return fmt.Errorf("%s: %w", opPath(op), err)
+				return fmt.Errorf("%s: %w", roles.OpString(op), err)
 			}
 			break
 		}
@@ -231,12 +201,6 @@ func alreadyDone(op any, err error) bool {
 	return false
 }
 
-// isConnErr tells whether err leaves a request's fate unknown: the
-// connection was lost, and the session may come back.
-func isConnErr(err error) bool {
-	return errors.Is(err, zk.ErrConnectionClosed) || errors.Is(err, zk.ErrNoServer) || errors.Is(err, zk.ErrClosing)
-}
-
 func isAny(err error, targets []error) bool {
 	for _, t := range targets {
 		if errors.Is(err, t) {
@@ -244,18 +208,6 @@ func isAny(err error, targets []error) bool {
 		}
 	}
 	return false
-}
-
-func opPath(op any) string {
-	switch o := op.(type) {
-	case *zk.CreateRequest:
-		return "create " + o.Path
-	case *zk.DeleteRequest:
-		return "delete " + o.Path
-	case *zk.SetDataRequest:
-		return "set " + o.Path
-	}
-	return "?"
 }
 
 // taskName is the name of the bench's i-th queued task.

@@ -15,6 +15,7 @@ import (
 	"zkctl/deploy"
 	"zkctl/internal/buildbin"
 	"zkctl/node"
+	"zkctl/ops"
 	"zkctl/roles"
 	"zkctl/roles/protocol"
 )
@@ -47,7 +48,7 @@ func TestDeployWithAuth(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, p := range []struct{ role, host string }{{"master", "vm1"}, {"worker", "vm2"}} {
-		if _, err := c.StartRole(ctx, p.role, p.host, deploy.StartOptions{Count: 1, Concurrency: 1}); err != nil {
+		if _, err := (ops.Start{Role: p.role, Host: p.host, Options: roles.Options{Concurrency: 1}}).Run(ctx, c); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -20,6 +20,7 @@ import (
 	"zkctl/deploy/inventory"
 	"zkctl/deploy/transport"
 	"zkctl/node"
+	"zkctl/roles"
 )
 
 // DeployOptions are the knobs of `zkctl deploy`.
@@ -379,7 +380,7 @@ func (c *Cluster) pushConfig(ctx context.Context, h inventory.Host, t transport.
 
 func (c *Cluster) writeNodeConfig(ctx context.Context, h inventory.Host, t transport.Transport, nc *node.Config) error {
 	if c.Inv.Cluster.AuthFile != "" {
-		secret, err := ReadAuth(c.Inv.Cluster.AuthFile)
+		secret, err := roles.ReadAuth(c.Inv.Cluster.AuthFile)
 		if err != nil {
 			return stepError(h, "read auth_file", err)
 		}

@@ -21,6 +21,7 @@ import (
 	"zkctl/internal/testlab"
 	"zkctl/internal/zktest"
 	"zkctl/node"
+	"zkctl/ops"
 	"zkctl/roles"
 	"zkctl/roles/protocol"
 )
@@ -137,7 +138,7 @@ func exerciseEnsemble(t *testing.T, c *deploy.Cluster) {
 	}
 
 	follower := c.Inv.Hosts[(leader+1)%3].Name
-	if _, err := c.KillRole(ctx, "zookeeper", follower, syscall.SIGKILL, ""); err != nil {
+	if _, err := (ops.Signal{Role: "zookeeper", Host: follower, Signal: syscall.SIGKILL}).Run(ctx, c); err != nil {
 		t.Fatalf("kill zookeeper %s: %v", follower, err)
 	}
 	st := c.Status(ctx)
@@ -152,7 +153,7 @@ func exerciseEnsemble(t *testing.T, c *deploy.Cluster) {
 	if st.App == nil {
 		t.Errorf("two of three servers should still serve: %s", st.AppErr)
 	}
-	if _, err := c.StartRole(ctx, "zookeeper", follower, deploy.StartOptions{}); err != nil {
+	if _, err := (ops.StartServer{Host: follower}).Run(ctx, c); err != nil {
 		t.Fatalf("start zookeeper %s: %v", follower, err)
 	}
 	if err := c.WaitQuorum(ctx, c.Inv.Hosts, time.Minute); err != nil {
@@ -206,7 +207,7 @@ func exerciseRoles(t *testing.T, c *deploy.Cluster) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	for _, p := range []struct{ role, host string }{{"master", "vm1"}, {"master", "vm2"}, {"worker", "vm2"}, {"worker", "vm3"}} {
-		if _, err := c.StartRole(ctx, p.role, p.host, deploy.StartOptions{Count: 1, Concurrency: 2}); err != nil {
+		if _, err := (ops.Start{Role: p.role, Host: p.host, Options: roles.Options{Concurrency: 2}}).Run(ctx, c); err != nil {
 			t.Fatalf("start %s %s: %v", p.role, p.host, err)
 		}
 	}
@@ -230,7 +231,7 @@ func exerciseRoles(t *testing.T, c *deploy.Cluster) {
 	go func() {
 		defer close(killed)
 		time.Sleep(time.Second) // let some tasks run
-		if _, err := c.KillRole(ctx, "master", leader, syscall.SIGKILL, ""); err != nil {
+		if _, err := (ops.Signal{Role: "master", Host: leader, Signal: syscall.SIGKILL}).Run(ctx, c); err != nil {
 			t.Errorf("kill master %s: %v", leader, err)
 		}
 	}()

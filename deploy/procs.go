@@ -2,89 +2,83 @@ package deploy
 
 import (
 	"context"
-	"fmt"
 	"strconv"
 	"syscall"
 
 	"zkctl/deploy/inventory"
-	"zkctl/deploy/transport"
 	"zkctl/node"
 )
 
-// StartOptions are the knobs of `zkctl start`.
-type StartOptions struct {
-	Count       int    // instances to start
-	Concurrency int    // worker: tasks at once
-	ID          string // id of the (first) instance; "" = random
-	Tasks       int    // client: tasks to submit
-	Duration    string // client: task duration
+// The node agent's process calls, one method each. They are the only way
+// the controller starts or signals a process; package ops builds the
+// operations of the CLI, the scenarios and the bench on them.
+
+// StartServerOn asks the agent on h to start its ZooKeeper server (a no-op
+// where it runs) and returns the server's process.
+func (c *Cluster) StartServerOn(ctx context.Context, h inventory.Host) (node.Proc, error) {
+	var p node.Proc
+	err := c.agentCall(ctx, h, "start zookeeper", &p, "zk", "start")
+	return p, err
 }
 
-// StartRole starts role (zookeeper, master, worker or client) on host and
-// returns the processes started.
-func (c *Cluster) StartRole(ctx context.Context, role, hostName string, o StartOptions) ([]node.Proc, error) {
-	h, t, err := c.hostTransport(ctx, hostName)
-	if err != nil {
-		return nil, err
-	}
-	if role == node.ZooKeeperName {
-		p, err := c.zooKeeperUp(ctx, h, t)
-		if err != nil {
-			return nil, err
-		}
-		return []node.Proc{p}, nil
-	}
-	args := []string{"roles", "start", role, "-n", strconv.Itoa(max(o.Count, 1))}
-	if o.ID != "" {
-		args = append(args, "--id", o.ID)
-	}
-	if role == "worker" && o.Concurrency > 0 {
-		args = append(args, "--", "-c", strconv.Itoa(o.Concurrency))
-	}
-	if role == "client" {
-		args = append(args, "--", "-n", strconv.Itoa(max(o.Tasks, 1)))
-		if o.Duration != "" {
-			args = append(args, "-d", o.Duration)
-		}
-	}
-	var procs []node.Proc
-	if err := c.AgentJSON(ctx, h, t, &procs, args...); err != nil {
-		return nil, stepError(h, "start "+role, err)
-	}
-	return procs, nil
+// SignalServerOn sends sig to the ZooKeeper server on h; TERM waits for the
+// exit (and KILLs after a grace period).
+func (c *Cluster) SignalServerOn(ctx context.Context, h inventory.Host, sig syscall.Signal) (node.Proc, error) {
+	var p node.Proc
+	err := c.agentCall(ctx, h, "kill zookeeper", &p, "zk", "signal", "-s", node.SignalName(sig))
+	return p, err
 }
 
-// KillRole signals every instance of role on host, or only instance id.
-func (c *Cluster) KillRole(ctx context.Context, role, hostName string, sig syscall.Signal, id string) ([]node.Proc, error) {
-	h, t, err := c.hostTransport(ctx, hostName)
-	if err != nil {
-		return nil, err
-	}
-	sigName := node.SignalName(sig)
-	if role == node.ZooKeeperName {
-		var p node.Proc
-		if err := c.AgentJSON(ctx, h, t, &p, "zk", "signal", "-s", sigName); err != nil {
-			return nil, stepError(h, "kill zookeeper", err)
-		}
-		return []node.Proc{p}, nil
-	}
-	args := []string{"roles", "signal", role, "-s", sigName}
+// StartRolesOn starts n instances of role on h, the first with id when id
+// is set, passing args (the role's own flags) to each.
+func (c *Cluster) StartRolesOn(ctx context.Context, h inventory.Host, role string, n int, id string, args []string) ([]node.Proc, error) {
+	argv := []string{"roles", "start", role, "-n", strconv.Itoa(max(n, 1))}
 	if id != "" {
-		args = append(args, "--id", id)
+		argv = append(argv, "--id", id)
+	}
+	if len(args) > 0 {
+		argv = append(append(argv, "--"), args...)
 	}
 	var procs []node.Proc
-	if err := c.AgentJSON(ctx, h, t, &procs, args...); err != nil {
-		return nil, stepError(h, "kill "+role, err)
-	}
-	return procs, nil
+	err := c.agentCall(ctx, h, "start "+role, &procs, argv...)
+	return procs, err
 }
 
-// hostTransport returns the named host and its connection.
-func (c *Cluster) hostTransport(ctx context.Context, name string) (inventory.Host, transport.Transport, error) {
-	h, ok := c.Inv.Host(name)
-	if !ok {
-		return h, nil, fmt.Errorf("unknown host %q: the inventory has %v", name, c.Inv.HostNames())
+// SignalRolesOn sends sig to every live instance of role on h (every role
+// when role is ""), or only to instance id.
+func (c *Cluster) SignalRolesOn(ctx context.Context, h inventory.Host, role, id string, sig syscall.Signal) ([]node.Proc, error) {
+	argv := []string{"roles", "signal", role, "-s", node.SignalName(sig)}
+	if id != "" {
+		argv = append(argv, "--id", id)
 	}
+	var procs []node.Proc
+	err := c.agentCall(ctx, h, "kill "+role, &procs, argv...)
+	return procs, err
+}
+
+// agentCall runs the agent on h and decodes its JSON answer into v; a
+// failure is a HostError of step.
+func (c *Cluster) agentCall(ctx context.Context, h inventory.Host, step string, v any, args ...string) error {
 	t, err := c.Transport(ctx, h)
-	return h, t, err
+	if err != nil {
+		return err
+	}
+	return stepError(h, step, c.AgentJSON(ctx, h, t, v, args...))
+}
+
+// MemoryOf asks the agent on h for the memory of process name ("<role>-<id>").
+func (c *Cluster) MemoryOf(ctx context.Context, h inventory.Host, name string) (node.Memory, error) {
+	var m node.Memory
+	err := c.agentCall(ctx, h, "memory of "+name, &m, "mem", name)
+	return m, err
+}
+
+// ReadLog asks the agent on h for the whole log of process name.
+func (c *Cluster) ReadLog(ctx context.Context, h inventory.Host, name string) ([]byte, error) {
+	t, err := c.Transport(ctx, h)
+	if err != nil {
+		return nil, err
+	}
+	out, err := c.Agent(ctx, h, t, "log", name)
+	return out, stepError(h, "read log of "+name, err)
 }

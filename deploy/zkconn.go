@@ -13,26 +13,10 @@ import (
 	"zkctl/roles/protocol"
 )
 
-// ReadAuth reads an auth_file: one line "user:password".
-func ReadAuth(path string) (string, error) {
-	if path == "" {
-		return "", nil
-	}
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return "", fmt.Errorf("auth_file: %w", err)
-	}
-	line := strings.TrimSpace(string(data))
-	if user, pass, ok := strings.Cut(line, ":"); !ok || user == "" || pass == "" || strings.ContainsAny(line, "\n") {
-		return "", fmt.Errorf("auth_file %s: want one line \"user:password\"", path)
-	}
-	return line, nil
-}
-
 // RoleConfig is the roles' configuration for a process run by the controller
 // itself (submit, scenarios, bench), connected to servers.
 func (c *Cluster) RoleConfig(id string, servers []inventory.Host) (roles.Config, error) {
-	auth, err := ReadAuth(c.Inv.Cluster.AuthFile)
+	auth, err := roles.ReadAuth(c.Inv.Cluster.AuthFile)
 	if err != nil {
 		return roles.Config{}, err
 	}
@@ -61,7 +45,7 @@ func (c *Cluster) CreateBase(ctx context.Context, servers []inventory.Host) erro
 		return fmt.Errorf("connect to ZooKeeper: %w", err)
 	}
 	defer conn.Close()
-	auth, _ := ReadAuth(c.Inv.Cluster.AuthFile)
+	auth, _ := roles.ReadAuth(c.Inv.Cluster.AuthFile)
 	if err := roles.EnsureBase(conn, roles.ACL(auth)); err != nil {
 		return fmt.Errorf("create base znodes: %w", err)
 	}

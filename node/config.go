@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"time"
 
 	"zkctl/internal/fsutil"
@@ -49,19 +48,6 @@ func (c *Config) Endpoints() []string {
 	}
 	return out
 }
-
-// Layout names the folders under a host's dir.
-type Layout struct{ Dir string }
-
-// Bin, Conf, Data, Logs and Run are the folders zkctl keeps under its dir.
-func (l Layout) Bin() string  { return filepath.Join(l.Dir, "bin") }
-func (l Layout) Conf() string { return filepath.Join(l.Dir, "conf") }
-func (l Layout) Data() string { return filepath.Join(l.Dir, "data") }
-func (l Layout) Logs() string { return filepath.Join(l.Dir, "logs") }
-func (l Layout) Run() string  { return filepath.Join(l.Dir, "run") }
-
-// ConfigFile is where the controller puts the node configuration.
-func (l Layout) ConfigFile() string { return filepath.Join(l.Conf(), "node.json") }
 
 // LoadConfig reads <dir>/conf/node.json.
 func LoadConfig(dir string) (*Config, error) {

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -42,7 +41,7 @@ func Spawn(l Layout, name string, argv []string, env []string) (Proc, error) {
 			return Proc{}, err
 		}
 	}
-	logPath := filepath.Join(l.Logs(), name+".log")
+	logPath := l.LogFile(name)
 	logf, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		return Proc{}, fmt.Errorf("open log: %w", err)
@@ -62,14 +61,12 @@ func Spawn(l Layout, name string, argv []string, env []string) (Proc, error) {
 	p := Proc{Name: name, PID: pid, StartTime: st, State: StateRunning, Log: logPath}
 	p.Role, p.ID = splitName(name)
 	line := fmt.Sprintf("%d %d\n", pid, st)
-	if err := WriteFileAtomic(pidfile(l, name), []byte(line), 0o644); err != nil {
+	if err := WriteFileAtomic(l.Pidfile(name), []byte(line), 0o644); err != nil {
 		_ = syscall.Kill(pid, syscall.SIGKILL)
 		return Proc{}, fmt.Errorf("write pidfile: %w", err)
 	}
 	return p, nil
 }
-
-func pidfile(l Layout, name string) string { return filepath.Join(l.Run(), name+".pid") }
 
 func splitName(name string) (role, id string) {
 	role, id, _ = strings.Cut(name, "-")
@@ -79,14 +76,14 @@ func splitName(name string) (role, id string) {
 // Inspect reads run/<name>.pid and reports whether that very process lives.
 // A missing pidfile is an error wrapping os.ErrNotExist.
 func Inspect(l Layout, name string) (Proc, error) {
-	data, err := os.ReadFile(pidfile(l, name))
+	data, err := os.ReadFile(l.Pidfile(name))
 	if err != nil {
 		return Proc{}, err
 	}
-	p := Proc{Name: name, Log: filepath.Join(l.Logs(), name+".log")}
+	p := Proc{Name: name, Log: l.LogFile(name)}
 	p.Role, p.ID = splitName(name)
 	if _, err := fmt.Sscanf(string(data), "%d %d", &p.PID, &p.StartTime); err != nil || p.PID <= 0 {
-		return Proc{}, fmt.Errorf("pidfile %s: bad content %q", pidfile(l, name), strings.TrimSpace(string(data)))
+		return Proc{}, fmt.Errorf("pidfile %s: bad content %q", l.Pidfile(name), strings.TrimSpace(string(data)))
 	}
 	p.State = liveState(p.PID, p.StartTime)
 	return p, nil
@@ -117,7 +114,7 @@ func List(l Layout) ([]Proc, error) {
 
 // Forget removes the pidfile of a process that is no longer wanted.
 func Forget(l Layout, name string) error {
-	err := os.Remove(pidfile(l, name))
+	err := os.Remove(l.Pidfile(name))
 	if errors.Is(err, os.ErrNotExist) {
 		return nil
 	}

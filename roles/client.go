@@ -10,6 +10,7 @@ import (
 
 	"github.com/go-zookeeper/zk"
 
+	"zkctl/internal/retry"
 	"zkctl/roles/protocol"
 )
 
@@ -63,27 +64,19 @@ func RunClient(ctx context.Context, cfg Config, n int, taskDuration, timeout tim
 	if err := EnsureBase(s.conn, s.acl); err != nil {
 		return fmt.Errorf("client %s: %w", cfg.ID, err)
 	}
-	removed, next, err := cleanPredecessor(s.conn, cfg.ID)
-	if err != nil {
-		return fmt.Errorf("client %s: %w", cfg.ID, err)
-	}
-	if removed > 0 || next > 1 {
-		log.Info("removed predecessor results", protocol.EventAttr, protocol.EventCleaned, "results", removed, "next", next)
-	}
-	names := make([]string, n)
-	for i := range names {
-		names[i] = protocol.TaskName(cfg.ID, next+i)
-	}
-	payload := protocol.FormatPayload(taskDuration)
+	c := Client{Conn: s.conn, ACL: s.acl, ID: cfg.ID}
 	start := time.Now()
-	tasks, err := Submit(ctx, s.conn, s.acl, names, payload)
+	b, err := c.Submit(ctx, n, taskDuration)
+	if b.Removed > 0 || b.Next > 1 {
+		log.Info("removed predecessor results", protocol.EventAttr, protocol.EventCleaned, "results", b.Removed, "next", b.Next)
+	}
 	if err != nil {
 		return fmt.Errorf("client %s: %w", cfg.ID, err)
 	}
 	if n > 0 {
-		log.Info("submitted", protocol.EventAttr, protocol.EventSubmitted, "tasks", n, "first", names[0], "last", names[n-1], "payload", payload)
+		log.Info("submitted", protocol.EventAttr, protocol.EventSubmitted, "tasks", n, "first", b.Tasks[0].Name, "last", b.Tasks[n-1].Name, "payload", b.Payload)
 	}
-	err = Wait(ctx, s.conn, tasks, func(r Result) {
+	err = c.Wait(ctx, b, func(r Result) {
 		log.Info(fmt.Sprintf("result of %s: %s", r.Task, r.Value), protocol.EventAttr, protocol.EventResult, "task", r.Task, "result", r.Value,
 			"latency_ms", r.Latency.Milliseconds())
 	})
@@ -92,6 +85,45 @@ func RunClient(ctx context.Context, cfg Config, n int, taskDuration, timeout tim
 	}
 	log.Info("all results in", protocol.EventAttr, protocol.EventAllIn, "tasks", n, "took_ms", time.Since(start).Milliseconds())
 	return nil
+}
+
+// Client submits tasks under one id and waits for their results: the
+// work of RunClient, and of `zkctl submit` on the controller. Its tasks are
+// named "<ID>-<k>".
+type Client struct {
+	Conn *zk.Conn
+	ACL  []zk.ACL // of every znode it creates (see ACL)
+	ID   string
+}
+
+// Batch is what one Client.Submit did.
+type Batch struct {
+	Tasks   []Task
+	Removed int    // results (and their data) of a dead predecessor removed first
+	Next    int    // the first task number k used
+	Payload string // each task's /data payload
+}
+
+// Submit first removes what a dead predecessor with the same id left (its
+// finished results and their data), then submits n tasks of duration d,
+// numbered after those the predecessor left unfinished.
+func (c Client) Submit(ctx context.Context, n int, d time.Duration) (Batch, error) {
+	removed, next, err := cleanPredecessor(c.Conn, c.ID)
+	b := Batch{Removed: removed, Next: next, Payload: protocol.FormatPayload(d)}
+	if err != nil {
+		return b, err
+	}
+	names := make([]string, n)
+	for i := range names {
+		names[i] = protocol.TaskName(c.ID, next+i)
+	}
+	b.Tasks, err = Submit(ctx, c.Conn, c.ACL, names, b.Payload)
+	return b, err
+}
+
+// Wait waits for the results of the batch's tasks (see the function Wait).
+func (c Client) Wait(ctx context.Context, b Batch, onResult func(Result)) error {
+	return Wait(ctx, c.Conn, b.Tasks, onResult)
 }
 
 // cleanPredecessor removes the finished results of tasks named
@@ -169,10 +201,10 @@ func submitOne(ctx context.Context, conn *zk.Conn, acl []zk.ACL, name, payload s
 		switch {
 		case err == nil || retried && errors.Is(err, zk.ErrNodeExists):
 			return t, nil
-		case !isConnErr(err):
+		case !IsConnErr(err):
 			return Task{}, fmt.Errorf("create %s and %s: %w", protocol.Data(name), protocol.Task(name), err)
 		}
-		if err := sleepCtx(ctx, 100*time.Millisecond); err != nil {
+		if err := retry.Sleep(ctx, 100*time.Millisecond); err != nil {
 			return Task{}, fmt.Errorf("create %s: %w", protocol.Task(name), err)
 		}
 	}
@@ -235,8 +267,8 @@ func waitOne(ctx context.Context, conn *zk.Conn, t Task) (Result, error) {
 		}
 		created = false
 		switch {
-		case isConnErr(err):
-			if err := sleepCtx(ctx, 100*time.Millisecond); err != nil {
+		case IsConnErr(err):
+			if err := retry.Sleep(ctx, 100*time.Millisecond); err != nil {
 				return Result{}, err
 			}
 			continue
@@ -244,12 +276,12 @@ func waitOne(ctx context.Context, conn *zk.Conn, t Task) (Result, error) {
 			return Result{}, fmt.Errorf("watch %s: %w", p, err)
 		case exists:
 			r, err := takeResult(ctx, conn, t, time.Now())
-			if err == nil || !isConnErr(err) && !errors.Is(err, zk.ErrNoNode) {
+			if err == nil || !IsConnErr(err) && !errors.Is(err, zk.ErrNoNode) {
 				return r, err
 			}
 			// The read failed, so the result is still there (or not yet
 			// visible to this server): look again.
-			if err := sleepCtx(ctx, 100*time.Millisecond); err != nil {
+			if err := retry.Sleep(ctx, 100*time.Millisecond); err != nil {
 				return Result{}, err
 			}
 			continue
@@ -271,8 +303,8 @@ func takeResult(ctx context.Context, conn *zk.Conn, t Task, seen time.Time) (Res
 	if err != nil {
 		return Result{}, fmt.Errorf("read %s: %w", protocol.Result(t.Name), err)
 	}
-	for err = deleteResult(conn, t.Name); isConnErr(err); err = deleteResult(conn, t.Name) {
-		if err := sleepCtx(ctx, 100*time.Millisecond); err != nil {
+	for err = deleteResult(conn, t.Name); IsConnErr(err); err = deleteResult(conn, t.Name) {
+		if err := retry.Sleep(ctx, 100*time.Millisecond); err != nil {
 			return Result{}, fmt.Errorf("delete %s: %w", protocol.Result(t.Name), err)
 		}
 	}

@@ -258,7 +258,7 @@ func retryConn(t testing.TB, f func() error) {
 		switch {
 		case err == nil:
 			return
-		case !isConnErr(err) || i == 50:
+		case !IsConnErr(err) || i == 50:
 			t.Fatal(err)
 		}
 		time.Sleep(100 * time.Millisecond)

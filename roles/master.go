@@ -10,6 +10,7 @@ import (
 
 	"github.com/go-zookeeper/zk"
 
+	"zkctl/internal/retry"
 	"zkctl/roles/assign"
 	"zkctl/roles/protocol"
 )
@@ -133,7 +134,7 @@ func (r *masterRunner) stepDown(ctx context.Context, leading bool, sid int64, er
 		r.log.Error("master candidate failed; retrying", "session", sessionHex(sid), "err", err)
 	}
 	if !lost && !errors.Is(err, errFenced) {
-		_ = sleepCtx(ctx, time.Second)
+		_ = retry.Sleep(ctx, time.Second)
 	}
 }
 
@@ -181,7 +182,7 @@ func (m *master) claim(ctx context.Context) (wrote, error) {
 			if done, err := m.waitMaster(ctx); done || err != nil {
 				return w, err
 			}
-		case isConnErr(err) && !errors.Is(err, errFenced):
+		case IsConnErr(err) && !errors.Is(err, errFenced):
 			if err := m.s.await(ctx); err != nil {
 				return w, err
 			}
@@ -196,7 +197,7 @@ func (m *master) claim(ctx context.Context) (wrote, error) {
 func (m *master) waitMaster(ctx context.Context) (done bool, err error) {
 	exists, stat, ch, err := m.s.conn.ExistsW(protocol.MasterPath)
 	switch {
-	case isConnErr(err):
+	case IsConnErr(err):
 		return false, m.s.await(ctx)
 	case err != nil:
 		return false, fmt.Errorf("watch %s: %w", protocol.MasterPath, err)
@@ -242,7 +243,7 @@ func (m *master) write(op string, ops ...any) (wrote, error) {
 		return w, nil
 	case errors.Is(err, zk.ErrSessionExpired):
 		return w, m.fence(op, err)
-	case isConnErr(err):
+	case IsConnErr(err):
 		return w, fmt.Errorf("%s: %w", op, err)
 	}
 	i := failedOp(res)
@@ -253,7 +254,7 @@ func (m *master) write(op string, ops ...any) (wrote, error) {
 		return w, fmt.Errorf("%s: %w", op, err)
 	}
 	w.failed = i - 1
-	return w, fmt.Errorf("%s: %s: %w", op, opPath(ops[i-1]), err)
+	return w, fmt.Errorf("%s: %s: %w", op, OpString(ops[i-1]), err)
 }
 
 // logWrite logs a successful write: exactly one INFO line per write, with
@@ -272,17 +273,18 @@ func (m *master) fence(op string, err error) error {
 	return fmt.Errorf("%s: %w: %w", op, errFenced, err)
 }
 
-// opPath names the znode of a multi op, for error messages.
-func opPath(op any) string {
+// OpString names a multi op and its znode ("create /tasks/t"), for error
+// messages.
+func OpString(op any) string {
 	switch o := op.(type) {
 	case *zk.CreateRequest:
-		return o.Path
+		return "create " + o.Path
 	case *zk.DeleteRequest:
-		return o.Path
+		return "delete " + o.Path
 	case *zk.SetDataRequest:
-		return o.Path
+		return "set " + o.Path
 	case *zk.CheckVersionRequest:
-		return o.Path
+		return "check " + o.Path
 	}
 	return "?"
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/go-zookeeper/zk"
 
+	"zkctl/internal/retry"
 	"zkctl/roles/protocol"
 )
 
@@ -54,11 +55,11 @@ func (m *master) loop(ctx context.Context) error {
 			}
 			m.needResync = true
 			pause := 50 * time.Millisecond // until the disconnect event arrives
-			if !isConnErr(err) {
+			if !IsConnErr(err) {
 				m.log.Error("master round failed; resyncing", "err", err)
 				pause = time.Second
 			}
-			_ = sleepCtx(ctx, pause)
+			_ = retry.Sleep(ctx, pause)
 			continue
 		}
 		if !busy {

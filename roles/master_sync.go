@@ -175,7 +175,7 @@ func (m *master) resetStale() error {
 		switch {
 		case err == nil:
 			m.logWrite(out, "", "reset stale task data", "task", t, "was", string(r.data))
-		case errors.Is(err, errFenced) || isConnErr(err):
+		case errors.Is(err, errFenced) || IsConnErr(err):
 			return err
 		default:
 			m.log.Warn("reset stale task data failed", "task", t, "err", err)
@@ -239,7 +239,7 @@ func (m *master) removeWorker(w string, moved int, version int32) error {
 	switch {
 	case err == nil:
 		m.logWrite(out, protocol.EventWorkerGone, msg, "worker", w, "tasks", moved)
-	case errors.Is(err, errFenced) || isConnErr(err):
+	case errors.Is(err, errFenced) || IsConnErr(err):
 		return err
 	default: // registered again, or given a task meanwhile: look again
 		m.log.Info(msg, protocol.EventAttr, protocol.EventWorkerGone, "worker", w, "tasks", moved, "kept", protocol.Worker(w), "err", err)

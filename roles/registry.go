@@ -3,6 +3,7 @@ package roles
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -36,19 +37,22 @@ const (
 	DefaultTaskDuration = 500 * time.Millisecond
 )
 
-// OptionFlag describes one field of Options as a command-line flag.
+// OptionFlag is one field of Options as a command-line flag: exactly one
+// of Int and Duration points at the field.
 type OptionFlag struct {
 	Name, Short, Usage string
-	Duration           bool // a duration (else an int)
+	Int                *int
+	Duration           *time.Duration
 }
 
-// OptionFlags lists the flags of every field of Options, in usage order.
-func OptionFlags() []OptionFlag {
+// Flags lists the fields of o as flags, in usage order: the one list of
+// the roles' options.
+func (o *Options) Flags() []OptionFlag {
 	return []OptionFlag{
-		{Name: "concurrency", Short: "c", Usage: "worker: tasks it runs at once"},
-		{Name: "tasks", Usage: "client: tasks to submit"},
-		{Name: "duration", Short: "d", Usage: "client: task duration (e.g. 0.5 or 500ms)", Duration: true},
-		{Name: "timeout", Usage: "client: give up after (0 = never)", Duration: true},
+		{Name: "concurrency", Short: "c", Usage: "worker: tasks it runs at once", Int: &o.Concurrency},
+		{Name: "tasks", Usage: "client: tasks to submit", Int: &o.Tasks},
+		{Name: "duration", Short: "d", Usage: "client: task duration (e.g. 0.5 or 500ms)", Duration: &o.Duration},
+		{Name: "timeout", Usage: "client: give up after (0 = never)", Duration: &o.Timeout},
 	}
 }
 
@@ -90,41 +94,23 @@ func Lookup(name string) (Role, error) {
 // command-line flags ("--concurrency=4"), the form `zkctl node run` parses.
 func (r Role) Args(o Options) []string {
 	var out []string
-	for _, f := range r.Flags {
-		if v := o.value(f); v != "" {
-			out = append(out, "--"+f+"="+v)
+	for _, f := range o.Flags() {
+		if v := f.value(); v != "" && slices.Contains(r.Flags, f.Name) {
+			out = append(out, "--"+f.Name+"="+v)
 		}
 	}
 	return out
 }
 
-// value is the flag value of the option named name, "" when it is zero.
-func (o Options) value(name string) string {
-	switch name {
-	case "concurrency":
-		return intValue(o.Concurrency)
-	case "tasks":
-		return intValue(o.Tasks)
-	case "duration":
-		return durationValue(o.Duration)
-	case "timeout":
-		return durationValue(o.Timeout)
+// value is the flag's value, "" when it is zero.
+func (f OptionFlag) value() string {
+	switch {
+	case f.Int != nil && *f.Int != 0:
+		return strconv.Itoa(*f.Int)
+	case f.Duration != nil && *f.Duration != 0:
+		return f.Duration.String()
 	}
 	return ""
-}
-
-func intValue(n int) string {
-	if n == 0 {
-		return ""
-	}
-	return strconv.Itoa(n)
-}
-
-func durationValue(d time.Duration) string {
-	if d == 0 {
-		return ""
-	}
-	return d.String()
 }
 
 func orInt(n, def int) int {

@@ -81,6 +81,23 @@ func randomID(role string) string {
 	return role + "-" + hex.EncodeToString(b[:])
 }
 
+// ReadAuth reads an auth_file: one line "user:password". An empty path
+// means no authentication (""). The secret is never part of an error.
+func ReadAuth(path string) (string, error) {
+	if path == "" {
+		return "", nil
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return "", fmt.Errorf("auth_file: %w", err)
+	}
+	line := strings.TrimSpace(string(data))
+	if user, pass, ok := strings.Cut(line, ":"); !ok || user == "" || pass == "" || strings.ContainsAny(line, "\n") {
+		return "", fmt.Errorf("auth_file %s: want one line \"user:password\"", path)
+	}
+	return line, nil
+}
+
 // ACL is the ACL of every znode the roles create: with auth "user:password",
 // all permissions for that digest user and read for everyone; without,
 // all permissions for everyone.

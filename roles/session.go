@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/go-zookeeper/zk"
+
+	"zkctl/internal/retry"
 )
 
 // errSessionLost ends an epoch: the session expired or was replaced.
@@ -165,9 +167,13 @@ func (l zkLogger) Printf(format string, args ...any) {
 	l.log.Debug("zk: " + fmt.Sprintf(format, args...))
 }
 
-// isConnErr tells whether err means the request's fate is unknown or the
-// connection is gone, so that waiting for the session is the answer.
-func isConnErr(err error) bool {
+// IsConnErr tells whether err leaves a request's fate unknown: the
+// connection was lost or closed, or the session expired or moved. The
+// request may or may not have been applied, and waiting for a session (the
+// same one, or a new one after expiry) is the answer. It is zkctl's one
+// classification of ZooKeeper's connection errors, for the roles and for
+// the controller's own clients.
+func IsConnErr(err error) bool {
 	return errors.Is(err, zk.ErrConnectionClosed) || errors.Is(err, zk.ErrNoServer) ||
 		errors.Is(err, zk.ErrClosing) || errors.Is(err, zk.ErrSessionExpired) ||
 		errors.Is(err, zk.ErrSessionMoved)
@@ -178,13 +184,13 @@ func isConnErr(err error) bool {
 func (s *session) retry(ctx context.Context, fn func() error) error {
 	for {
 		err := fn()
-		if err == nil || !isConnErr(err) {
+		if err == nil || !IsConnErr(err) {
 			return err
 		}
 		if err := s.await(ctx); err != nil {
 			return err
 		}
-		if err := sleepCtx(ctx, 50*time.Millisecond); err != nil {
+		if err := retry.Sleep(ctx, 50*time.Millisecond); err != nil {
 			return err
 		}
 	}
@@ -199,18 +205,6 @@ func failedOp(res []zk.MultiResponse) int {
 		}
 	}
 	return -1
-}
-
-// sleepCtx sleeps for d or until ctx ends.
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }
 
 // parallel calls fn(i) for i in [0, n), at most limit at a time, and waits.

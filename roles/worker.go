@@ -9,6 +9,7 @@ import (
 
 	"github.com/go-zookeeper/zk"
 
+	"zkctl/internal/retry"
 	"zkctl/roles/protocol"
 )
 
@@ -54,7 +55,7 @@ func RunWorker(ctx context.Context, cfg Config, concurrency int) error {
 			continue
 		}
 		log.Error("worker failed; registering again under a new id", "err", err)
-		_ = sleepCtx(ctx, time.Second)
+		_ = retry.Sleep(ctx, time.Second)
 	}
 }
 
@@ -115,7 +116,7 @@ func (w *worker) run(ctx context.Context) (abandoned int, err error) {
 			w.dirty, w.synced = true, st.reconnects
 		}
 		if w.dirty && st.connected {
-			if err := w.relist(); err != nil && !isConnErr(err) {
+			if err := w.relist(); err != nil && !IsConnErr(err) {
 				return 0, err
 			}
 		}
@@ -169,7 +170,7 @@ func (w *worker) registered(ctx context.Context, err error) (bool, error) {
 		return true, nil
 	case errors.Is(err, zk.ErrNoNode):
 		return false, nil // /workers/<id> went meanwhile
-	case isConnErr(err):
+	case IsConnErr(err):
 		return false, w.s.await(ctx)
 	case !errors.Is(err, zk.ErrNodeExists):
 		return false, fmt.Errorf("register %s: %w", protocol.Worker(w.id), err)
@@ -177,7 +178,7 @@ func (w *worker) registered(ctx context.Context, err error) (bool, error) {
 	// /workers_eph/<id> exists, or /workers/<id> appeared meanwhile.
 	exists, stat, ch, err := w.s.conn.ExistsW(protocol.WorkerAlive(w.id))
 	switch {
-	case isConnErr(err):
+	case IsConnErr(err):
 		return false, w.s.await(ctx)
 	case err != nil:
 		return false, fmt.Errorf("check %s: %w", protocol.WorkerAlive(w.id), err)
@@ -302,7 +303,7 @@ func (w *worker) work(ctx context.Context, t string) (string, error) {
 	if err != nil {
 		return protocol.ErrorResult(err.Error()), nil
 	}
-	if err := sleepCtx(ctx, d); err != nil {
+	if err := retry.Sleep(ctx, d); err != nil {
 		return "", err
 	}
 	return protocol.OKResult(w.id), nil
@@ -318,10 +319,10 @@ func (w *worker) complete(ctx context.Context, t, result string, start time.Time
 			&zk.DeleteRequest{Path: protocol.Assignment(w.id, t), Version: -1},
 			&zk.DeleteRequest{Path: protocol.Task(t), Version: -1})
 		switch {
-		case err == nil || attempt > 1 && !isConnErr(err) && (firstTryApplied(err) || w.resultIs(t, result)):
+		case err == nil || attempt > 1 && !IsConnErr(err) && (firstTryApplied(err) || w.resultIs(t, result)):
 			w.log.Info("completed task "+t, protocol.EventAttr, protocol.EventCompleted, "task", t, "result", result, "took_ms", time.Since(start).Milliseconds())
 			return
-		case isConnErr(err):
+		case IsConnErr(err):
 			if w.s.await(ctx) != nil {
 				return
 			}

@@ -4,12 +4,11 @@ import (
 	"fmt"
 	"syscall"
 	"time"
-
-	"zkctl/deploy"
+	"zkctl/roles"
 )
 
 // The scripts. Each starts from a fresh ensemble with no role running,
-// starts the placement's roles, submits enough tasks (TaskSeconds each) to
+// starts the placement's roles, submits enough tasks (TaskDuration each) to
 // overlap every fault, injects the faults and states what it expects.
 // The runner then waits for every live client to finish, and judges the
 // invariants that hold in every scenario (checks.go) and the expectations.
@@ -38,7 +37,7 @@ func c1w1m1(r *run) {
 	left := r.leftResults(cs[0].ID)
 	r.handover = append(r.handover, handover{client: cs[0].ID, tasks: left, at: time.Now()})
 	r.snapshot("the client was killed and its tasks finished: their results wait in /results")
-	again := r.restart(cs[0], deploy.StartOptions{Tasks: 5, Duration: TaskSeconds})
+	again := r.restart(cs[0], roles.Options{Tasks: 5, Duration: TaskDuration})
 	r.expect("a restarted client (same --id) cleans up what the killed one left", func(o *observation) (bool, string) {
 		return o.cleanedUp(again, left)
 	})
@@ -84,7 +83,7 @@ func c2w2m2(r *run) {
 	r.expect("after SIGTERM of the leader the backup leads", func(o *observation) (bool, string) {
 		return o.newMaster(term, ms[1])
 	})
-	r.restart(ms[0], deploy.StartOptions{})
+	r.restart(ms[0], roles.Options{})
 	r.waitCandidates(2)
 	r.waitMoreDone(3)
 	kill := r.signal(ms[1], syscall.SIGKILL)

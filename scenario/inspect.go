@@ -25,7 +25,7 @@ func (r *run) serverMode(host string) string {
 // roles waits until one server leads and every other one follows, and
 // returns them.
 func (r *run) roles() (leader string, followers []string) {
-	r.waitFor("a leader and all followers", func() bool {
+	r.waitFor("a leader and all followers", holds(func() bool {
 		leader, followers = "", nil
 		for _, s := range r.servers {
 			switch r.serverMode(s) {
@@ -36,7 +36,7 @@ func (r *run) roles() (leader string, followers []string) {
 			}
 		}
 		return leader != "" && len(followers) == len(r.servers)-1
-	})
+	}))
 	return leader, followers
 }
 

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"zkctl/deploy/inventory"
+	"zkctl/roles/protocol"
 )
 
 // Report is a set of results, written as Markdown with one SVG timeline per
@@ -61,9 +62,9 @@ func (rp *Report) header(b *bytes.Buffer) {
 		fmt.Fprintf(b, "Inventory `%s`: %s; tickTime %v, session timeout %v.\n",
 			filepath.Base(inv.Path), hostList(inv), inv.Cluster.TickTime, inv.Cluster.SessionTimeout)
 	}
-	fmt.Fprintf(b, "Every task sleeps %s s; every worker runs one task at a time.\n\n", TaskSeconds)
+	fmt.Fprintf(b, "Every task sleeps %s s; every worker runs one task at a time.\n\n", protocol.FormatPayload(TaskDuration))
 	b.WriteString("Each scenario starts from `zkctl reset` (no role running, an empty tree), starts real role processes " +
-		"with `Cluster.StartRole` and injects its faults with `Cluster.KillRole`, the code behind `zkctl kill`. " +
+		"with `ops.Start` and injects its faults with `ops.Signal`, the operations behind `zkctl start` and `zkctl kill`. " +
 		"t+0 is when the ensemble was ready. The verdict comes only from what was observed: the role logs " +
 		"(one slog line per event and per successful master write) and ZooKeeper itself (srvr of every server and " +
 		"the application's znodes, sampled every 100 ms, every 20 ms after a server fault). " +

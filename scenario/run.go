@@ -3,6 +3,7 @@ package scenario
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"syscall"
@@ -10,11 +11,13 @@ import (
 
 	"zkctl/deploy"
 	"zkctl/node"
+	"zkctl/ops"
+	"zkctl/roles"
 	"zkctl/roles/protocol"
 )
 
-// TaskSeconds is the payload of every task the scenarios submit.
-const TaskSeconds = "0.2"
+// TaskDuration is what every task the scenarios submit lasts.
+const TaskDuration = 200 * time.Millisecond
 
 // waitTimeout bounds every wait of a script.
 const waitTimeout = 30 * time.Second
@@ -117,23 +120,22 @@ func (r *run) newID(role string, h int) string {
 	return fmt.Sprintf("%s-%s%d", r.hosts[h], key, r.ids[key])
 }
 
-// start starts one role process with id on scenario host h.
-func (r *run) start(role string, h int, id string, o deploy.StartOptions) *Proc {
+// start starts one role process with id on scenario host h (ops.Start,
+// as `zkctl start` does).
+func (r *run) start(role string, h int, id string, o roles.Options) *Proc {
 	if !r.ok() {
 		return &Proc{Role: role, ID: id, Host: r.hosts[h]}
 	}
 	r.setStep("start %s %s", role, id)
-	o.ID = id
-	at := time.Now()
-	procs, err := r.c.StartRole(r.ctx, role, r.hosts[h], o)
-	p := &Proc{Role: role, ID: id, Host: r.hosts[h], Started: at}
-	if err != nil || len(procs) != 1 {
-		r.fail(fmt.Errorf("start %s %s on %s: %v (%d processes)", role, id, p.Host, err, len(procs)))
+	rec, err := ops.Start{Role: role, Host: r.hosts[h], ID: id, Options: o}.Run(r.ctx, r.c)
+	p := &Proc{Role: role, ID: id, Host: r.hosts[h], Started: rec.Start}
+	if err != nil || len(rec.Procs) != 1 {
+		r.fail(fmt.Errorf("start %s %s on %s: %v (%d processes)", role, id, p.Host, err, len(rec.Procs)))
 		return p
 	}
-	p.Log, p.PID = procs[0].Log, procs[0].PID
+	p.Log, p.PID = rec.Procs[0].Log, rec.Procs[0].PID
 	r.procs = append(r.procs, p)
-	r.events = append(r.events, Event{At: at, Host: p.Host, Role: role, ID: id, Proc: p.Name(), Kind: KindStart,
+	r.events = append(r.events, Event{At: rec.Start, Host: p.Host, Role: role, ID: id, Proc: p.Name(), Kind: KindStart,
 		Msg: fmt.Sprintf("start %s %s (pid %d)", role, id, p.PID)})
 	return p
 }
@@ -143,7 +145,7 @@ func (r *run) start(role string, h int, id string, o deploy.StartOptions) *Proc 
 func (r *run) startMasters() []*Proc {
 	var out []*Proc
 	for i, h := range r.place.Masters {
-		p := r.start("master", h, r.newID("master", h), deploy.StartOptions{})
+		p := r.start("master", h, r.newID("master", h), roles.Options{})
 		out = append(out, p)
 		if i == 0 {
 			r.waitMaster(p)
@@ -163,11 +165,8 @@ func (r *run) startWorkers() []*Proc {
 
 // startWorker starts one worker on host h and waits until it registered.
 func (r *run) startWorker(h int) *Proc {
-	p := r.start("worker", h, r.newID("worker", h), deploy.StartOptions{Concurrency: 1})
-	r.waitFor("worker "+p.ID+" registered", func() bool {
-		ok, _, err := r.mon.conn.Exists(protocol.WorkerAlive(p.ID))
-		return err == nil && ok
-	})
+	p := r.start("worker", h, r.newID("worker", h), roles.Options{Concurrency: 1})
+	r.waitFor("worker "+p.ID+" registered", ops.WorkerAlive(r.mon.conn, p.ID))
 	return p
 }
 
@@ -183,10 +182,10 @@ func (r *run) startClients(tasks int) []*Proc {
 
 // startClient starts a client with id on host h that submits tasks tasks.
 func (r *run) startClient(h int, id string, tasks int) *Proc {
-	return r.start("client", h, id, deploy.StartOptions{Tasks: tasks, Duration: TaskSeconds})
+	return r.start("client", h, id, roles.Options{Tasks: tasks, Duration: TaskDuration})
 }
 
-// signal sends sig to p through Cluster.KillRole, as `zkctl kill` does.
+// signal sends sig to p (ops.Signal, as `zkctl kill` does).
 func (r *run) signal(p *Proc, sig syscall.Signal) Event {
 	name := "SIG" + node.SignalName(sig)
 	e := Event{At: time.Now(), Host: p.Host, Role: p.Role, ID: p.ID, Proc: p.Name(), Kind: KindFault,
@@ -195,8 +194,8 @@ func (r *run) signal(p *Proc, sig syscall.Signal) Event {
 		return e
 	}
 	r.setStep("%s %s %s", name, p.Role, p.ID)
-	_, err := r.c.KillRole(r.ctx, p.Role, p.Host, sig, p.ID)
-	e.Took = time.Since(e.At)
+	rec, err := ops.Signal{Role: p.Role, Host: p.Host, ID: p.ID, Signal: sig}.Run(r.ctx, r.c)
+	e.At, e.Took = rec.Start, rec.Took()
 	if err != nil {
 		r.fail(fmt.Errorf("%s %s %s on %s: %w", name, p.Role, p.ID, p.Host, err))
 		return e
@@ -209,7 +208,7 @@ func (r *run) signal(p *Proc, sig syscall.Signal) Event {
 }
 
 // restart starts a process that the scenario ended again, with the same id.
-func (r *run) restart(p *Proc, o deploy.StartOptions) *Proc {
+func (r *run) restart(p *Proc, o roles.Options) *Proc {
 	return r.start(p.Role, r.hostIndex(p.Host), p.ID, o)
 }
 
@@ -234,8 +233,8 @@ func (r *run) killServer(host string, sig syscall.Signal) Event {
 	}
 	r.setStep("%s zookeeper %s (%s)", name, host, mode)
 	r.mon.fast(10 * time.Second)
-	_, err := r.c.KillRole(r.ctx, node.ZooKeeperName, host, sig, "")
-	e.Took = time.Since(e.At)
+	rec, err := ops.Signal{Role: node.ZooKeeperName, Host: host, Signal: sig}.Run(r.ctx, r.c)
+	e.At, e.Took = rec.Start, rec.Took()
 	if err != nil {
 		r.fail(fmt.Errorf("%s zookeeper on %s: %w", name, host, err))
 	}
@@ -252,8 +251,8 @@ func (r *run) startServer(host string) Event {
 	}
 	r.setStep("start zookeeper %s", host)
 	r.mon.fast(20 * time.Second)
-	_, err := r.c.StartRole(r.ctx, node.ZooKeeperName, host, deploy.StartOptions{})
-	e.Took = time.Since(e.At)
+	rec, err := ops.StartServer{Host: host}.Run(r.ctx, r.c)
+	e.At, e.Took = rec.Start, rec.Took()
 	if err != nil {
 		r.fail(fmt.Errorf("start zookeeper on %s: %w", host, err))
 	}
@@ -262,34 +261,33 @@ func (r *run) startServer(host string) Event {
 }
 
 // waitFor polls cond until it holds; after waitTimeout the run fails.
-func (r *run) waitFor(what string, cond func() bool) {
+func (r *run) waitFor(what string, cond func() (bool, error)) {
 	r.waitEvery(what, waitTimeout, 20*time.Millisecond, cond)
 }
 
 // waitEvery is waitFor with its own timeout and polling period.
-func (r *run) waitEvery(what string, timeout, every time.Duration, cond func() bool) {
+func (r *run) waitEvery(what string, timeout, every time.Duration, cond func() (bool, error)) {
 	if !r.ok() {
 		return
 	}
 	r.setStep("wait: %s", what)
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			r.fail(fmt.Errorf("waited %v for %s", timeout, what))
-			return
-		}
-		select {
-		case <-r.ctx.Done():
-			r.fail(r.ctx.Err())
-			return
-		case <-time.After(every):
-		}
+	err := ops.Poll(r.ctx, every, timeout, what, cond)
+	switch {
+	case errors.Is(err, ops.ErrTimeout):
+		r.fail(fmt.Errorf("waited %v for %s", timeout, what))
+	case err != nil:
+		r.fail(r.ctx.Err())
 	}
+}
+
+// holds turns a plain condition into one for waitFor.
+func holds(cond func() bool) func() (bool, error) {
+	return func() (bool, error) { return cond(), nil }
 }
 
 // waitDone waits until n tasks have completed since the start.
 func (r *run) waitDone(n int) {
-	r.waitFor(fmt.Sprintf("%d tasks done", n), func() bool { return r.mon.status().Done >= n })
+	r.waitFor(fmt.Sprintf("%d tasks done", n), holds(func() bool { return r.mon.status().Done >= n }))
 }
 
 // waitMoreDone waits until n more tasks have completed.
@@ -297,43 +295,28 @@ func (r *run) waitMoreDone(n int) { r.waitDone(r.mon.status().Done + n) }
 
 // waitMaster waits until /master names p.
 func (r *run) waitMaster(p *Proc) {
-	r.waitFor("master "+p.ID+" elected", func() bool {
-		data, _, err := r.mon.conn.Get(protocol.MasterPath)
-		if err != nil {
-			return false
-		}
-		info, err := protocol.ParseMasterInfo(data)
-		return err == nil && info.ID == p.ID
-	})
+	r.waitFor("master "+p.ID+" elected", ops.MasterIs(r.mon.conn, func(m protocol.MasterInfo) bool { return m.ID == p.ID }))
 }
 
 // waitCandidates waits until n masters take part in the election.
 func (r *run) waitCandidates(n int) {
-	r.waitFor(fmt.Sprintf("%d master candidates", n), func() bool {
-		kids, _, err := r.mon.conn.Children(protocol.ElectionPath)
-		return err == nil && len(kids) == n
-	})
+	r.waitFor(fmt.Sprintf("%d master candidates", n), ops.Candidates(r.mon.conn, n))
 }
 
 // waitLeader waits until a server leads (or serves standalone).
 func (r *run) waitLeader() {
-	r.waitFor("a ZooKeeper leader", func() bool {
+	r.waitFor("a ZooKeeper leader", holds(func() bool {
 		for _, s := range r.servers {
 			if m := r.serverMode(s); m == "leader" || m == "standalone" {
 				return true
 			}
 		}
 		return false
-	})
+	}))
 }
 
 // waitIdle waits until no task is open.
-func (r *run) waitIdle() {
-	r.waitFor("no open task", func() bool {
-		kids, _, err := r.mon.conn.Children(protocol.TasksPath)
-		return err == nil && len(kids) == 0
-	})
-}
+func (r *run) waitIdle() { r.waitFor("no open task", ops.NoOpenTask(r.mon.conn)) }
 
 // hold lets time pass while the fault acts.
 func (r *run) hold(d time.Duration, why string) {

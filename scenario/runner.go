@@ -2,7 +2,6 @@ package scenario
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"sync"
@@ -12,6 +11,7 @@ import (
 	"zkctl/deploy"
 	"zkctl/deploy/inventory"
 	"zkctl/node"
+	"zkctl/ops"
 )
 
 // finishTimeout bounds the wait for the clients once a script is done.
@@ -119,9 +119,9 @@ func (r *run) finish() {
 			clients = append(clients, p)
 		}
 	}
-	r.waitEvery("every client finished", finishTimeout, 250*time.Millisecond, func() bool {
+	r.waitEvery("every client finished", finishTimeout, 250*time.Millisecond, holds(func() bool {
 		return r.allExited(clients)
-	})
+	}))
 }
 
 // allExited asks the hosts' agents whether every process in ps is dead.
@@ -153,7 +153,7 @@ func (rn *Runner) collect(ctx context.Context, r *run) []Event {
 			continue
 		}
 		read[p.Host+p.Log] = true
-		data, err := rn.readFile(ctx, p.Host, p.Log)
+		data, err := rn.readLog(ctx, p)
 		if err != nil {
 			r.fail(fmt.Errorf("%s: read log of %s: %w", p.Host, p.Name(), err))
 			continue
@@ -163,16 +163,13 @@ func (rn *Runner) collect(ctx context.Context, r *run) []Event {
 	return out
 }
 
-func (rn *Runner) readFile(ctx context.Context, host, path string) ([]byte, error) {
-	h, ok := rn.Cluster.Inv.Host(host)
-	if !ok {
-		return nil, errors.New("unknown host")
-	}
-	t, err := rn.Cluster.Transport(ctx, h)
+// readLog reads p's log through its host's agent.
+func (rn *Runner) readLog(ctx context.Context, p *Proc) ([]byte, error) {
+	hs, err := rn.Cluster.Hosts(p.Host)
 	if err != nil {
 		return nil, err
 	}
-	return t.ReadFile(ctx, path)
+	return rn.Cluster.ReadLog(ctx, hs[0], p.Name())
 }
 
 // resetBack restores the full ensemble after a scenario that ran on fewer
@@ -196,9 +193,7 @@ func (rn *Runner) stopRoles(ctx context.Context) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for _, role := range node.Roles {
-				_, _ = rn.Cluster.KillRole(ctx, role, h.Name, syscall.SIGTERM, "")
-			}
+			_, _ = ops.Signal{Host: h.Name, Signal: syscall.SIGTERM}.Run(ctx, rn.Cluster)
 		}()
 	}
 	wg.Wait()

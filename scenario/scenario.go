@@ -1,8 +1,8 @@
 // Package scenario reproduces the observations of the master/worker
 // experiment as scripted, checked runs on a deployed cluster: each scenario
 // resets the ensemble, starts real role processes on the inventory's first
-// three hosts (Cluster.StartRole), injects faults through the same code as
-// `zkctl kill` (Cluster.KillRole), and then judges what happened from two
+// three hosts (ops.Start), injects faults through the same operations as
+// `zkctl kill` (ops.Signal), and then judges what happened from two
 // sources only: ZooKeeper itself (sampled while the scenario runs, and read
 // at the end) and the role processes' logs. Nothing is assumed: every
 // verdict and every measured time comes from what was observed.

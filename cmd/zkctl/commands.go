@@ -13,6 +13,7 @@ import (
 
 	"zkctl/deploy"
 	"zkctl/node"
+	"zkctl/ops"
 	"zkctl/roles/protocol"
 )
 
@@ -127,90 +128,94 @@ func (a *app) statusCmd() *cobra.Command {
 }
 
 func (a *app) startCmd() *cobra.Command {
-	var o deploy.StartOptions
-	var dur time.Duration
+	var op ops.Start
 	cmd := &cobra.Command{
 		Use:   "start ROLE HOST [-n N] [-c C]",
-		Short: "start zookeeper, master, worker or client processes on a host",
-		Args:  rangeArgs(2, 2, "ROLE HOST (ROLE: zookeeper|master|worker|client)"),
+		Short: "start " + roleList(true, ", ", " or ") + " processes on a host",
+		Args:  rangeArgs(2, 2, "ROLE HOST (ROLE: "+roleList(true, "|", "")+")"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			role, host := args[0], args[1]
-			if err := checkRole(role, true); err != nil {
+			op.Role, op.Host = args[0], args[1]
+			if err := checkRole(op.Role, true); err != nil {
 				return err
 			}
-			if err := positive("-n", o.Count); err != nil {
+			if err := positive("-n", op.Count); err != nil {
 				return err
 			}
-			if err := positive("-c", o.Concurrency); err != nil {
+			if err := positiveIfSet(cmd, "concurrency", "-c", op.Options.Concurrency); err != nil {
 				return err
 			}
-			if err := positive("--tasks", o.Tasks); err != nil {
+			if err := positiveIfSet(cmd, "tasks", "--tasks", op.Options.Tasks); err != nil {
 				return err
 			}
-			if dur > protocol.MaxTaskSeconds*time.Second {
-				return usagef("-d %v: a task lasts at most %ds", dur, protocol.MaxTaskSeconds)
+			if d := op.Options.Duration; d > protocol.MaxTaskSeconds*time.Second {
+				return usagef("-d %v: a task lasts at most %ds", d, protocol.MaxTaskSeconds)
 			}
 			c, err := a.cluster(cmd)
 			if err != nil {
 				return err
 			}
 			defer c.Close()
-			if err := checkHost(c, host); err != nil {
+			if err := checkHost(c, op.Host); err != nil {
 				return err
 			}
-			if cmd.Flags().Changed("duration") {
-				o.Duration = dur.String()
-			}
-			procs, err := c.StartRole(cmd.Context(), role, host, o)
-			for _, p := range procs {
-				c.UI.Host(host, "started %s pid %d, log %s", p.Name, p.PID, p.Log)
+			rec, err := op.Run(cmd.Context(), c)
+			for _, p := range rec.Procs {
+				c.UI.Host(op.Host, "started %s pid %d, log %s", p.Name, p.PID, p.Log)
 			}
 			return err
 		},
 	}
-	cmd.Flags().IntVarP(&o.Count, "count", "n", 1, "instances to start")
-	cmd.Flags().IntVarP(&o.Concurrency, "concurrency", "c", 1, "worker: tasks it runs at once")
-	cmd.Flags().StringVar(&o.ID, "id", "", "instance id (default: random); a client reusing a dead one's id cleans up after it")
-	cmd.Flags().IntVar(&o.Tasks, "tasks", 10, "client: tasks to submit")
-	cmd.Flags().VarP(durationFlag{&dur}, "duration", "d", "client: task duration (e.g. 0.5 or 500ms)")
+	cmd.Flags().IntVarP(&op.Count, "count", "n", 1, "instances to start")
+	cmd.Flags().StringVar(&op.ID, "id", "", "instance id (default: random); a client reusing a dead one's id cleans up after it")
+	bindRoleOptions(cmd, &op.Options)
 	return cmd
 }
 
+// positiveIfSet is positive for a flag that was given.
+func positiveIfSet(cmd *cobra.Command, flag, name string, n int) error {
+	if !cmd.Flags().Changed(flag) {
+		return nil
+	}
+	return positive(name, n)
+}
+
 func (a *app) killCmd() *cobra.Command {
-	var sigName, id string
+	var sigName string
+	var op ops.Signal
 	cmd := &cobra.Command{
 		Use:   "kill ROLE HOST [-s SIGNAL] [--id ID]",
 		Short: "signal every instance of a role on a host (TERM, KILL, STOP, CONT, INT, HUP)",
-		Args:  rangeArgs(2, 2, "ROLE HOST (ROLE: zookeeper|master|worker|client)"),
+		Args:  rangeArgs(2, 2, "ROLE HOST (ROLE: "+roleList(true, "|", "")+")"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			role, host := args[0], args[1]
-			if err := checkRole(role, true); err != nil {
+			op.Role, op.Host = args[0], args[1]
+			if err := checkRole(op.Role, true); err != nil {
 				return err
 			}
 			sig, err := node.ParseSignal(sigName)
 			if err != nil {
 				return usageError{err.Error()}
 			}
+			op.Signal = sig
 			c, err := a.cluster(cmd)
 			if err != nil {
 				return err
 			}
 			defer c.Close()
-			if err := checkHost(c, host); err != nil {
+			if err := checkHost(c, op.Host); err != nil {
 				return err
 			}
-			procs, err := c.KillRole(cmd.Context(), role, host, sig, id)
-			if err == nil && len(procs) == 0 {
-				c.UI.Host(host, "no live %s", role)
+			rec, err := op.Run(cmd.Context(), c)
+			if err == nil && len(rec.Procs) == 0 {
+				c.UI.Host(op.Host, "no live %s", op.Role)
 			}
-			for _, p := range procs {
-				c.UI.Host(host, "SIG%s → %s pid %d: now %s", node.SignalName(sig), p.Name, p.PID, p.State)
+			for _, p := range rec.Procs {
+				c.UI.Host(op.Host, "%s → %s pid %d: now %s", rec.Signal, p.Name, p.PID, p.State)
 			}
 			return err
 		},
 	}
 	cmd.Flags().StringVarP(&sigName, "signal", "s", "TERM", "TERM, KILL, STOP, CONT, INT or HUP")
-	cmd.Flags().StringVar(&id, "id", "", "only the instance with this id (see `zkctl status`)")
+	cmd.Flags().StringVar(&op.ID, "id", "", "only the instance with this id (see `zkctl status`)")
 	return cmd
 }
 
@@ -233,7 +238,7 @@ func (a *app) tailCmd() *cobra.Command {
 				} else if checkRole(arg, true) == nil && o.Role == "" {
 					o.Role = arg
 				} else {
-					return usagef("%q is neither a host (%s) nor a role (zookeeper, master, worker, client)", arg, strings.Join(c.Inv.HostNames(), ", "))
+					return usagef("%q is neither a host (%s) nor a role (%s)", arg, strings.Join(c.Inv.HostNames(), ", "), roleList(true, ", ", ""))
 				}
 			}
 			if o.Lines < 0 {

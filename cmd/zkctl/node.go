@@ -10,9 +10,9 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"zkctl/deploy"
 	"zkctl/node"
 	"zkctl/roles"
+	"zkctl/roles/rolelog"
 )
 
 // nodeCmd is the node agent, run by the controller on each host.
@@ -105,7 +105,23 @@ func nodeCmd() *cobra.Command {
 	tail.Flags().IntVarP(&tailLines, "lines", "n", 10, "last lines")
 	tail.Flags().BoolVarP(&follow, "follow", "f", false, "follow")
 
-	cmd.AddCommand(info, zkCmd, status, reset, stop, tail, nodeRolesCmd(load), nodeRunCmd(load))
+	mem := &cobra.Command{Use: "mem NAME", Short: "memory of a process the agent started", Args: cobra.ExactArgs(1), RunE: func(cmd *cobra.Command, args []string) error {
+		m, err := node.ProcMemory(node.Layout{Dir: dir}, args[0])
+		if err != nil {
+			return err
+		}
+		return printJSON(m)
+	}}
+	readLog := &cobra.Command{Use: "log NAME", Short: "the whole log of a process", Args: cobra.ExactArgs(1), RunE: func(cmd *cobra.Command, args []string) error {
+		data, err := node.ReadLog(node.Layout{Dir: dir}, args[0])
+		if err != nil {
+			return err
+		}
+		_, err = os.Stdout.Write(data)
+		return err
+	}}
+
+	cmd.AddCommand(info, zkCmd, status, reset, stop, tail, mem, readLog, nodeRolesCmd(load), nodeRunCmd(load))
 	return cmd
 }
 
@@ -114,11 +130,15 @@ func nodeRolesCmd(load func() (*node.Config, error)) *cobra.Command {
 	var n int
 	var id, sigName string
 	start := &cobra.Command{Use: "start ROLE [-- ARGS]", Args: cobra.MinimumNArgs(1), RunE: func(cmd *cobra.Command, args []string) error {
+		role, err := roles.Lookup(args[0])
+		if err != nil {
+			return usageError{err.Error()}
+		}
 		c, err := load()
 		if err != nil {
 			return err
 		}
-		procs, err := node.StartRoles(c, args[0], n, id, args[1:])
+		procs, err := node.StartRoles(c, role.Name, n, id, args[1:])
 		if err != nil {
 			return err
 		}
@@ -150,36 +170,28 @@ func nodeRolesCmd(load func() (*node.Config, error)) *cobra.Command {
 	return cmd
 }
 
-// nodeRunCmd runs a role in the foreground: the process the agent spawns.
+// nodeRunCmd runs a role of the registry in the foreground: the process
+// the agent spawns.
 func nodeRunCmd(load func() (*node.Config, error)) *cobra.Command {
 	var id string
-	var concurrency, tasks int
-	var dur, timeout time.Duration = 500 * time.Millisecond, 0
+	var o roles.Options
 	cmd := &cobra.Command{Use: "run ROLE", Args: cobra.ExactArgs(1), RunE: func(cmd *cobra.Command, args []string) error {
+		role, err := roles.Lookup(args[0])
+		if err != nil {
+			return usageError{err.Error()}
+		}
 		c, err := load()
 		if err != nil {
 			return err
 		}
-		cfg, err := roleConfig(c, args[0], id)
+		cfg, err := roleConfig(c, role.Name, id)
 		if err != nil {
 			return err
 		}
-		ctx := cmd.Context()
-		switch args[0] {
-		case "master":
-			return roles.RunMaster(ctx, cfg)
-		case "worker":
-			return roles.RunWorker(ctx, cfg, concurrency)
-		case "client":
-			return roles.RunClient(ctx, cfg, tasks, dur, timeout)
-		}
-		return usagef("unknown role %q: want master, worker or client", args[0])
+		return role.Run(cmd.Context(), cfg, o)
 	}}
 	cmd.Flags().StringVar(&id, "id", "", "instance id")
-	cmd.Flags().IntVarP(&concurrency, "concurrency", "c", 1, "worker: tasks at once")
-	cmd.Flags().IntVarP(&tasks, "tasks", "n", 10, "client: tasks to submit")
-	cmd.Flags().VarP(durationFlag{&dur}, "duration", "d", "client: task duration")
-	cmd.Flags().Var(durationFlag{&timeout}, "timeout", "client: give up after (0 = never)")
+	bindRoleOptions(cmd, &o)
 	return cmd
 }
 
@@ -187,11 +199,11 @@ func roleConfig(c *node.Config, role, id string) (roles.Config, error) {
 	if id == "" {
 		id = node.NewID(c.Host, role)
 	}
-	auth, err := deploy.ReadAuth(c.AuthFile) // "" when there is none
+	auth, err := roles.ReadAuth(c.AuthFile) // "" when there is none
 	if err != nil {
 		return roles.Config{}, err
 	}
-	log := slog.New(slog.NewTextHandler(os.Stdout, nil)) // roles add role, id and host
+	log := rolelog.NewLogger(os.Stdout, slog.LevelInfo) // roles add role, id and host
 	return roles.Config{Servers: c.Endpoints(), SessionTimeout: c.SessionTimeout, ID: id, Host: c.Host, Auth: auth, Logger: log}, nil
 }
 

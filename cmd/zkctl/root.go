@@ -15,6 +15,7 @@ import (
 	"zkctl/deploy"
 	"zkctl/deploy/inventory"
 	"zkctl/node"
+	"zkctl/roles"
 )
 
 // app holds the global flags and lazily loads the inventory.
@@ -120,10 +121,35 @@ func rangeArgs(min, max int, what string) cobra.PositionalArgs {
 }
 
 func checkRole(role string, zookeeperToo bool) error {
-	if node.IsRole(role) || (zookeeperToo && role == node.ZooKeeperName) {
+	_, err := roles.Lookup(role)
+	if err == nil || (zookeeperToo && role == node.ZooKeeperName) {
 		return nil
 	}
-	return usagef("unknown role %q: want zookeeper, master, worker or client", role)
+	return usagef("unknown role %q: want %s", role, roleList(zookeeperToo, ", ", " or "))
+}
+
+// roleList names the roles of the registry (zookeeper first when asked
+// for), joined by sep, the last by last: "zookeeper, master, worker or client".
+func roleList(zookeeperToo bool, sep, last string) string {
+	names := roles.Names()
+	if zookeeperToo {
+		names = append([]string{node.ZooKeeperName}, names...)
+	}
+	if last == "" || len(names) < 2 {
+		return strings.Join(names, sep)
+	}
+	return strings.Join(names[:len(names)-1], sep) + last + names[len(names)-1]
+}
+
+// bindRoleOptions declares the flags of the roles' options on cmd, filling o.
+func bindRoleOptions(cmd *cobra.Command, o *roles.Options) {
+	for _, f := range o.Flags() {
+		if f.Duration != nil {
+			cmd.Flags().VarP(durationFlag{f.Duration}, f.Name, f.Short, f.Usage)
+		} else {
+			cmd.Flags().IntVarP(f.Int, f.Name, f.Short, 0, f.Usage)
+		}
+	}
 }
 
 func checkHost(c *deploy.Cluster, name string) error {

@@ -60,31 +60,24 @@ func (a *app) submitCmd() *cobra.Command {
 }
 
 func submit(ctx context.Context, c *deploy.Cluster, conn *zk.Conn, id string, n int, dur time.Duration, wait bool) error {
-	auth, err := deploy.ReadAuth(c.Inv.Cluster.AuthFile)
+	auth, err := roles.ReadAuth(c.Inv.Cluster.AuthFile)
 	if err != nil {
 		return err
 	}
-	removed, next, err := roles.CleanPredecessor(conn, id)
+	client := roles.Client{Conn: conn, ACL: roles.ACL(auth), ID: id}
+	b, err := client.Submit(ctx, n, dur)
+	if b.Removed > 0 {
+		c.UI.Printf("removed %d results left by an earlier client %s", b.Removed, id)
+	}
 	if err != nil {
 		return err
 	}
-	if removed > 0 {
-		c.UI.Printf("removed %d results left by an earlier client %s", removed, id)
-	}
-	names := make([]string, n)
-	for i := range names {
-		names[i] = protocol.TaskName(id, next+i)
-	}
-	tasks, err := roles.Submit(ctx, conn, roles.ACL(auth), names, protocol.FormatPayload(dur))
-	if err != nil {
-		return err
-	}
-	c.UI.Printf("submitted %d tasks %s … %s (%v each)", n, names[0], names[n-1], dur)
+	c.UI.Printf("submitted %d tasks %s … %s (%v each)", n, b.Tasks[0].Name, b.Tasks[n-1].Name, dur)
 	if !wait {
 		return nil
 	}
 	start := time.Now()
-	err = roles.Wait(ctx, conn, tasks, func(r roles.Result) {
+	err = client.Wait(ctx, b, func(r roles.Result) {
 		c.UI.Printf("%s: %s (%v)", r.Task, r.Value, r.Latency.Round(time.Millisecond))
 	})
 	if err != nil {

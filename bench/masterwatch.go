@@ -1,123 +1,35 @@
 package bench
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
-	"strings"
 	"sync"
 	"syscall"
 	"time"
 
 	"github.com/go-zookeeper/zk"
 
-	"zkctl/deploy"
-	"zkctl/deploy/transport"
-	"zkctl/node"
+	"zkctl/ops"
 	"zkctl/roles/protocol"
 )
 
-// procs are the role processes the bench started through the controller;
-// stopAll ends those still alive.
-type procs struct {
-	c  *deploy.Cluster
-	mu sync.Mutex
-	m  map[int]proc // by pid
-}
-
-type proc struct {
-	host string
-	node.Proc
-}
-
-func newProcs(c *deploy.Cluster) *procs { return &procs{c: c, m: map[int]proc{}} }
-
-// start starts one instance of role on host.
-func (ps *procs) start(ctx context.Context, role, host string) (proc, error) {
-	started, err := ps.c.StartRole(ctx, role, host, deploy.StartOptions{Count: 1})
+// startOne starts one instance of role on host through the journal.
+func startOne(ctx context.Context, j *ops.Journal, role, host string) (ops.Started, error) {
+	rec, err := j.Do(ctx, ops.Start{Role: role, Host: host, Count: 1})
 	if err != nil {
-		return proc{}, err
+		return ops.Started{}, err
 	}
-	if len(started) != 1 {
-		return proc{}, fmt.Errorf("%s: start %s: %d processes started, want 1", host, role, len(started))
+	if len(rec.Procs) != 1 {
+		return ops.Started{}, fmt.Errorf("%s: start %s: %d processes started, want 1", host, role, len(rec.Procs))
 	}
-	p := proc{host: host, Proc: started[0]}
-	ps.mu.Lock()
-	ps.m[p.PID] = p
-	ps.mu.Unlock()
-	return p, nil
+	return ops.Started{Host: host, Proc: rec.Procs[0]}, nil
 }
 
-// byPID finds a process the bench started.
-func (ps *procs) byPID(pid int) (proc, bool) {
-	ps.mu.Lock()
-	defer ps.mu.Unlock()
-	p, ok := ps.m[pid]
-	return p, ok
-}
-
-// signal sends sig to p and forgets it.
-func (ps *procs) signal(ctx context.Context, p proc, sig syscall.Signal) error {
-	ps.mu.Lock()
-	delete(ps.m, p.PID)
-	ps.mu.Unlock()
-	_, err := ps.c.KillRole(ctx, p.Role, p.host, sig, p.ID)
+// signalOne sends sig to p through the journal.
+func signalOne(ctx context.Context, j *ops.Journal, p ops.Started, sig syscall.Signal) error {
+	_, err := j.Do(ctx, ops.Signal{Role: p.Role, Host: p.Host, ID: p.ID, Signal: sig})
 	return err
-}
-
-// stopAll sends TERM to every process still known, in parallel.
-func (ps *procs) stopAll(ctx context.Context) {
-	ps.mu.Lock()
-	list := make([]proc, 0, len(ps.m))
-	for _, p := range ps.m {
-		list = append(list, p)
-	}
-	ps.mu.Unlock()
-	var wg sync.WaitGroup
-	for _, p := range list {
-		wg.Add(1)
-		go func() { defer wg.Done(); _ = ps.signal(ctx, p, syscall.SIGTERM) }()
-	}
-	wg.Wait()
-}
-
-// procStatus reads /proc/PID/status of a process on host over its
-// transport and returns the fields in kB (VmHWM, VmRSS, …).
-func procStatus(ctx context.Context, c *deploy.Cluster, host string, pid int) (map[string]int64, error) {
-	hs, err := c.Hosts(host)
-	if err != nil {
-		return nil, err
-	}
-	t, err := c.Transport(ctx, hs[0])
-	if err != nil {
-		return nil, err
-	}
-	out, err := transport.Output(ctx, t, fmt.Sprintf("cat /proc/%d/status", pid))
-	if err != nil {
-		return nil, fmt.Errorf("%s: cat /proc/%d/status: %w", host, pid, err)
-	}
-	return parseProcStatus(string(out)), nil
-}
-
-// parseProcStatus reads the "Key:   123 kB" lines of /proc/PID/status.
-func parseProcStatus(s string) map[string]int64 {
-	m := map[string]int64{}
-	sc := bufio.NewScanner(strings.NewReader(s))
-	for sc.Scan() {
-		k, v, ok := strings.Cut(sc.Text(), ":")
-		if !ok {
-			continue
-		}
-		f := strings.Fields(v)
-		if len(f) == 2 && f[1] == "kB" {
-			if n, err := strconv.ParseInt(f[0], 10, 64); err == nil {
-				m[k] = n
-			}
-		}
-	}
-	return m
 }
 
 // masterObs is one observation of /master: its content (nil when absent)
