@@ -211,8 +211,8 @@ func TestFlagsAfterArguments(t *testing.T) {
 		{[]string{"-i", inv, "kill", "client", "vm1", "--signal=SIGHUP"}, "vm1: node roles signal client -s HUP"},
 		{[]string{"-i", inv, "kill", "master", "vm1"}, "vm1: node roles signal master -s TERM"},
 		{[]string{"kill", "master", "vm2", "-s", "INT", "-i", inv}, "vm2: node roles signal master -s INT"},
-		{[]string{"-i", inv, "start", "worker", "vm1", "-n", "2", "-c", "3"}, "vm1: node roles start worker -n 2 -- -c 3"},
-		{[]string{"start", "client", "vm3", "-d", "0.25", "-i", inv, "--tasks", "5"}, "vm3: node roles start client -n 1 -- -n 5 -d 250ms"},
+		{[]string{"-i", inv, "start", "worker", "vm1", "-n", "2", "-c", "3"}, "vm1: node roles start worker -n 2 -- --concurrency=3"},
+		{[]string{"start", "client", "vm3", "-d", "0.25", "-i", inv, "--tasks", "5"}, "vm3: node roles start client -n 1 -- --tasks=5 --duration=250ms"},
 	} {
 		code, msg, out := runZkctl(t, tc.args...)
 		got := calls()
