@@ -82,3 +82,11 @@ func (c *Cluster) ReadLog(ctx context.Context, h inventory.Host, name string) ([
 	out, err := c.Agent(ctx, h, t, "log", name)
 	return out, stepError(h, "read log of "+name, err)
 }
+
+// SignalHostOn sends sig at once to every process the agent started on h
+// (its server and roles) and returns them.
+func (c *Cluster) SignalHostOn(ctx context.Context, h inventory.Host, sig syscall.Signal) ([]node.Proc, error) {
+	var procs []node.Proc
+	err := c.agentCall(ctx, h, "SIG"+node.SignalName(sig)+" every process", &procs, "signal-host", "-s", node.SignalName(sig))
+	return procs, err
+}

@@ -30,7 +30,7 @@ type Journal struct {
 func NewJournal(c *deploy.Cluster) *Journal { return &Journal{c: c} }
 
 // Do runs op and notes its record: the processes a Start started are live
-// until a KILL or TERM of them.
+// until a KILL or TERM of them, or a crash of their host.
 func (j *Journal) Do(ctx context.Context, op Op) (Record, error) {
 	rec, err := op.Run(ctx, j.c)
 	j.mu.Lock()
@@ -41,7 +41,7 @@ func (j *Journal) Do(ctx context.Context, op Op) (Record, error) {
 		for _, p := range rec.Procs {
 			j.live = append(j.live, Started{Host: rec.Host, Proc: p})
 		}
-	case rec.Kind == KindSignal && (rec.Signal == "SIGKILL" || rec.Signal == "SIGTERM"):
+	case rec.Kind == KindSignal && (rec.Signal == "SIGKILL" || rec.Signal == "SIGTERM"), rec.Kind == KindCrash:
 		for _, p := range rec.Procs {
 			j.forget(rec.Host, p.PID)
 		}

@@ -4,7 +4,9 @@ import (
 	"fmt"
 	"syscall"
 	"time"
+	"zkctl/ops"
 	"zkctl/roles"
+	"zkctl/roles/protocol"
 )
 
 // The scripts. Each starts from a fresh ensemble with no role running,
@@ -231,5 +233,50 @@ func standalone(r *run) {
 	})
 	r.expect("work resumes once the server is back", func(o *observation) (bool, string) {
 		return o.resumed(back)
+	})
+}
+
+// hostCrash: the seed's cluster-mode example: a host running a ZooKeeper
+// follower and a worker goes down as a whole, then comes back.
+func hostCrash(r *run) {
+	r.startMasters()
+	ws := r.startWorkers()
+	r.startClients(50)
+	r.waitDone(5)
+	_, followers := r.roles()
+	w := r.workerOnFollower(ws, followers)
+	if !r.ok() {
+		return
+	}
+	before := r.sessions()
+	delete(before, protocol.WorkerAlive(w.ID)) // dies with its host
+	r.note("%s runs a ZooKeeper follower and worker %s (%d tasks assigned); connections before (srvr): %s.",
+		w.Host, w.ID, r.assigned(w), r.connections())
+	r.snapshot("before the host crashes")
+	crash := r.crashHost(w.Host)
+	r.hold(r.session+500*time.Millisecond, "the crashed host's sessions move or expire")
+	after := r.sessions()
+	back := r.startServer(w.Host)
+	again := r.restart(w, roles.Options{Concurrency: 1})
+	r.waitFor("worker "+again.ID+" registered again", ops.WorkerAlive(r.mon.conn, again.ID))
+	r.waitMoreDone(3)
+	r.expect("the ensemble keeps quorum: tasks complete while the host is down", func(o *observation) (bool, string) {
+		n := len(o.completionsIn(crash.End(), back.At))
+		return n > 0, fmt.Sprintf("%d tasks completed while %s was down", n, w.Host)
+	})
+	r.expect("sessions on the crashed server move: every other role keeps its session", func(o *observation) (bool, string) {
+		return sameSessions(before, after)
+	})
+	r.expect("the crashed worker's tasks are reassigned and completed once", func(o *observation) (bool, string) {
+		return o.reassigned(w, crash)
+	})
+	r.expect("the host's processes restart and rejoin: its worker completes tasks again", func(o *observation) (bool, string) {
+		n := 0
+		for _, e := range o.completionsIn(again.Started, o.res.End) {
+			if e.Proc == again.Name() {
+				n++
+			}
+		}
+		return n > 0, fmt.Sprintf("%s completed %d tasks after %s came back", again.ID, n, w.Host)
 	})
 }

@@ -7,6 +7,7 @@ package scenario
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -140,4 +141,26 @@ func (r *run) busiest(hosts []string) string {
 		}
 	}
 	return best
+}
+
+// workerOnFollower returns a worker of ws whose host runs one of the
+// followers and no master; the run fails when there is none.
+func (r *run) workerOnFollower(ws []*Proc, followers []string) *Proc {
+	for _, w := range ws {
+		if slices.Contains(followers, w.Host) && !r.runsMaster(w.Host) {
+			return w
+		}
+	}
+	r.fail(fmt.Errorf("no worker runs on a follower's host (followers %v)", followers))
+	return &Proc{}
+}
+
+// runsMaster tells whether a master the scenario started runs on host.
+func (r *run) runsMaster(host string) bool {
+	for _, p := range r.procs {
+		if p.Role == "master" && p.Host == host && p.Ended.IsZero() {
+			return true
+		}
+	}
+	return false
 }

@@ -346,3 +346,29 @@ func (r *run) snapshot(label string) {
 	}
 	r.snapshots = append(r.snapshots, Snapshot{Label: label, At: at, Tree: b.String()})
 }
+
+// crashHost SIGKILLs every process on host at once (ops.Crash, as `zkctl
+// crash` does): its server and the roles the scenario started there.
+func (r *run) crashHost(host string) Event {
+	mode := r.serverMode(host)
+	e := Event{At: time.Now(), Host: host, Kind: KindFault, Proc: node.ZooKeeperName,
+		Msg: fmt.Sprintf("crash %s (zookeeper %s and its roles)", host, mode), Attrs: map[string]string{"signal": "SIGKILL", "mode": mode}}
+	if !r.ok() {
+		return e
+	}
+	r.setStep("crash %s (%s)", host, mode)
+	r.mon.fast(10 * time.Second)
+	rec, err := ops.Crash{Host: host}.Run(r.ctx, r.c)
+	e.At, e.Took = rec.Start, rec.Took()
+	if err != nil {
+		r.fail(fmt.Errorf("crash %s: %w", host, err))
+		return e
+	}
+	for _, p := range r.procs {
+		if p.Host == host && p.Ended.IsZero() {
+			p.Ended, p.Killed = e.At, true
+		}
+	}
+	r.events = append(r.events, e)
+	return e
+}

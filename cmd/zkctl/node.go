@@ -121,7 +121,24 @@ func nodeCmd() *cobra.Command {
 		return err
 	}}
 
-	cmd.AddCommand(info, zkCmd, status, reset, stop, tail, mem, readLog, nodeRolesCmd(load), nodeRunCmd(load))
+	var hostSig string
+	signalHost := &cobra.Command{Use: "signal-host", Short: "signal the server and every role at once", Args: cobra.NoArgs, RunE: func(cmd *cobra.Command, _ []string) error {
+		sig, err := node.ParseSignal(hostSig)
+		if err != nil {
+			return usageError{err.Error()}
+		}
+		procs, err := node.SignalHost(node.Layout{Dir: dir}, sig)
+		if procs == nil {
+			procs = []node.Proc{}
+		}
+		if err != nil {
+			return err
+		}
+		return printJSON(procs)
+	}}
+	signalHost.Flags().StringVarP(&hostSig, "signal", "s", "KILL", "signal")
+
+	cmd.AddCommand(info, zkCmd, status, reset, stop, tail, mem, readLog, signalHost, nodeRolesCmd(load), nodeRunCmd(load))
 	return cmd
 }
 
