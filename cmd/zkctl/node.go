@@ -106,6 +106,7 @@ func nodeCmd() *cobra.Command {
 	tail.Flags().BoolVarP(&follow, "follow", "f", false, "follow")
 
 	cmd.AddCommand(info, zkCmd, status, reset, stop, tail, nodeRolesCmd(load), nodeRunCmd(load))
+	cmd.AddCommand(nodeNetCmd())
 	return cmd
 }
 
