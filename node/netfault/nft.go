@@ -185,14 +185,21 @@ func renderDegrade(spec DegradeSpec, r degradeRules) (string, error) {
 			s.add("add rule %s %s %s %s meta mark set 0x%08x comment %q", family, TableName, chainDegrade, match, MarkBase|r.ID, markComment(r.ID))
 		}
 		if r.Loss > 0 {
-			s.add("add rule %s %s %s %s numgen random mod 10000 < %d drop comment %q", family, TableName, chainDegrade, match, lossBasisPoints(r.Loss), lossComment(r.ID, r.Loss))
+			s.add("add rule %s %s %s %s %sdrop comment %q", family, TableName, chainDegrade, match, lossMatch(r.Loss), lossComment(r.ID, r.Loss))
 		}
 	}
 	return s.String(), nil
 }
 
-// lossBasisPoints turns a percentage into the numgen threshold out of 10000.
-func lossBasisPoints(p float64) int { return int(p*100 + 0.5) }
+// lossMatch is the numgen match that selects p percent of the packets
+// (to 0.01%), or "" for all of them (numgen's values stop at 9999).
+func lossMatch(p float64) string {
+	bp := int(p*100 + 0.5)
+	if bp >= 10000 {
+		return ""
+	}
+	return fmt.Sprintf("numgen random mod 10000 < %d ", bp)
+}
 
 // renderHeal deletes zkctl's table, whether or not it exists.
 func renderHeal() string {

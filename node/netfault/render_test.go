@@ -227,6 +227,12 @@ func TestRenderDegrade(t *testing.T) {
 			not: []string{"add set inet zkctl deg3_6 { type ipv6_addr; flags interval, timeout; }"},
 		},
 		{
+			name: "all lost",
+			spec: DegradeSpec{Peers: []string{"fd00::2"}, Loss: 100},
+			r:    degradeRules{ID: 1, Loss: 100},
+			want: []string{`add rule inet zkctl degrade ip6 daddr @deg1_6 drop comment "zkctl deg 1 loss 100%"`},
+		},
+		{
 			name: "rate to everything",
 			spec: DegradeSpec{Rate: 1e6},
 			r:    degradeRules{ID: 0x1f, Mark: true},

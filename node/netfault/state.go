@@ -120,8 +120,8 @@ func parseVal(raw json.RawMessage) (string, error) {
 }
 
 var (
-	cutSetName  = regexp.MustCompile(`^cut_(in|out)[46]$`)
-	degSetName  = regexp.MustCompile(`^deg([0-9]+)_[46]$`)
+	cutSetName    = regexp.MustCompile(`^cut_(in|out)[46]$`)
+	degSetName    = regexp.MustCompile(`^deg([0-9]+)_[46]$`)
 	lossCommentRE = regexp.MustCompile(`^zkctl deg ([0-9]+) loss (\S+)$`)
 )
 
