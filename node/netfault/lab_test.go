@@ -428,6 +428,22 @@ func (f *fixture) testExempt(t *testing.T) {
 func (f *fixture) testDegrade(t *testing.T) {
 	f.healAfter(t)
 	vm2, vm3 := f.lab.Hosts[1].Addr, f.lab.Hosts[2].Addr
+	// A delay alone needs sch_netem: without it nothing is applied and nothing is left.
+	if out, err := f.agent(0, "degrade", "--peer", vm2, "--delay", "50ms"); err != nil {
+		if !strings.Contains(err.Error(), "nothing applied: delay 50ms: not applied, no sch_netem in this kernel") {
+			t.Errorf("delay without netem: %v", err)
+		}
+		if qd, _ := f.lab.Exec(0, "tc", "qdisc", "show").CombinedOutput(); strings.Contains(string(qd), netfault.QdiscHandle) {
+			t.Errorf("qdiscs left by a degradation that applied nothing:\n%s", qd)
+		}
+	} else if !strings.Contains(out, `"via":"netem on eth0"`) {
+		t.Errorf("delay with netem: %s", out)
+	} else {
+		f.mustAgent(t, 0, "degrade", "--clear")
+	}
+	if st := f.status(t, 0); len(st.Degradations) != 0 {
+		t.Errorf("degradations after a failed or cleared one: %+v", st.Degradations)
+	}
 	const size = 150_000 // 1.2 Mbit: over a second at 1mbit
 	base := f.transfer(t, 0, 2, size)
 	const hold = 4 * time.Second
