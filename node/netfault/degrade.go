@@ -91,79 +91,87 @@ func (h Host) freeID(ctx context.Context) (int, error) {
 
 // applyTC sets up the htb class (rate) and netem leaf (delay, and loss with
 // it) of degradation id on every device the traffic leaves by. marked says
-// whether any class was made (the nft rules must then mark packets);
+// whether any class was kept (the nft rules must then mark packets);
 // netemLoss whether netem took the loss.
 func (h Host) applyTC(ctx context.Context, spec DegradeSpec, id int) (knobs []Knob, marked, netemLoss bool, err error) {
-	wantNetem := spec.Delay > 0
-	if spec.Rate == 0 && !wantNetem {
+	if spec.Rate == 0 && spec.Delay == 0 {
 		return nil, false, false, nil // loss alone: nft numgen is enough
 	}
 	devs, err := h.routeDevs(ctx, spec.Peers)
 	if err != nil {
 		return nil, false, false, fmt.Errorf("degrade: %w", err)
 	}
-	netemMissing := false
-	netemLoss = spec.Loss > 0
+	netem := netemUntried
 	for _, dev := range devs {
-		reason, err := h.ensureRoot(ctx, dev)
+		ks, kept, err := h.applyDev(ctx, spec, id, dev, &netem)
+		knobs = append(knobs, ks...)
+		marked = marked || kept
 		if err != nil {
 			return knobs, marked, false, fmt.Errorf("degrade: %w", err)
 		}
-		if reason != "" {
-			knobs = append(knobs, notApplied(spec, reason)...)
-			continue
-		}
-		rate := spec.Rate
-		if rate == 0 {
-			rate = noRateCeiling
-		}
-		if _, err := h.run(ctx, "", "tc", tcClassArgs(dev, id, rate)...); err != nil {
-			return knobs, marked, false, fmt.Errorf("degrade: %w", err)
-		}
-		if _, err := h.run(ctx, "", "tc", tcFilterArgs(dev, id)...); err != nil {
-			return knobs, marked, false, fmt.Errorf("degrade: %w", err)
-		}
-		marked = true
-		if spec.Rate > 0 {
-			knobs = append(knobs, Knob{Knob: "rate", Value: FormatRate(spec.Rate), Applied: true, Via: "htb on " + dev})
-		}
-		if !wantNetem {
-			continue
-		}
-		if !netemMissing {
-			_, err := h.run(ctx, "", "tc", tcNetemArgs(dev, id, spec.Delay, spec.Loss)...)
-			switch {
-			case isUnknownQdisc(err):
-				netemMissing = true
-			case err != nil:
-				return knobs, marked, false, fmt.Errorf("degrade: %w", err)
-			default:
-				knobs = append(knobs, Knob{Knob: "delay", Value: spec.Delay.String(), Applied: true, Via: "netem on " + dev})
-				continue
-			}
-		}
-		if spec.Rate == 0 {
-			if err := h.removeFromDev(ctx, dev, id); err != nil {
-				return knobs, false, false, fmt.Errorf("degrade: %w", err)
-			}
-			marked = false
-		}
 	}
-	if netemMissing {
+	if netem == netemMissing {
 		knobs = append(knobs, Knob{Knob: "delay", Value: spec.Delay.String(), Reason: "no sch_netem in this kernel"})
-		netemLoss = false
 	}
-	if !wantNetem || len(devs) == 0 {
-		netemLoss = false
-	}
+	netemLoss = spec.Loss > 0 && netem == netemWorks
 	if netemLoss {
 		knobs = append(knobs, Knob{Knob: "loss", Value: formatLoss(spec.Loss), Applied: true, Via: "netem"})
 	}
 	return knobs, marked, netemLoss, nil
 }
 
+// What is known of sch_netem while a degradation is applied.
+const (
+	netemUntried = iota
+	netemWorks
+	netemMissing
+)
+
+// applyDev makes degradation id's class and filter on dev, and its netem
+// leaf when a delay is asked and netem is not known to be missing (the
+// first refusal sets *netem). A class that carries nothing is removed
+// again; kept says whether one stays.
+func (h Host) applyDev(ctx context.Context, spec DegradeSpec, id int, dev string, netem *int) (knobs []Knob, kept bool, err error) {
+	reason, err := h.ensureRoot(ctx, dev)
+	if err != nil || reason != "" {
+		return notApplied(spec, reason), false, err
+	}
+	rate := spec.Rate
+	if rate == 0 {
+		rate = noRateCeiling
+	}
+	if _, err := h.run(ctx, "", "tc", tcClassArgs(dev, id, rate)...); err != nil {
+		return nil, false, err
+	}
+	if _, err := h.run(ctx, "", "tc", tcFilterArgs(dev, id)...); err != nil {
+		return nil, true, err
+	}
+	if spec.Rate > 0 {
+		knobs = append(knobs, Knob{Knob: "rate", Value: FormatRate(spec.Rate), Applied: true, Via: "htb on " + dev})
+	}
+	if spec.Delay > 0 && *netem != netemMissing {
+		_, err := h.run(ctx, "", "tc", tcNetemArgs(dev, id, spec.Delay, spec.Loss)...)
+		switch {
+		case isUnknownQdisc(err):
+			*netem = netemMissing
+		case err != nil:
+			return knobs, true, err
+		default:
+			*netem = netemWorks
+			return append(knobs, Knob{Knob: "delay", Value: spec.Delay.String(), Applied: true, Via: "netem on " + dev}), true, nil
+		}
+	}
+	if spec.Rate == 0 { // the class was only for netem
+		return knobs, false, h.removeFromDev(ctx, dev, id)
+	}
+	return knobs, true, nil
+}
+
 // notApplied lists the tc knobs of spec as not applied, for reason.
 func notApplied(spec DegradeSpec, reason string) []Knob {
+	if reason == "" {
+		return nil
+	}
 	var ks []Knob
 	if spec.Rate > 0 {
 		ks = append(ks, Knob{Knob: "rate", Value: FormatRate(spec.Rate), Reason: reason})

@@ -300,6 +300,7 @@ func TestNetfault(t *testing.T) {
 	t.Run("partition expires in the kernel", f.testExpiry)
 	t.Run("ssh, controller and bystanders are never cut", f.testExempt)
 	t.Run("degrade loss and rate, removed by the timer", f.testDegrade)
+	t.Run("others' tables and qdiscs are left alone", f.testForeign)
 }
 
 // healAfter heals every host when the subtest ends, so that a failed one
@@ -521,4 +522,32 @@ func hasKnob(ks []netfault.Knob, s string) bool {
 		}
 	}
 	return false
+}
+
+func (f *fixture) testForeign(t *testing.T) {
+	f.healAfter(t)
+	const vm2 = 1
+	for _, argv := range [][]string{
+		{"nft", "add table inet other; add chain inet other c { type filter hook output priority 0; policy accept; }; add rule inet other c counter"},
+		{"tc", "qdisc", "add", "dev", "eth0", "root", "handle", "1:", "pfifo"},
+	} {
+		if out, err := f.lab.Exec(vm2, argv[0], argv[1:]...).CombinedOutput(); err != nil {
+			t.Fatalf("%v: %v: %s", argv, err, out)
+		}
+	}
+	t.Cleanup(func() { _ = f.lab.Exec(vm2, "tc", "qdisc", "del", "dev", "eth0", "root").Run() })
+	_, err := f.agent(vm2, "degrade", "--rate", "1mbit", "--for", "0")
+	if err == nil || !strings.Contains(err.Error(), "eth0 has a root qdisc pfifo 1: that zkctl did not make") {
+		t.Errorf("rate over someone else's root qdisc: %v", err)
+	}
+	f.mustAgent(t, vm2, "partition", "--peer", f.lab.Hosts[0].Addr, "--for", "0")
+	f.mustAgent(t, vm2, "heal")
+	f.clean(t, vm2)
+	rules, _ := f.lab.Exec(vm2, "nft", "list", "table", "inet", "other").CombinedOutput()
+	if !strings.Contains(string(rules), "counter") {
+		t.Errorf("heal touched another table:\n%s", rules)
+	}
+	if qd, _ := f.lab.Exec(vm2, "tc", "qdisc", "show", "dev", "eth0").CombinedOutput(); !strings.Contains(string(qd), "pfifo 1: root") {
+		t.Errorf("heal touched another root qdisc:\n%s", qd)
+	}
 }
