@@ -139,6 +139,7 @@ func nodeCmd() *cobra.Command {
 	signalHost.Flags().StringVarP(&hostSig, "signal", "s", "KILL", "signal")
 
 	cmd.AddCommand(info, zkCmd, status, reset, stop, tail, mem, readLog, signalHost, nodeRolesCmd(load), nodeRunCmd(load))
+	cmd.AddCommand(nodeNetCmd())
 	return cmd
 }
 
