@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/go-zookeeper/zk"
+
+	"zkctl/internal/retry"
 )
 
 // client is one workload client, connected to one server, running one
@@ -32,7 +34,7 @@ func (c *client) loop(ctx context.Context, budget *atomic.Int64, pace time.Durat
 		}
 	}()
 	for {
-		if !sleep(ctx, time.Duration(c.rng.Int63n(int64(2*pace)+1))) {
+		if retry.Sleep(ctx, time.Duration(c.rng.Int63n(int64(2*pace)+1))) != nil {
 			return
 		}
 		if c.conn == nil {
@@ -88,8 +90,9 @@ func (c *client) do(op *Op) {
 	conn := c.conn
 	op.Session = conn.SessionID()
 	ch := make(chan answer, 1)
+	in := *op
 	op.Call = time.Since(c.start)
-	go func() { ch <- call(conn, c.cfg.Path, *op) }()
+	go func() { ch <- call(conn, c.cfg.Path, in) }()
 	timer := time.NewTimer(c.cfg.OpTimeout)
 	defer timer.Stop()
 	var a answer
@@ -149,16 +152,4 @@ func classify(err error) Outcome {
 		return Failed
 	}
 	return Indeterminate
-}
-
-// sleep waits d; false when ctx ended first.
-func sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return true
-	}
 }
