@@ -48,14 +48,26 @@ func (c *client) loop(ctx context.Context, budget *atomic.Int64, pace time.Durat
 			return
 		}
 		op := c.next()
+		if op.Kind == CAS && c.rng.Float64() < 0.6 && budget.Add(-1) >= 0 {
+			// read, then compare-and-set on the version read: the usual
+			// read-modify-write, which succeeds unless another write came
+			// in between
+			r := Op{Client: c.id, Server: c.server, Kind: Read}
+			c.do(&r)
+			rec.op(r)
+			if c.conn == nil {
+				continue
+			}
+			op.Expect = c.lastVersion
+		}
 		c.do(&op)
 		rec.op(op)
 	}
 }
 
 // next draws an operation: 40% reads, 30% writes, 30% CAS, whose expected
-// version is usually the last one seen and sometimes one off, so that some
-// fail.
+// version is the last one seen or one off, so that some fail. (loop reads
+// just before most CAS, so that most succeed.)
 func (c *client) next() Op {
 	op := Op{Client: c.id, Server: c.server}
 	switch r := c.rng.Float64(); {

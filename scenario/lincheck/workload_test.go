@@ -1,0 +1,74 @@
+package lincheck
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"zkctl/internal/retry"
+	"zkctl/internal/zktest"
+)
+
+// killLeader kills the ZooKeeper leader, leaves it down for a while and
+// starts it again, rounds times.
+type killLeader struct {
+	e           *zktest.Ensemble
+	after, down time.Duration
+	rounds      int
+}
+
+func (k killLeader) Name() string { return "kill-leader" }
+
+func (k killLeader) Run(ctx context.Context, log func(Fault)) {
+	for i := 0; i < k.rounds; i++ {
+		if retry.Sleep(ctx, k.after) != nil {
+			return
+		}
+		l := k.e.Leader()
+		if l < 0 {
+			continue
+		}
+		f := Fault{Name: "kill leader", Target: fmt.Sprintf("zk%d", l+1), Start: time.Now()}
+		k.e.Kill(l)
+		_ = retry.Sleep(ctx, k.down) // restart even when the run ends meanwhile
+		k.e.Start(l)
+		f.End = time.Now()
+		log(f)
+	}
+}
+
+func TestRunOnEnsembleWithLeaderKills(t *testing.T) {
+	e := zktest.Start(t, 3)
+	cfg := Config{
+		Servers: e.Servers(), Clients: 6, Ops: 300, Duration: 15 * time.Second,
+		Path: "/lincheck/register", OpTimeout: 2 * time.Second, SessionTimeout: zktest.SessionTimeout, Seed: 1,
+	}
+	nem := killLeader{e: e, after: 3 * time.Second, down: 3 * time.Second, rounds: 2}
+	h, err := Run(context.Background(), cfg, nem)
+	if err != nil {
+		t.Fatal(err)
+	}
+	viz := filepath.Join(t.TempDir(), "linearizable.html")
+	r := Check(h, 30*time.Second, viz)
+	t.Logf("report:\n%s", strings.Join(r.Markdown(), "\n"))
+	if r.Verdict != VerdictOK {
+		t.Fatalf("verdict %s (%s), read violations %q; visualization %s", r.Verdict, r.Linearizability, r.ReadViolations, r.Visualization)
+	}
+	for _, k := range Kinds {
+		if r.Counts[k].OK == 0 {
+			t.Errorf("no successful %s", k)
+		}
+	}
+	if r.Counts[CAS].Failed == 0 {
+		t.Errorf("no refused cas: the CAS versions never miss")
+	}
+	if len(r.Faults) != nem.rounds {
+		t.Errorf("%d faults recorded, want %d", len(r.Faults), nem.rounds)
+	}
+	if len(h.Ops) == 0 || len(h.Ops) > cfg.Ops {
+		t.Errorf("%d operations, want 1..%d", len(h.Ops), cfg.Ops)
+	}
+}
