@@ -16,7 +16,7 @@ type Verdict string
 const (
 	VerdictOK      Verdict = "ok"      // linearizable writes and CAS, reads as promised
 	VerdictIllegal Verdict = "illegal" // a promise was broken
-	VerdictUnknown Verdict = "unknown" // the checker timed out before deciding
+	VerdictUnknown Verdict = "unknown" // the checker timed out, or no write was acknowledged
 )
 
 // Count is a number of operations by outcome.
@@ -65,6 +65,9 @@ func Check(h *History, timeout time.Duration, vizPath string) Result {
 		Elapsed:         h.Elapsed,
 	}
 	r.Verdict = verdict(res, len(r.ReadViolations))
+	if r.Verdict == VerdictOK && r.Counts[Write].OK+r.Counts[CAS].OK == 0 {
+		r.Verdict = VerdictUnknown // nothing was acknowledged: nothing was shown
+	}
 	if res == porcupine.Illegal && vizPath != "" {
 		info.AddAnnotations(annotations(h))
 		if err := writeViz(info, vizPath); err != nil {

@@ -1,6 +1,7 @@
 package lincheck
 
 import (
+	"encoding/json"
 	"fmt"
 	"math/rand"
 	"os"
@@ -77,6 +78,29 @@ func TestCheckReadViolationIsIllegal(t *testing.T) {
 	}
 	if md := strings.Join(r.Markdown(), "\n"); !strings.Contains(md, "which no operation wrote") {
 		t.Errorf("report lacks the violation:\n%s", md)
+	}
+}
+
+func TestCheckNothingAcknowledgedIsUnknown(t *testing.T) {
+	for _, h := range []*History{history(), history(writeLost(0, "a", 0), read(1, 9, initialData, 0, 0, 10))} {
+		if r := Check(h, time.Second, ""); r.Verdict != VerdictUnknown {
+			t.Errorf("%d ops, none acknowledged: verdict %s, want unknown", len(h.Ops), r.Verdict)
+		}
+	}
+}
+
+func TestReportJSON(t *testing.T) {
+	r := Check(history(write(0, "a", 0, 10, 1), casLost(1, 1, "b", 20)), time.Second, "")
+	b, err := json.Marshal(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), `"Counts":{"cas":{"OK":0,"Failed":0,"Indeterminate":1},"write":`) {
+		t.Errorf("counts not keyed by kind name: %s", b)
+	}
+	var back Result
+	if err := json.Unmarshal(b, &back); err != nil || back.Counts[CAS].Indeterminate != 1 {
+		t.Errorf("round trip: %v %+v", err, back.Counts)
 	}
 }
 
@@ -174,12 +198,17 @@ func generate(seed int64, n, clients int, lost float64) *History {
 }
 
 // BenchmarkCheck measures the check of a default-sized run (400
-// operations, 6 clients, 5% of writes and CAS of unknown outcome).
+// operations, 6 clients) with 5%, 10% and 20% of the writes and CAS of
+// unknown outcome.
 func BenchmarkCheck(b *testing.B) {
-	h := generate(1, DefaultOps, 6, 0.05)
-	for b.Loop() {
-		if r := Check(h, time.Minute, ""); r.Verdict != VerdictOK {
-			b.Fatalf("verdict %s", r.Verdict)
-		}
+	for _, lost := range []float64{0.05, 0.1, 0.2} {
+		b.Run(fmt.Sprintf("lost=%.0f%%", 100*lost), func(b *testing.B) {
+			h := generate(1, DefaultOps, 6, lost)
+			for b.Loop() {
+				if r := Check(h, time.Minute, ""); r.Verdict != VerdictOK {
+					b.Fatalf("verdict %s", r.Verdict)
+				}
+			}
+		})
 	}
 }

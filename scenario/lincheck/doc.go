@@ -3,7 +3,8 @@
 // one znode, run by several clients while a Nemesis injects faults; the
 // recorded History; and the checker that judges it with Porcupine
 // (github.com/anishathalye/porcupine). It may import the standard library,
-// the ZooKeeper client and Porcupine; its tests also use internal/zktest.
+// the ZooKeeper client, Porcupine and internal/retry; its tests also use
+// internal/zktest.
 //
 // # The model
 //
@@ -54,5 +55,5 @@
 // Porcupine's search can grow exponentially with the number of operations
 // of uncertain outcome, so a run is bounded by a number of operations and a
 // duration, and Check takes a timeout: when it is hit the verdict is
-// "unknown", never "ok".
+// "unknown", never "ok" (so is a history with no acknowledged write).
 package lincheck

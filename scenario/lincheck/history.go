@@ -31,6 +31,20 @@ func (k Kind) String() string {
 	return fmt.Sprintf("kind(%d)", int(k))
 }
 
+// MarshalText writes the kind's name (for JSON reports).
+func (k Kind) MarshalText() ([]byte, error) { return []byte(k.String()), nil }
+
+// UnmarshalText reads a kind's name.
+func (k *Kind) UnmarshalText(b []byte) error {
+	for _, c := range Kinds {
+		if c.String() == string(b) {
+			*k = c
+			return nil
+		}
+	}
+	return fmt.Errorf("lincheck: unknown operation kind %q", b)
+}
+
 // Outcome is what the client learnt of an operation.
 type Outcome int
 
@@ -56,6 +70,20 @@ func (o Outcome) String() string {
 		return "indeterminate"
 	}
 	return fmt.Sprintf("outcome(%d)", int(o))
+}
+
+// MarshalText writes the outcome's name (for JSON reports).
+func (o Outcome) MarshalText() ([]byte, error) { return []byte(o.String()), nil }
+
+// UnmarshalText reads an outcome's name.
+func (o *Outcome) UnmarshalText(b []byte) error {
+	for _, c := range []Outcome{OK, Failed, Indeterminate} {
+		if c.String() == string(b) {
+			*o = c
+			return nil
+		}
+	}
+	return fmt.Errorf("lincheck: unknown outcome %q", b)
 }
 
 // Value is a znode state as a client sees it: its data and data version.
