@@ -37,12 +37,8 @@ func (c *client) loop(ctx context.Context, budget *atomic.Int64, pace time.Durat
 		if retry.Sleep(ctx, time.Duration(c.rng.Int63n(int64(2*pace)+1))) != nil {
 			return
 		}
-		if c.conn == nil {
-			conn, err := connect(ctx, c.cfg, []string{c.server})
-			if err != nil {
-				return // ctx ended
-			}
-			c.conn = conn
+		if !c.ready(ctx) {
+			return // ctx ended
 		}
 		if budget.Add(-1) < 0 {
 			return
@@ -63,6 +59,26 @@ func (c *client) loop(ctx context.Context, budget *atomic.Int64, pace time.Durat
 		c.do(&op)
 		rec.op(op)
 	}
+}
+
+// ready makes sure the client has a session before it issues an operation:
+// an operation sent into a broken connection can only end indeterminate,
+// and every such operation makes the check costlier. A connection that does
+// not come back within OpTimeout is replaced by a new session. False when
+// ctx ended.
+func (c *client) ready(ctx context.Context) bool {
+	if c.conn != nil && !waitSession(ctx, c.conn, c.cfg.OpTimeout) {
+		c.conn.Close()
+		c.conn = nil
+	}
+	if c.conn == nil {
+		conn, err := connect(ctx, c.cfg, []string{c.server})
+		if err != nil {
+			return false
+		}
+		c.conn = conn
+	}
+	return ctx.Err() == nil
 }
 
 // next draws an operation: 40% reads, 30% writes, 30% CAS, whose expected

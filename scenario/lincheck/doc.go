@@ -40,7 +40,10 @@
 //     infinity and its output is not checked, so the checker may place it
 //     anywhere after its call, including after every other operation (which
 //     is the same as "not applied"). A definite error (BadVersion) is a
-//     definite "not applied".
+//     definite "not applied". One inference narrows this: data are unique
+//     per run, so an uncertain operation whose data a read returned was
+//     applied, at the version read, before that read returned (a server
+//     serves committed writes only); it is checked as such.
 //   - Reads are left out of the linearizability check, because ZooKeeper
 //     does not promise linearizable reads; including them would refuse
 //     histories ZooKeeper is allowed to produce. They are checked instead

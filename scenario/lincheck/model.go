@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"sort"
+	"strconv"
 	"time"
 
 	"github.com/anishathalye/porcupine"
@@ -84,12 +85,21 @@ func describe(op Op) string {
 
 // operations turns the writes and CAS of h into Porcupine operations, in
 // call order, with the initial version folded in: versions are counted from
-// h.Initial.Version so that the model starts at 0.
+// h.Initial.Version so that the model starts at 0. An operation of unknown
+// outcome whose data a read returned is known to have been applied, at the
+// version read, and before that read returned (a server serves only
+// committed writes); it enters the check with that output and that return
+// time, which keeps the search small.
 func operations(h *History) []porcupine.Operation {
+	seen := firstReads(h)
 	var ops []porcupine.Operation
 	for _, op := range h.Ops {
 		if op.Kind == Read {
 			continue
+		}
+		if r, ok := seen[op.Data]; ok && op.Outcome == Indeterminate && r.Return >= op.Call {
+			op.Outcome, op.Out, op.Return = OK, r.Out, r.Return
+			op.Err += " (applied: read by client " + strconv.Itoa(r.Client) + ")"
 		}
 		op.Expect -= h.Initial.Version
 		op.Out.Version -= h.Initial.Version
@@ -102,6 +112,20 @@ func operations(h *History) []porcupine.Operation {
 	}
 	sort.SliceStable(ops, func(i, j int) bool { return ops[i].Call < ops[j].Call })
 	return ops
+}
+
+// firstReads maps data to the successful read of it that returned first.
+func firstReads(h *History) map[string]Op {
+	m := map[string]Op{}
+	for _, op := range h.Ops {
+		if op.Kind != Read || op.Outcome != OK {
+			continue
+		}
+		if r, ok := m[op.Out.Data]; !ok || op.Return < r.Return {
+			m[op.Out.Data] = op
+		}
+	}
+	return m
 }
 
 // annotations shows the reads and the faults in the visualization.

@@ -63,6 +63,8 @@ func TestWritesAndCASLinearizability(t *testing.T) {
 		{"cas refused by a concurrent write", []Op{write(0, "a", 0, 30, 1), casRefused(1, 0, "b", 10, 20)}, porcupine.Ok},
 		{"cas refused on a wrong version", []Op{write(0, "a", 0, 10, 1), casRefused(1, 5, "b", 20, 30)}, porcupine.Ok},
 
+		{"indeterminate write read, then lost", []Op{writeLost(0, "a", 0), read(1, 9, "a", 1, 20, 30), write(2, "b", 40, 50, 1)}, porcupine.Illegal},
+		{"indeterminate write read at its version", []Op{writeLost(0, "a", 0), read(1, 9, "a", 1, 20, 30), write(2, "b", 40, 50, 2)}, porcupine.Ok},
 		{"cas succeeded on a stale version", []Op{write(0, "a", 0, 10, 1), cas(1, 0, "b", 20, 30, 1)}, porcupine.Illegal},
 		{"lost acknowledged write: later cas on the version before it",
 			[]Op{write(0, "a", 0, 10, 1), write(1, "b", 20, 30, 2), cas(2, 1, "c", 40, 50, 2)}, porcupine.Illegal},

@@ -206,17 +206,31 @@ func connect(ctx context.Context, cfg Config, servers []string) (*zk.Conn, error
 	if err != nil {
 		return nil, fmt.Errorf("connect to %v: %w", servers, err)
 	}
+	if !waitSession(ctx, conn, 0) {
+		conn.Close()
+		return nil, fmt.Errorf("connect to %v: %w", servers, ctx.Err())
+	}
+	return conn, nil
+}
+
+// waitSession waits until conn has a session, for at most d (0: no limit)
+// and until ctx ends; it tells whether conn has one.
+func waitSession(ctx context.Context, conn *zk.Conn, d time.Duration) bool {
+	if d > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, d)
+		defer cancel()
+	}
 	tick := time.NewTicker(20 * time.Millisecond)
 	defer tick.Stop()
 	for conn.State() != zk.StateHasSession {
 		select {
 		case <-ctx.Done():
-			conn.Close()
-			return nil, fmt.Errorf("connect to %v: %w", servers, ctx.Err())
+			return false
 		case <-tick.C:
 		}
 	}
-	return conn, nil
+	return true
 }
 
 // zkLogger sends the client library's messages to slog at debug level.
