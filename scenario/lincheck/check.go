@@ -132,7 +132,7 @@ func (r Result) Markdown() []string {
 		"| kind | ok | failed | indeterminate |",
 		"|---|---|---|---|",
 	}
-	for _, k := range Kinds {
+	for _, k := range Kinds() {
 		c := r.Counts[k]
 		lines = append(lines, fmt.Sprintf("| %s | %d | %d | %d |", k, c.OK, c.Failed, c.Indeterminate))
 	}

@@ -156,7 +156,7 @@ func generate(seed int64, n, clients int, lost float64) *History {
 	var ts []timed
 	for i := 0; i < n; i++ {
 		c := rng.Intn(clients)
-		op := Op{Client: c, Session: session[c] + int64(c)<<32 + 1, Kind: Kinds[rng.Intn(3)]}
+		op := Op{Client: c, Session: session[c] + int64(c)<<32 + 1, Kind: Kinds()[rng.Intn(3)]}
 		op.Call = cursor[c] + time.Duration(rng.Intn(5000))*time.Microsecond
 		op.Return = op.Call + time.Duration(1+rng.Intn(20000))*time.Microsecond
 		cursor[c] = op.Return

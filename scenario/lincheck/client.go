@@ -44,21 +44,26 @@ func (c *client) loop(ctx context.Context, budget *atomic.Int64, pace time.Durat
 			return
 		}
 		op := c.next()
-		if op.Kind == CAS && c.rng.Float64() < 0.6 && budget.Add(-1) >= 0 {
-			// read, then compare-and-set on the version read: the usual
-			// read-modify-write, which succeeds unless another write came
-			// in between
-			r := Op{Client: c.id, Server: c.server, Kind: Read}
-			c.do(&r)
-			rec.op(r)
-			if c.conn == nil {
-				continue
-			}
-			op.Expect = c.lastVersion
+		if op.Kind == CAS && c.rng.Float64() < 0.6 && budget.Add(-1) >= 0 && !c.readFirst(&op, rec) {
+			continue
 		}
 		c.do(&op)
 		rec.op(op)
 	}
+}
+
+// readFirst reads before a compare-and-set and sets its expected version to
+// the version read: the usual read-modify-write, which succeeds unless
+// another write comes in between. False when the read lost the connection.
+func (c *client) readFirst(op *Op, rec *recorder) bool {
+	r := Op{Client: c.id, Server: c.server, Kind: Read}
+	c.do(&r)
+	rec.op(r)
+	if c.conn == nil {
+		return false
+	}
+	op.Expect = c.lastVersion
+	return true
 }
 
 // ready makes sure the client has a session before it issues an operation:

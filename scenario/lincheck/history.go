@@ -3,6 +3,8 @@ package lincheck
 import (
 	"context"
 	"fmt"
+	"strings"
+	"sync"
 	"time"
 )
 
@@ -17,7 +19,7 @@ const (
 )
 
 // Kinds lists every kind, in report order.
-var Kinds = [...]Kind{Read, Write, CAS}
+func Kinds() []Kind { return []Kind{Read, Write, CAS} }
 
 func (k Kind) String() string {
 	switch k {
@@ -36,7 +38,7 @@ func (k Kind) MarshalText() ([]byte, error) { return []byte(k.String()), nil }
 
 // UnmarshalText reads a kind's name.
 func (k *Kind) UnmarshalText(b []byte) error {
-	for _, c := range Kinds {
+	for _, c := range Kinds() {
 		if c.String() == string(b) {
 			*k = c
 			return nil
@@ -137,4 +139,29 @@ type Fault struct {
 type Nemesis interface {
 	Name() string
 	Run(ctx context.Context, log func(Fault))
+}
+
+// Combine runs several nemeses at once, as one.
+func Combine(ns ...Nemesis) Nemesis { return combined(ns) }
+
+type combined []Nemesis
+
+func (c combined) Name() string {
+	names := make([]string, len(c))
+	for i, n := range c {
+		names[i] = n.Name()
+	}
+	return strings.Join(names, "+")
+}
+
+func (c combined) Run(ctx context.Context, log func(Fault)) {
+	var wg sync.WaitGroup
+	for _, n := range c {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			n.Run(ctx, log)
+		}()
+	}
+	wg.Wait()
 }

@@ -88,7 +88,14 @@ func (c Config) withDefaults() (Config, error) {
 // faults, and returns the recorded history. The workload stops when Ops
 // operations were issued, Duration passed or ctx ended; then nem's context
 // ends and Run waits for it to heal and return. An error means no history
-// could be recorded (no server answered to create the znode).
+// could be recorded (no server answered within Duration to create the
+// znode).
+//
+// A client issues an operation only once it has a session: an operation
+// sent into a broken connection can only end indeterminate and proves
+// nothing, while each one makes the check costlier. So while a client's
+// server is down or cut off, that client waits; an operation it had in
+// flight when the fault struck is the one that ends indeterminate.
 func Run(ctx context.Context, cfg Config, nem Nemesis) (*History, error) {
 	cfg, err := cfg.withDefaults()
 	if err != nil {
@@ -154,7 +161,7 @@ func runClients(ctx context.Context, cfg Config, start time.Time, rec *recorder)
 	var wg sync.WaitGroup
 	for i := 0; i < cfg.Clients; i++ {
 		c := &client{id: i, server: cfg.Servers[i%len(cfg.Servers)], cfg: cfg, start: start,
-			rng: rand.New(rand.NewSource(cfg.Seed + int64(i))), lastVersion: 0}
+			rng: rand.New(rand.NewSource(cfg.Seed + int64(i)))}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -166,6 +173,8 @@ func runClients(ctx context.Context, cfg Config, start time.Time, rec *recorder)
 
 // setup (re)creates the znode through any server and records its state.
 func setup(ctx context.Context, cfg Config, initial *Value) error {
+	ctx, cancel := context.WithTimeout(ctx, cfg.Duration)
+	defer cancel()
 	conn, err := connect(ctx, cfg, cfg.Servers)
 	if err != nil {
 		return fmt.Errorf("lincheck: create %s: %w", cfg.Path, err)

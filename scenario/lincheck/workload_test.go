@@ -57,7 +57,7 @@ func TestRunOnEnsembleWithLeaderKills(t *testing.T) {
 	if r.Verdict != VerdictOK {
 		t.Fatalf("verdict %s (%s), read violations %q; visualization %s", r.Verdict, r.Linearizability, r.ReadViolations, r.Visualization)
 	}
-	for _, k := range Kinds {
+	for _, k := range Kinds() {
 		if r.Counts[k].OK == 0 {
 			t.Errorf("no successful %s", k)
 		}
