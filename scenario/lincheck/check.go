@@ -126,7 +126,7 @@ const maxListed = 10
 func (r Result) Markdown() []string {
 	lines := []string{
 		fmt.Sprintf("- verdict: **%s** (writes and CAS: %s; read checks: %d violations); checked in %s",
-			r.Verdict, linDescription(r.Linearizability), len(r.ReadViolations), r.CheckTime.Round(time.Millisecond)),
+			r.Verdict, linDescription(r.Linearizability), len(r.ReadViolations), roundDuration(r.CheckTime)),
 		fmt.Sprintf("- workload: %d operations in %s", r.total(), r.Elapsed.Round(10*time.Millisecond)),
 		"",
 		"| kind | ok | failed | indeterminate |",
@@ -191,4 +191,15 @@ func linDescription(c porcupine.CheckResult) string {
 		return "not linearizable"
 	}
 	return "undecided: checker timeout"
+}
+
+// roundDuration keeps three significant figures or so.
+func roundDuration(d time.Duration) time.Duration {
+	switch {
+	case d < time.Millisecond:
+		return d.Round(time.Microsecond)
+	case d < time.Second:
+		return d.Round(10 * time.Microsecond)
+	}
+	return d.Round(time.Millisecond)
 }

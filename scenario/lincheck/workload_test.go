@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -12,17 +13,18 @@ import (
 	"zkctl/internal/zktest"
 )
 
-// killLeader kills the ZooKeeper leader, leaves it down for a while and
-// starts it again, rounds times.
-type killLeader struct {
+// leaderFaults, every round, kills the ZooKeeper leader, leaves it down and
+// starts it again; or, every other round, freezes it (SIGSTOP) and thaws it
+// (SIGCONT): a frozen leader leaves operations in flight unanswered.
+type leaderFaults struct {
 	e           *zktest.Ensemble
 	after, down time.Duration
 	rounds      int
 }
 
-func (k killLeader) Name() string { return "kill-leader" }
+func (k leaderFaults) Name() string { return "kill-or-freeze-leader" }
 
-func (k killLeader) Run(ctx context.Context, log func(Fault)) {
+func (k leaderFaults) Run(ctx context.Context, log func(Fault)) {
 	for i := 0; i < k.rounds; i++ {
 		if retry.Sleep(ctx, k.after) != nil {
 			return
@@ -32,21 +34,30 @@ func (k killLeader) Run(ctx context.Context, log func(Fault)) {
 			continue
 		}
 		f := Fault{Name: "kill leader", Target: fmt.Sprintf("zk%d", l+1), Start: time.Now()}
-		k.e.Kill(l)
-		_ = retry.Sleep(ctx, k.down) // restart even when the run ends meanwhile
-		k.e.Start(l)
+		if i%2 == 1 {
+			f.Name = "freeze leader"
+			k.e.Signal(l, syscall.SIGSTOP)
+		} else {
+			k.e.Kill(l)
+		}
+		_ = retry.Sleep(ctx, k.down) // heal even when the run ends meanwhile
+		if i%2 == 1 {
+			k.e.Signal(l, syscall.SIGCONT)
+		} else {
+			k.e.Start(l)
+		}
 		f.End = time.Now()
 		log(f)
 	}
 }
 
-func TestRunOnEnsembleWithLeaderKills(t *testing.T) {
+func TestRunOnEnsembleWithLeaderFaults(t *testing.T) {
 	e := zktest.Start(t, 3)
 	cfg := Config{
-		Servers: e.Servers(), Clients: 6, Ops: 300, Duration: 15 * time.Second,
+		Servers: e.Servers(), Clients: 6, Ops: 300, Duration: 16 * time.Second,
 		Path: "/lincheck/register", OpTimeout: 2 * time.Second, SessionTimeout: zktest.SessionTimeout, Seed: 1,
 	}
-	nem := killLeader{e: e, after: 3 * time.Second, down: 3 * time.Second, rounds: 2}
+	nem := leaderFaults{e: e, after: 2500 * time.Millisecond, down: 2500 * time.Millisecond, rounds: 3}
 	h, err := Run(context.Background(), cfg, nem)
 	if err != nil {
 		t.Fatal(err)
@@ -64,6 +75,13 @@ func TestRunOnEnsembleWithLeaderKills(t *testing.T) {
 	}
 	if r.Counts[CAS].Failed == 0 {
 		t.Errorf("no refused cas: the CAS versions never miss")
+	}
+	lost := 0
+	for _, c := range r.Counts {
+		lost += c.Indeterminate
+	}
+	if lost == 0 {
+		t.Errorf("no operation of unknown outcome: the faults caught none in flight")
 	}
 	if len(r.Faults) != nem.rounds {
 		t.Errorf("%d faults recorded, want %d", len(r.Faults), nem.rounds)
