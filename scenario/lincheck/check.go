@@ -42,16 +42,16 @@ type Result struct {
 	Elapsed        time.Duration // of the workload
 	CheckTime      time.Duration // of the whole check
 	// Visualization is the path of Porcupine's HTML file, written when the
-	// writes and CAS are not linearizable; VisualizationErr says why it
-	// could not be written.
+	// verdict is illegal; VisualizationErr says why it could not be written.
 	Visualization    string
 	VisualizationErr string
 }
 
 // Check judges h: Porcupine on the writes and CAS, bounded by timeout (0:
-// none), and the read checks. When the operations are not linearizable it
-// writes Porcupine's visualization to vizPath (an HTML file; nothing when
-// vizPath is empty).
+// none), and the read checks. When the verdict is illegal it writes
+// Porcupine's visualization to vizPath (an HTML file: the writes and CAS
+// with their linearization or its longest prefix, the reads and the faults
+// as annotations; nothing when vizPath is empty).
 func Check(h *History, timeout time.Duration, vizPath string) Result {
 	t0 := time.Now()
 	res, info := linearizable(h, timeout)
@@ -68,7 +68,7 @@ func Check(h *History, timeout time.Duration, vizPath string) Result {
 	if r.Verdict == VerdictOK && r.Counts[Write].OK+r.Counts[CAS].OK == 0 {
 		r.Verdict = VerdictUnknown // nothing was acknowledged: nothing was shown
 	}
-	if res == porcupine.Illegal && vizPath != "" {
+	if r.Verdict == VerdictIllegal && vizPath != "" {
 		info.AddAnnotations(annotations(h))
 		if err := writeViz(info, vizPath); err != nil {
 			r.VisualizationErr = err.Error()

@@ -6,6 +6,7 @@ import (
 	"math/rand"
 	"os"
 	"path/filepath"
+	"reflect"
 	"sort"
 	"strings"
 	"testing"
@@ -72,9 +73,13 @@ func TestCheckOKWritesNoVisualization(t *testing.T) {
 }
 
 func TestCheckReadViolationIsIllegal(t *testing.T) {
-	r := Check(history(write(0, "a", 0, 10, 1), read(1, 9, "zz", 1, 20, 30)), 10*time.Second, "")
+	viz := filepath.Join(t.TempDir(), "v.html")
+	r := Check(history(write(0, "a", 0, 10, 1), read(1, 9, "zz", 1, 20, 30)), 10*time.Second, viz)
 	if r.Verdict != VerdictIllegal || r.Linearizability != porcupine.Ok || len(r.ReadViolations) != 1 {
 		t.Fatalf("verdict %s, lin %s, violations %q", r.Verdict, r.Linearizability, r.ReadViolations)
+	}
+	if html, err := os.ReadFile(viz); err != nil || !strings.Contains(string(html), `read \"zz\" v1`) {
+		t.Errorf("visualization without the read: %v", err)
 	}
 	if md := strings.Join(r.Markdown(), "\n"); !strings.Contains(md, "which no operation wrote") {
 		t.Errorf("report lacks the violation:\n%s", md)
@@ -101,6 +106,18 @@ func TestReportJSON(t *testing.T) {
 	var back Result
 	if err := json.Unmarshal(b, &back); err != nil || back.Counts[CAS].Indeterminate != 1 {
 		t.Errorf("round trip: %v %+v", err, back.Counts)
+	}
+	h := generate(1, 50, 3, 0.2)
+	b, err = json.Marshal(h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var hb History
+	if err := json.Unmarshal(b, &hb); err != nil || !reflect.DeepEqual(hb.Ops, h.Ops) {
+		t.Errorf("history round trip: %v", err)
+	}
+	if !strings.Contains(string(b), `"Outcome":"indeterminate"`) {
+		t.Errorf("outcomes not by name: %.300s", b)
 	}
 }
 

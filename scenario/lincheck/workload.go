@@ -32,7 +32,7 @@ type Config struct {
 	// Servers are client endpoints (host:port); client i connects to
 	// Servers[i % len(Servers)] alone, so clients spread over the servers.
 	Servers []string
-	// Clients is the number of clients (default: len(Servers), at least 3).
+	// Clients is the number of clients (default: two per server, at least 3).
 	Clients int
 	// Ops bounds the number of operations; Duration bounds the run. The
 	// operations are paced to spread over Duration.
@@ -55,7 +55,7 @@ func (c Config) withDefaults() (Config, error) {
 		return c, errors.New("lincheck: no servers")
 	}
 	if c.Clients <= 0 {
-		c.Clients = max(len(c.Servers), 3)
+		c.Clients = max(2*len(c.Servers), 3)
 	}
 	if c.Ops <= 0 {
 		c.Ops = DefaultOps

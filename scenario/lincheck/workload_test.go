@@ -51,6 +51,30 @@ func (k leaderFaults) Run(ctx context.Context, log func(Fault)) {
 	}
 }
 
+func TestConfigDefaultsAndRefusals(t *testing.T) {
+	c, err := Config{Servers: []string{"127.0.0.1:1"}}.withDefaults()
+	if err != nil || c.Clients != 3 || c.Ops != DefaultOps || c.Duration != DefaultDuration || c.Path != DefaultPath ||
+		c.OpTimeout != DefaultOpTimeout || c.Seed == 0 || c.Logger == nil {
+		t.Fatalf("defaults %+v %v", c, err)
+	}
+	for _, bad := range []Config{{}, {Servers: []string{"x:1"}, Path: "rel"}, {Servers: []string{"x:1"}, Path: "/"},
+		{Servers: []string{"x:1"}, Path: "/a/"}} {
+		if _, err := bad.withDefaults(); err == nil {
+			t.Errorf("%+v accepted", bad)
+		}
+	}
+}
+
+// With no server answering, Run gives up after Duration and says so.
+func TestRunWithoutServer(t *testing.T) {
+	port := zktest.FreePorts(t, 1)[0]
+	_, err := Run(context.Background(), Config{Servers: []string{fmt.Sprintf("127.0.0.1:%d", port)},
+		Duration: 300 * time.Millisecond}, nil)
+	if err == nil || !strings.Contains(err.Error(), "create /zkctl-lincheck") {
+		t.Fatalf("err %v", err)
+	}
+}
+
 func TestRunOnEnsembleWithLeaderFaults(t *testing.T) {
 	e := zktest.Start(t, 3)
 	cfg := Config{
