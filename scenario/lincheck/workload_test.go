@@ -110,6 +110,18 @@ func TestRunOnEnsembleWithLeaderFaults(t *testing.T) {
 	if len(r.Faults) != nem.rounds {
 		t.Errorf("%d faults recorded, want %d", len(r.Faults), nem.rounds)
 	}
+	// the same history with one acknowledged write lost is refused
+	bad := *h
+	bad.Ops = append([]Op(nil), h.Ops...)
+	for i, op := range bad.Ops {
+		if op.Kind == Write && op.Outcome == OK {
+			bad.Ops[i].Outcome, bad.Ops[i].Err = Failed, "zk: node does not exist"
+			break
+		}
+	}
+	if r := Check(&bad, 30*time.Second, ""); r.Verdict != VerdictIllegal {
+		t.Errorf("history with an acknowledged write dropped judged %s", r.Verdict)
+	}
 	if len(h.Ops) == 0 || len(h.Ops) > cfg.Ops {
 		t.Errorf("%d operations, want 1..%d", len(h.Ops), cfg.Ops)
 	}
