@@ -9,7 +9,9 @@ import (
 // this host, its ZooKeeper server and every role process, without waiting
 // for any of them: a whole-host fault. KILL is a crash (nothing gets to
 // clean up), STOP freezes the host's process set and CONT thaws it. It
-// returns the processes signalled, as they are after the signal.
+// returns the processes signalled, as they are after the signal. (The
+// agent's own helpers, such as a degradation's expiry timer, keep their
+// pidfiles elsewhere, under <dir>/netfault, and are not hit.)
 func SignalHost(l Layout, sig syscall.Signal) ([]Proc, error) {
 	procs, err := List(l)
 	if err != nil {
@@ -18,7 +20,7 @@ func SignalHost(l Layout, sig syscall.Signal) ([]Proc, error) {
 	var hit []Proc
 	var errs []error
 	for _, p := range procs {
-		if p.State == StateDead || !hostProcess(p) {
+		if p.State == StateDead {
 			continue
 		}
 		if err := syscall.Kill(p.PID, sig); err != nil && !errors.Is(err, syscall.ESRCH) {
@@ -32,10 +34,3 @@ func SignalHost(l Layout, sig syscall.Signal) ([]Proc, error) {
 	}
 	return hit, errors.Join(errs...)
 }
-
-// hostProcess tells the processes a host fault hits: the server and the
-// roles, not the agent's own helpers (such as a fault's expiry timer).
-func hostProcess(p Proc) bool { return p.Role != agentHelperRole }
-
-// agentHelperRole is the role name of the agent's own helper processes.
-const agentHelperRole = "agent"
