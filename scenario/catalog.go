@@ -259,7 +259,9 @@ func hostCrash(r *run) {
 	back := r.startServer(w.Host)
 	again := r.restart(w, roles.Options{Concurrency: 1})
 	r.waitFor("worker "+again.ID+" registered again", ops.WorkerAlive(r.mon.conn, again.ID))
-	r.waitMoreDone(3)
+	h := r.place.Clients[0]
+	r.startClient(h, r.newID("client", h), 10) // work for the host that came back
+	r.waitMoreDone(10)
 	r.expect("the ensemble keeps quorum: tasks complete while the host is down", func(o *observation) (bool, string) {
 		n := len(o.completionsIn(crash.End(), back.At))
 		return n > 0, fmt.Sprintf("%d tasks completed while %s was down", n, w.Host)

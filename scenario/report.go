@@ -130,6 +130,9 @@ func section(b *bytes.Buffer, r *Result, svg, comparison string) {
 		}
 		b.WriteString("\n")
 	}
+	if len(r.Extra) > 0 {
+		b.WriteString(strings.Join(r.Extra, "\n") + "\n\n")
+	}
 	if comparison != "" {
 		b.WriteString(comparison + "\n\n")
 	}

@@ -49,7 +49,9 @@ type run struct {
 	place   Placement
 
 	procs     []*Proc
-	events    []Event // starts and faults
+	extra     []string // markdown lines for the report, after the notes
+	artifacts string   // where files beside the report go
+	events    []Event  // starts and faults
 	snapshots []Snapshot
 	notes     []string
 	expects   []expectation

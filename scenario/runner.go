@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"sync"
 	"syscall"
 	"time"
@@ -25,6 +26,9 @@ type Runner struct {
 	// Terminal redraws that line as the scenario goes; otherwise each step
 	// is printed on a line of its own.
 	Terminal bool
+	// Artifacts is the folder for files beside the report (Porcupine's
+	// visualization of a refused history); default the temporary folder.
+	Artifacts string
 }
 
 // Run runs the scenarios one after the other and returns what each
@@ -87,7 +91,7 @@ func (rn *Runner) runOne(ctx context.Context, sc *Scenario, line *progressLine) 
 func (rn *Runner) newRun(ctx context.Context, sc *Scenario, res *Result, mon *monitor) *run {
 	return &run{ctx: ctx, c: rn.Cluster, hosts: res.Hosts, servers: res.Servers, mon: mon, place: sc.Place,
 		session: rn.Cluster.Inv.Cluster.SessionTimeout, tick: rn.Cluster.Inv.Cluster.TickTime,
-		ids: map[string]int{}, step: "start the roles"}
+		ids: map[string]int{}, step: "start the roles", artifacts: rn.artifacts()}
 }
 
 // conclude snapshots the end state, reads the logs and judges the run.
@@ -104,7 +108,7 @@ func (rn *Runner) conclude(ctx context.Context, r *run, res *Result) {
 	samples, zkEvents := r.mon.stop()
 	res.Events = append(append(append([]Event(nil), r.events...), zkEvents...), logs...)
 	sortEvents(res.Events)
-	res.Procs, res.Snapshots, res.Notes, res.Samples = r.procs, r.snapshots, r.notes, samples
+	res.Procs, res.Snapshots, res.Notes, res.Extra, res.Samples = r.procs, r.snapshots, r.notes, r.extra, samples
 	res.Err = r.err
 	o := newObservation(res, r, open)
 	res.Checks = judge(o)
@@ -205,4 +209,11 @@ func hostNames(hosts []inventory.Host) []string {
 		out[i] = h.Name
 	}
 	return out
+}
+
+func (rn *Runner) artifacts() string {
+	if rn.Artifacts != "" {
+		return rn.Artifacts
+	}
+	return os.TempDir()
 }

@@ -31,6 +31,9 @@ type Scenario struct {
 	// Servers is the size of the ensemble the scenario runs on: 3, or 1
 	// (standalone on the first host).
 	Servers int
+	// NoTasks marks a scenario that runs no master/worker/client (the
+	// register check): the task invariants do not apply to it.
+	NoTasks bool
 	script  func(r *run)
 }
 
@@ -73,6 +76,9 @@ func catalog() []*Scenario {
 		{Name: "host-crash", What: "crash a host running a ZooKeeper follower and a worker, then bring it back",
 			Observe: "the seed's cluster-mode example: a machine lost as a whole keeps the ensemble's quorum, and its worker's tasks move",
 			Place:   Placement{Masters: []int{0}, Workers: []int{1, 2}, Clients: []int{0}}, Servers: 3, script: hostCrash},
+		{Name: "linearizable", What: "Jepsen-style register: reads, writes and compare-and-set on one znode while the ZooKeeper leader is killed and frozen",
+			Observe: "writes and CAS are linearizable (Porcupine), reads keep ZooKeeper's weaker promises",
+			Place:   Placement{}, Servers: 3, NoTasks: true, script: linearizable},
 		{Name: "standalone", What: "the same workload on a one-server ensemble, then kill that server",
 			Observe: "what cluster mode adds: with one server everything stops until it is back",
 			Place:   Placement{Masters: []int{0}, Workers: []int{1, 2}, Clients: []int{0}}, Servers: 1, script: standalone},
@@ -157,6 +163,7 @@ type Result struct {
 	Metrics   Metrics
 	Snapshots []Snapshot
 	Notes     []string
+	Extra     []string // markdown lines of the scenario's own, after the notes
 	Samples   *Samples
 }
 

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -44,6 +45,9 @@ func (a *app) scenarioCmd() *cobra.Command {
 			}
 			out := cmd.OutOrStdout()
 			rn := &scenario.Runner{Cluster: c, Out: out, Terminal: isTerminal(out)}
+			if report != "" {
+				rn.Artifacts = filepath.Dir(report)
+			}
 			start := time.Now()
 			results := rn.Run(cmd.Context(), scs)
 			took := time.Since(start)

@@ -1,0 +1,140 @@
+package scenario
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"zkctl/ops"
+	"zkctl/scenario/lincheck"
+)
+
+// The bounds of the linearizable scenario's history: Porcupine's search
+// grows with the operations of uncertain outcome, so a run is bounded in
+// operations and time, and the check in time ("unknown" past it, never "ok").
+const (
+	linOps          = 300
+	linDuration     = 20 * time.Second
+	linCheckTimeout = 60 * time.Second
+	linFaultEvery   = 3 * time.Second
+)
+
+// linearizable is the Jepsen-style register check: clients spread over the
+// servers read, write and compare-and-set one znode while the ZooKeeper
+// leader is killed and frozen; Porcupine judges the writes and CAS, the
+// reads are judged by what ZooKeeper promises of them (package lincheck).
+func linearizable(r *run) {
+	if !r.ok() {
+		return
+	}
+	var servers []string
+	for _, s := range r.servers {
+		h, _ := r.c.Inv.Host(s)
+		servers = append(servers, h.ClientAddr())
+	}
+	r.setStep("register workload on %d servers, leader faults every %v", len(servers), linFaultEvery)
+	r.mon.fast(linDuration + 10*time.Second)
+	nem := &leaderNemesis{r: r, rnd: rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 7))}
+	h, err := lincheck.Run(r.ctx, lincheck.Config{Servers: servers, Ops: linOps, Duration: linDuration,
+		SessionTimeout: r.session, Logger: r.c.Log}, nem)
+	if err != nil {
+		r.fail(fmt.Errorf("register workload: %w", err))
+		return
+	}
+	r.setStep("check %d operations with Porcupine", len(h.Ops))
+	res := lincheck.Check(h, linCheckTimeout, filepath.Join(r.artifacts, "linearizable-porcupine.html"))
+	r.extra = append(r.extra, res.Markdown()...)
+	r.expect("writes and compare-and-set are linearizable (Porcupine)", func(*observation) (bool, string) {
+		return res.Verdict == lincheck.VerdictOK, fmt.Sprintf("verdict %s; %s", res.Verdict, countsLine(res))
+	})
+	r.expect("reads keep ZooKeeper's promises (per session: no going back, own writes seen; no invented values)", func(*observation) (bool, string) {
+		if len(res.ReadViolations) > 0 {
+			return false, fmt.Sprintf("%d violations, first: %s", len(res.ReadViolations), res.ReadViolations[0])
+		}
+		return true, fmt.Sprintf("%d reads, none breaks a promise", res.Counts[lincheck.Read].Total())
+	})
+	r.expect("the faults were injected", func(*observation) (bool, string) {
+		return len(res.Faults) > 0, fmt.Sprintf("%d faults: %s", len(res.Faults), faultNames(res.Faults))
+	})
+}
+
+// countsLine is "read 120 (ok 118, failed 0, indeterminate 2), …".
+func countsLine(res lincheck.Result) string {
+	var parts []string
+	for _, k := range lincheck.Kinds() {
+		c := res.Counts[k]
+		parts = append(parts, fmt.Sprintf("%s %d (ok %d, failed %d, indeterminate %d)", k, c.Total(), c.OK, c.Failed, c.Indeterminate))
+	}
+	return strings.Join(parts, ", ")
+}
+
+func faultNames(fs []lincheck.Fault) string {
+	var out []string
+	for _, f := range fs {
+		out = append(out, f.Name+" "+f.Target)
+	}
+	return strings.Join(out, ", ")
+}
+
+// leaderNemesis kills or freezes the ZooKeeper leader's server every
+// linFaultEvery, and brings it back a tick past the session timeout later,
+// through the same operations as `zkctl kill zookeeper` and `zkctl start`.
+type leaderNemesis struct {
+	r   *run
+	rnd *rand.Rand
+}
+
+func (n *leaderNemesis) Name() string { return "leader kill/freeze" }
+
+func (n *leaderNemesis) Run(ctx context.Context, log func(lincheck.Fault)) {
+	for ctx.Err() == nil {
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(linFaultEvery):
+		}
+		leader := n.leader()
+		if leader == "" {
+			continue
+		}
+		kill := n.rnd.IntN(2) == 0
+		f := lincheck.Fault{Name: "SIGSTOP zookeeper", Target: leader, Start: time.Now()}
+		sig, undo := syscall.SIGSTOP, ops.Op(ops.Signal{Role: "zookeeper", Host: leader, Signal: syscall.SIGCONT})
+		if kill {
+			f.Name, sig, undo = "SIGKILL zookeeper", syscall.SIGKILL, ops.StartServer{Host: leader}
+		}
+		n.do(ops.Signal{Role: "zookeeper", Host: leader, Signal: sig}, &f)
+		time.Sleep(n.r.session + n.r.tick)
+		n.do(undo, &f) // also when ctx has ended: a fault is always undone
+		f.End = time.Now()
+		log(f)
+	}
+}
+
+// do runs op (whatever the workload's context) and adds it to the timeline.
+func (n *leaderNemesis) do(op ops.Op, f *lincheck.Fault) {
+	rec, err := op.Run(context.WithoutCancel(n.r.ctx), n.r.c)
+	if err != nil && f.Err == "" {
+		f.Err = err.Error()
+	}
+	kind := KindFault
+	if rec.Kind == ops.KindStartServer || rec.Signal == "SIGCONT" {
+		kind = KindStart
+	}
+	n.r.events = append(n.r.events, Event{At: rec.Start, Took: rec.Took(), Host: rec.Host, Role: rec.Role,
+		Proc: rec.Role, Kind: kind, Msg: rec.Title, Attrs: map[string]string{"signal": rec.Signal, "mode": "leader"}})
+}
+
+// leader is the server that leads now, "" when none does.
+func (n *leaderNemesis) leader() string {
+	for _, s := range n.r.servers {
+		if n.r.serverMode(s) == "leader" {
+			return s
+		}
+	}
+	return ""
+}
