@@ -3,6 +3,7 @@ package node
 import (
 	"errors"
 	"syscall"
+	"time"
 )
 
 // SignalHost sends sig at once to every live process the agent started on
@@ -29,8 +30,22 @@ func SignalHost(l Layout, sig syscall.Signal) ([]Proc, error) {
 		}
 		hit = append(hit, p)
 	}
+	want := map[syscall.Signal]string{syscall.SIGKILL: StateDead, syscall.SIGSTOP: StateStopped, syscall.SIGCONT: StateRunning}[sig]
 	for i := range hit {
-		hit[i].State = liveState(hit[i].PID, hit[i].StartTime)
+		hit[i].State = settle(hit[i], want, 2*time.Second)
 	}
 	return hit, errors.Join(errs...)
+}
+
+// settle waits up to d for p to reach state want (a signal takes effect
+// when the kernel next schedules its target) and returns the state it has.
+func settle(p Proc, want string, d time.Duration) string {
+	deadline := time.Now().Add(d)
+	for {
+		st := liveState(p.PID, p.StartTime)
+		if want == "" || st == want || time.Now().After(deadline) {
+			return st
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 }
