@@ -12,11 +12,13 @@ import (
 	"golang.org/x/term"
 
 	"zkctl/deploy"
+	"zkctl/internal/fsutil"
 	"zkctl/scenario"
 )
 
 func (a *app) scenarioCmd() *cobra.Command {
-	var report string
+	var report, junit string
+	var asJSON bool
 	cmd := &cobra.Command{
 		Use:   "scenario NAME…|all [--report FILE]",
 		Short: "reproduce the master/worker experiment's fault scenarios as checked runs, with a report",
@@ -44,6 +46,9 @@ func (a *app) scenarioCmd() *cobra.Command {
 				c.UI = deploy.NewUI(os.Stderr)
 			}
 			out := cmd.OutOrStdout()
+			if asJSON {
+				out = cmd.ErrOrStderr() // progress; stdout carries only the JSON lines
+			}
 			rn := &scenario.Runner{Cluster: c, Out: out, Terminal: isTerminal(out)}
 			if report != "" {
 				rn.Artifacts = filepath.Dir(report)
@@ -51,7 +56,18 @@ func (a *app) scenarioCmd() *cobra.Command {
 			start := time.Now()
 			results := rn.Run(cmd.Context(), scs)
 			took := time.Since(start)
-			scenario.PrintSummary(out, results, took)
+			if asJSON {
+				if err := scenario.WriteJSON(cmd.OutOrStdout(), results); err != nil {
+					return err
+				}
+			} else {
+				scenario.PrintSummary(out, results, took)
+			}
+			if junit != "" {
+				if err := writeJUnit(junit, results, took); err != nil {
+					return err
+				}
+			}
 			if report != "" {
 				rp := &scenario.Report{Results: results, Inventory: c.Inv, Took: took, Generated: time.Now(),
 					Command: "zkctl scenario " + strings.Join(args, " ")}
@@ -73,6 +89,8 @@ func (a *app) scenarioCmd() *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&report, "report", "", "write a Markdown report to FILE and an SVG timeline per scenario next to it")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON lines, one object per scenario (verdict, checks, measures), instead of the table")
+	cmd.Flags().StringVar(&junit, "junit", "", "write JUnit XML to FILE: a testcase per check, a failure per broken one")
 	return cmd
 }
 
@@ -89,4 +107,14 @@ func scenarioList() string {
 func isTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
 	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// writeJUnit writes the JUnit XML to path through a temporary file, so a
+// reader never sees half of it.
+func writeJUnit(path string, results []*scenario.Result, took time.Duration) error {
+	err := fsutil.WriteAtomic(path, 0o644, func(w io.Writer) error { return scenario.WriteJUnit(w, results, took) })
+	if err != nil {
+		return fmt.Errorf("--junit %s: %w", path, err)
+	}
+	return nil
 }
