@@ -189,8 +189,11 @@ func LogFiles(dataDir string) ([]string, error) {
 func Read(r io.Reader, name string) (*File, error) {
 	rd := &reader{r: bufio.NewReaderSize(r, 64<<10), name: name}
 	f := &File{Name: name}
-	if err := rd.header(f); err != nil || f.Torn != "" {
-		return f, err
+	if err := rd.header(f); err != nil {
+		return nil, err
+	}
+	if f.Torn != "" {
+		return f, nil
 	}
 	for {
 		more, err := rd.record(f)

@@ -45,8 +45,9 @@ func roleConfig(servers []string, id string, w io.Writer) roles.Config {
 // logs hold every kind of transaction the roles write: sessions created and
 // closed, an expired session (a SIGKILLed worker), ephemeral sequential
 // election nodes, the masters' fenced multis, a move back, a master
-// failover, completions and the clients' clean-ups. It stops the ensemble
-// and returns each server's data dir.
+// failover, completions and the clients' clean-ups, and a ZooKeeper
+// leader killed (a new epoch) that rejoins as a follower. It stops the
+// ensemble and returns each server's data dir.
 func workload(t *testing.T) []string {
 	t.Helper()
 	ens := zktest.Start(t, 3)
@@ -102,7 +103,12 @@ func workload(t *testing.T) []string {
 	client("c1", 8)
 	stopM1() // m2 takes over
 	time.Sleep(500 * time.Millisecond)
+	leader := ens.Leader()
+	ens.Kill(leader) // a new epoch
+	ens.WaitQuorum()
 	client("c2", 3)
+	ens.Start(leader) // it rejoins and catches up
+	waitFollowing(t, ens, leader)
 	foreignWrites(t, servers)
 	cancel()
 	wg.Wait()
@@ -113,6 +119,18 @@ func workload(t *testing.T) []string {
 		dirs = append(dirs, filepath.Join(ens.Config(i).Dir, "data"))
 	}
 	return dirs
+}
+
+// waitFollowing waits until server i follows the leader again.
+func waitFollowing(t *testing.T, ens *zktest.Ensemble, i int) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for ens.Status(i).Mode != "follower" {
+		if time.Now().After(deadline) {
+			t.Fatalf("server %d does not follow within 30s", i+1)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }
 
 // startWorker starts worker id as a process of the test binary.
