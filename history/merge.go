@@ -41,8 +41,30 @@ func Epoch(zxid int64) int64 { return int64(uint64(zxid) >> 32) }
 func Counter(zxid int64) int64 { return zxid & 0xffffffff }
 
 // Merge builds the committed history from every server's logs; voters is
-// the number of voting servers (the quorum is voters/2+1). The rules are
-// the package's (see the package documentation).
+// the number of voting servers (the quorum is voters/2+1). A zxid held by
+// some server's log is committed when
+//
+//  1. a quorum of servers holds it (Zab commits a proposal once a quorum
+//     has logged and acknowledged it), or
+//  2. a committed zxid of the same epoch follows it (a leader commits in
+//     zxid order), or
+//  3. a server holds it and its log goes on into a later epoch without
+//     skipping a zxid that rules 1 and 2 commit: a server logs a new epoch
+//     only after synchronizing with its leader, which truncates what the
+//     leader does not hold, and the new leader's initial history is
+//     committed when its epoch is established. A log that skips committed
+//     zxids was synchronized by a snapshot, which truncates nothing, so it
+//     proves nothing (and rule 2 then extends rule 3 back through its epoch).
+//
+// Rule 3 matters when the old leader's last proposals reached the new
+// leader but fewer than a quorum of the logs that are left (the followers
+// that logged them in the new leader's sync may have been wiped, or purged
+// their logs since); without it they would wrongly be dropped. Every other
+// zxid is a proposal no quorum acknowledged: it is dropped and listed in
+// History.Dropped, with a note. Errors: two servers holding different
+// transactions at one zxid, servers whose logs neither overlap nor follow
+// one another, and committed zxids missing within an epoch (a gap no server
+// fills) — each naming the zxids and servers.
 func Merge(logs []ServerLog, voters int) (*History, error) {
 	if voters < 1 {
 		return nil, fmt.Errorf("history: %d voters", voters)

@@ -59,7 +59,7 @@ func TestCrossCheckWithTxnLogToolkit(t *testing.T) {
 	}
 	t.Logf("decoded: %v", kinds)
 	for _, k := range []string{"createSession", "closeSession", "create", "delete", "setData", "setACL", "error",
-		"multi", "multi/check", "multi/create", "multi/delete", "multi/setData", "multi/error"} {
+		"multi", "multi/check", "digest", "multi/create", "multi/delete", "multi/setData", "multi/error"} {
 		if kinds[k] == 0 {
 			t.Errorf("the workload wrote no %s txn", k)
 		}

@@ -247,7 +247,7 @@ func (rd *reader) header(f *File) error {
 func (rd *reader) record(f *File) (more bool, err error) {
 	start := rd.off
 	var h [12]byte
-	n, err := rd.full(h[:])
+	_, err = rd.full(h[:])
 	switch {
 	case errors.Is(err, io.EOF):
 		return false, nil
@@ -257,7 +257,6 @@ func (rd *reader) record(f *File) (more bool, err error) {
 	case err != nil:
 		return false, fmt.Errorf("txnlog: %s: read at offset %d: %w", rd.name, start, err)
 	}
-	_ = n
 	sum := binary.BigEndian.Uint64(h[:8])
 	length := int32(binary.BigEndian.Uint32(h[8:12]))
 	if length == 0 && sum == 0 {
