@@ -12,8 +12,9 @@ import (
 // ServerLog is what one server's data dir holds: its log files, in zxid
 // order.
 type ServerLog struct {
-	Server string // the inventory name of the server's host
-	Files  []*txnlog.File
+	Server   string // the inventory name of the server's host
+	Observer bool   // an observer logs what it learns but acknowledges nothing
+	Files    []*txnlog.File
 }
 
 // Entry is one transaction of the history and the servers whose logs hold it.
@@ -44,8 +45,9 @@ func Counter(zxid int64) int64 { return zxid & 0xffffffff }
 // the number of voting servers (the quorum is voters/2+1). A zxid held by
 // some server's log is committed when
 //
-//  1. a quorum of servers holds it (Zab commits a proposal once a quorum
-//     has logged and acknowledged it), or
+//  1. a quorum of voting servers holds it (Zab commits a proposal once a
+//     quorum has logged and acknowledged it; an observer's copy counts for
+//     rule 3 only), or
 //  2. a committed zxid of the same epoch follows it (a leader commits in
 //     zxid order), or
 //  3. a server holds it and its log goes on into a later epoch without
@@ -211,9 +213,19 @@ func checkOverlap(logs []ServerLog, held map[int64]*Entry) error {
 // followed by a committed zxid of their epoch, or held by a server whose
 // log goes on into a later epoch without skipping a committed zxid.
 func commit(logs []ServerLog, held map[int64]*Entry, order []int64, quorum int) map[int64]bool {
+	observer := map[string]bool{}
+	for _, l := range logs {
+		observer[l.Server] = l.Observer
+	}
 	committed := map[int64]bool{}
 	for _, z := range order {
-		if len(held[z].HeldBy) >= quorum {
+		acks := 0
+		for _, s := range held[z].HeldBy {
+			if !observer[s] {
+				acks++
+			}
+		}
+		if acks >= quorum {
 			committed[z] = true
 		}
 	}

@@ -52,6 +52,9 @@ func TestCrossCheckWithTxnLogToolkit(t *testing.T) {
 				}
 				for _, op := range tx.Ops {
 					kinds["multi/"+op.Type.String()]++
+					if op.Type == TypeError && op.Path != "" {
+						kinds["multi/relabeled error"]++ // see relabeled in decode.go
+					}
 				}
 			}
 			save(t, fmt.Sprintf("zk%d", i+1), path, f)
