@@ -329,13 +329,14 @@ func NoWriteAfterEnd(h *History) Verdict {
 		if t.Type == txnlog.TypeCloseSession {
 			closed++
 		}
-		n := before.candidacies(t.Session)
-		if n > 0 {
-			candidate[t.Session] = true
-		}
-		if ws := h.masterWrites(t); len(ws) > 0 && n == 0 && candidate[t.Session] {
+		if ws := h.masterWrites(t); len(ws) > 0 && candidate[t.Session] && before.candidacies(t.Session) == 0 {
 			problems = append(problems, fmt.Sprintf("%s at %s by %s, after its election node was deleted",
 				strings.Join(ws, ", "), zx(t.Zxid), h.who(t.Session)))
+		}
+		for _, op := range ops(t) {
+			if _, ok := child(op.Path, protocol.ElectionPath); ok && op.Type.IsCreate() && !t.Failed() {
+				candidate[t.Session] = true
+			}
 		}
 	})
 	summary := fmt.Sprintf("%d sessions closed, none wrote after; no master write without an election node", closed)

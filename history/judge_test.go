@@ -49,6 +49,13 @@ func TestJudges(t *testing.T) {
 				"no write after a session closed or a master was deposed": {"at 0x10000000d by session 0x1000001 (master m1), after its election node was deleted"},
 				"no orphan znodes": {"/workers/w1/c1-1x"},
 			}},
+		{name: "a write by a master deposed right after it joined", steps: []step{
+			electM1(), electM2(), do(m1, del(m1Node)), claim(m2, m2Node), do(m1, multi(check(m1Node), create("/master", "{}")))},
+			fail: map[string][]string{
+				"never two masters at once":                               {"create /master at 0x100000005 by session 0x1000001 (master m1)"},
+				"no write after a session closed or a master was deposed": {"create /master at 0x100000005 by session 0x1000001 (master m1), after its election node was deleted"},
+				"every task completed exactly once":                       {"no task was submitted"},
+			}},
 		{name: "two masters at once", steps: with(b, afterAssigns, do(m2, multi(check(m2Node), set("/tasks/c1-2", "")))),
 			fail: map[string][]string{
 				"never two masters at once": {"set /tasks/c1-2 \"\" at 0x100000009 by session 0x1000002 (master m2), while the lowest election node was " + m1Node + " held by session 0x1000001 (master m1)"},
