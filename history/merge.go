@@ -101,8 +101,12 @@ func Merge(logs []ServerLog, voters int) (*History, error) {
 	h.Start, h.End = order[0], h.Txns[len(h.Txns)-1].Zxid
 	h.Notes = append(h.Notes, fmt.Sprintf("the history starts at %s, the first zxid a server's log still holds", txnlog.FormatZxid(h.Start)))
 	for _, d := range h.Dropped {
-		h.Notes = append(h.Notes, fmt.Sprintf("dropped %s (%s, held by %s only): no quorum acknowledged it",
-			txnlog.FormatZxid(d.Zxid), d.Type, strings.Join(d.HeldBy, ", ")))
+		why := "a proposal of an old epoch that no quorum acknowledged"
+		if Epoch(d.Zxid) == Epoch(h.End) {
+			why = "not held by a quorum yet: in flight, or never to be committed"
+		}
+		h.Notes = append(h.Notes, fmt.Sprintf("dropped %s (%s, held by %s only): %s",
+			txnlog.FormatZxid(d.Zxid), d.Type, strings.Join(d.HeldBy, ", "), why))
 	}
 	h.Sessions = sessions(h.Txns)
 	return h, nil

@@ -165,6 +165,18 @@ func TestMergeHeldByAndNotes(t *testing.T) {
 	if !strings.Contains(strings.Join(h.Notes, "\n"), "zk1: log.1: the file ends inside the record at offset 900") {
 		t.Errorf("notes %q lack the torn file", h.Notes)
 	}
+	h, err = Merge([]ServerLog{server("zk1", txns(1, 1, 6)), server("zk2", txns(1, 1, 5), txns(2, 1, 2)),
+		server("zk3", txns(1, 1, 5), txns(2, 1, 1))}, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	notes := strings.Join(h.Notes, "\n")
+	for _, want := range []string{"dropped 0x200000002 (create, held by zk2 only): not held by a quorum yet",
+		"dropped 0x100000006 (create, held by zk1 only): a proposal of an old epoch"} {
+		if !strings.Contains(notes, want) {
+			t.Errorf("notes %q lack %q", notes, want)
+		}
+	}
 	if _, err := Merge(nil, 0); err == nil {
 		t.Error("0 voters accepted")
 	}
@@ -212,6 +224,20 @@ func TestRealHistory(t *testing.T) {
 		if !names[want] {
 			t.Errorf("no session is %s: %v", want, h.Sessions)
 		}
+	}
+	// The testdata's failed multi (foreign writes under /scratch) was logged
+	// relabeled by one server (see txnlog's relabeled): still one txn.
+	failedMultis := 0
+	for _, e := range h.Txns {
+		if e.Type == txnlog.TypeMulti && e.Failed() {
+			failedMultis++
+			if len(e.HeldBy) != 3 {
+				t.Errorf("the failed multi %s is held by %v", txnlog.FormatZxid(e.Zxid), e.HeldBy)
+			}
+		}
+	}
+	if failedMultis != 1 {
+		t.Errorf("%d failed multis, want 1", failedMultis)
 	}
 	for _, v := range Judge(h, Options{}) {
 		if !v.OK || v.Judged != len(h.Txns) {

@@ -61,6 +61,28 @@ func TestReadRealLogs(t *testing.T) {
 	}
 }
 
+// One server of the testdata logged a failed multi relabeled (see
+// relabeled): its first op an error with the op's own record.
+func TestRealRelabeledOp(t *testing.T) {
+	var relabeled []string
+	for _, path := range realLogs(t) {
+		f, err := ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, tx := range f.Txns {
+			for _, op := range tx.Ops {
+				if op.Type == TypeError && op.Path != "" {
+					relabeled = append(relabeled, path+" "+FormatZxid(tx.Zxid)+" "+op.Path)
+				}
+			}
+		}
+	}
+	if len(relabeled) != 1 || !strings.HasSuffix(relabeled[0], " /scratch/b") {
+		t.Errorf("relabeled ops %q, want the one of /scratch/b", relabeled)
+	}
+}
+
 func fileSize(t testing.TB, path string) int64 {
 	st, err := os.Stat(path)
 	if err != nil {
