@@ -170,10 +170,33 @@ type submission struct {
 // of its name before it.
 func ExactlyOnce(h *History, o Options) Verdict {
 	const name = "every task completed exactly once"
-	var subs []*submission
+	subs, results, problems := submissions(h)
+	open := 0
+	for _, s := range subs {
+		switch {
+		case len(s.results) > 1:
+			problems = append(problems, fmt.Sprintf("%s (submitted at %s by %s) has %d results, at %s",
+				s.task, zx(s.zxid), h.who(s.session), len(s.results), zxList(s.results)))
+		case len(s.results) == 0 && o.OpenTasks:
+			open++
+		case len(s.results) == 0:
+			problems = append(problems, fmt.Sprintf("%s (submitted at %s by %s) has no result", s.task, zx(s.zxid), h.who(s.session)))
+		}
+	}
+	if len(subs) == 0 {
+		problems = append(problems, "no task was submitted")
+	}
+	summary := fmt.Sprintf("%d tasks submitted, %d results, each task one result", len(subs), results)
+	if open > 0 {
+		summary += fmt.Sprintf(" (%d still open)", open)
+	}
+	return verdict(name, h, summary, problems)
+}
+
+// submissions lists every submission with its results, the number of
+// results, and the results that belong to no submission.
+func submissions(h *History) (subs []*submission, results int, problems []string) {
 	latest := map[string]*submission{}
-	var problems []string
-	results := 0
 	replay(h, func(t *txnlog.Txn, _ *tree) {
 		if t.Failed() {
 			return
@@ -198,26 +221,7 @@ func ExactlyOnce(h *History, o Options) Verdict {
 			}
 		}
 	})
-	open := 0
-	for _, s := range subs {
-		switch {
-		case len(s.results) > 1:
-			problems = append(problems, fmt.Sprintf("%s (submitted at %s by %s) has %d results, at %s",
-				s.task, zx(s.zxid), h.who(s.session), len(s.results), zxList(s.results)))
-		case len(s.results) == 0 && o.OpenTasks:
-			open++
-		case len(s.results) == 0:
-			problems = append(problems, fmt.Sprintf("%s (submitted at %s by %s) has no result", s.task, zx(s.zxid), h.who(s.session)))
-		}
-	}
-	if len(subs) == 0 {
-		problems = append(problems, "no task was submitted")
-	}
-	summary := fmt.Sprintf("%d tasks submitted, %d results, each task one result", len(subs), results)
-	if open > 0 {
-		summary += fmt.Sprintf(" (%d still open)", open)
-	}
-	return verdict(name, h, summary, problems)
+	return subs, results, problems
 }
 
 func plural(n int, thing string) string {

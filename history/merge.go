@@ -100,6 +100,13 @@ func Merge(logs []ServerLog, voters int) (*History, error) {
 	}
 	h.Start, h.End = order[0], h.Txns[len(h.Txns)-1].Zxid
 	h.Notes = append(h.Notes, fmt.Sprintf("the history starts at %s, the first zxid a server's log still holds", txnlog.FormatZxid(h.Start)))
+	h.noteDropped()
+	h.Sessions = sessions(h.Txns)
+	return h, nil
+}
+
+// noteDropped adds a note for each dropped proposal.
+func (h *History) noteDropped() {
 	for _, d := range h.Dropped {
 		why := "a proposal of an old epoch that no quorum acknowledged"
 		if Epoch(d.Zxid) == Epoch(h.End) {
@@ -108,8 +115,6 @@ func Merge(logs []ServerLog, voters int) (*History, error) {
 		h.Notes = append(h.Notes, fmt.Sprintf("dropped %s (%s, held by %s only): %s",
 			txnlog.FormatZxid(d.Zxid), d.Type, strings.Join(d.HeldBy, ", "), why))
 	}
-	h.Sessions = sessions(h.Txns)
-	return h, nil
 }
 
 // collect gathers every server's transactions by zxid, refusing two

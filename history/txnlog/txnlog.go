@@ -265,38 +265,48 @@ func (rd *reader) record(f *File) (more bool, err error) {
 	if length <= 0 || length > MaxRecord {
 		return false, rd.damaged(f, start, fmt.Sprintf("record length %d outside [1, %d]", length, MaxRecord))
 	}
-	var body bytes.Buffer // grows with what arrives, never to a claimed length
-	if _, err := io.CopyN(&body, rd.r, int64(length)); err != nil {
-		rd.off += int64(body.Len())
-		if errors.Is(err, io.EOF) {
-			f.Torn = fmt.Sprintf("the file ends inside the record at offset %d (%d of %d bytes)", start, body.Len(), length)
-			return false, nil
-		}
-		return false, fmt.Errorf("txnlog: %s: read at offset %d: %w", rd.name, rd.off, err)
+	body, eor, torn, err := rd.payload(int64(length))
+	if err != nil || torn != "" {
+		f.Torn = torn
+		return false, err
 	}
-	rd.off += int64(length)
-	eor, err := rd.r.ReadByte()
-	switch {
-	case errors.Is(err, io.EOF):
-		f.Torn = fmt.Sprintf("the file ends before the end of the record at offset %d", start)
-		return false, nil
-	case err != nil:
-		return false, fmt.Errorf("txnlog: %s: read at offset %d: %w", rd.name, rd.off, err)
-	}
-	rd.off++
-	if got := uint64(adler32.Checksum(body.Bytes())); got != sum {
+	if got := uint64(adler32.Checksum(body)); got != sum {
 		return false, rd.damaged(f, start, fmt.Sprintf("checksum %#x, want %#x", got, sum))
 	}
 	if eor != 'B' {
 		return false, rd.damaged(f, start, fmt.Sprintf("end-of-record byte %#x, want 'B'", eor))
 	}
-	t, err := decodeRecord(body.Bytes())
+	t, err := decodeRecord(body)
 	if err != nil {
 		return false, &CorruptError{File: rd.name, Offset: start, Reason: err.Error(), Err: err}
 	}
 	f.Txns = append(f.Txns, t)
 	f.End = rd.off
 	return true, nil
+}
+
+// payload reads a record's bytes and its end-of-record byte; torn says
+// where the input ended inside them.
+func (rd *reader) payload(length int64) (body []byte, eor byte, torn string, err error) {
+	start := rd.off - 12
+	var buf bytes.Buffer // grows with what arrives, never to a claimed length
+	if _, err := io.CopyN(&buf, rd.r, length); err != nil {
+		rd.off += int64(buf.Len())
+		if errors.Is(err, io.EOF) {
+			return nil, 0, fmt.Sprintf("the file ends inside the record at offset %d (%d of %d bytes)", start, buf.Len(), length), nil
+		}
+		return nil, 0, "", fmt.Errorf("txnlog: %s: read at offset %d: %w", rd.name, rd.off, err)
+	}
+	rd.off += length
+	eor, err = rd.r.ReadByte()
+	switch {
+	case errors.Is(err, io.EOF):
+		return nil, 0, fmt.Sprintf("the file ends before the end of the record at offset %d", start), nil
+	case err != nil:
+		return nil, 0, "", fmt.Errorf("txnlog: %s: read at offset %d: %w", rd.name, rd.off, err)
+	}
+	rd.off++
+	return buf.Bytes(), eor, "", nil
 }
 
 // damaged handles a record at start that fails its checks: torn when
