@@ -428,10 +428,18 @@ func (l *Lab) mustIP(args ...string) {
 
 func (l *Lab) keygen(path, comment string) {
 	l.t.Helper()
+	if err := keygen(path, comment); err != nil {
+		l.t.Fatalf("testlab: %v", err)
+	}
+}
+
+// keygen writes a new ed25519 key pair, path and path.pub, without passphrase.
+func keygen(path, comment string) error {
 	out, err := exec.Command("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", comment, "-f", path).CombinedOutput()
 	if err != nil {
-		l.t.Fatalf("testlab: ssh-keygen %s: %v: %s", path, err, out)
+		return fmt.Errorf("ssh-keygen %s: %w: %s", path, err, out)
 	}
+	return nil
 }
 
 func (l *Lab) writeConfig(i int) {
