@@ -14,6 +14,7 @@ import (
 	"regexp"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -33,9 +34,14 @@ const (
 	imageVersion = "2" // bump when the build script changes the layer
 )
 
-// freshPackages are the packages zkctl installs; the fresh layer lacks them
-// and the lab's repository holds what installing them takes.
-var freshPackages = []string{"default-jre-headless", "zookeeper"}
+// ProbePackage is a tiny package of the lab's apt repository that no
+// machine has: installing it writes ProbeFile (and nothing else), a quick
+// proof that apt works inside a fresh host and that what it writes stays there.
+const (
+	ProbePackage = "zkctl-testlab-probe"
+	ProbeFile    = "/usr/share/zkctl-testlab-probe/probe"
+	probeDeb     = ProbePackage + "_1.0_all.deb"
+)
 
 // freshImage is the cached result of building the fresh layer.
 type freshImage struct {
@@ -91,6 +97,11 @@ func loadFreshImage(logf func(string, ...any)) (*freshImage, error) {
 	if img.debs, err = fillPool(img.pool, strings.Fields(string(pkgs)), logf); err != nil {
 		return nil, err
 	}
+	probe, err := buildProbe(img.pool)
+	if err != nil {
+		return nil, err
+	}
+	img.debs = append(img.debs, probe)
 	if img.index, err = poolIndex(dir, img.pool, img.debs); err != nil {
 		return nil, err
 	}
@@ -187,9 +198,12 @@ func buildFreshLayer(dir, final string) error {
 }
 
 // debURI is one line of "apt-get download --print-uris".
-type debURI struct{ file, sha256 string }
+type debURI struct {
+	file, sha256 string
+	size         int64
+}
 
-var printURIRe = regexp.MustCompile(`^'[^']+' (\S+) \d+ SHA256:([0-9a-f]{64})$`)
+var printURIRe = regexp.MustCompile(`^'[^']+' (\S+) (\d+) SHA256:([0-9a-f]{64})$`)
 
 // fillPool downloads into pool (with apt-get download from this machine's
 // sources) every package of pkgs ("name=version") whose .deb it lacks, and
@@ -209,7 +223,8 @@ func fillPool(pool string, pkgs []string, logf func(string, ...any)) ([]string, 
 	sc := bufio.NewScanner(bytes.NewReader(out))
 	for sc.Scan() {
 		if m := printURIRe.FindStringSubmatch(strings.TrimSpace(sc.Text())); m != nil {
-			uris = append(uris, debURI{file: m[1], sha256: m[2]})
+			size, _ := strconv.ParseInt(m[2], 10, 64)
+			uris = append(uris, debURI{file: m[1], size: size, sha256: m[3]})
 		}
 	}
 	if len(uris) != len(pkgs) {
@@ -219,20 +234,22 @@ func fillPool(pool string, pkgs []string, logf func(string, ...any)) ([]string, 
 	var files []string
 	for i, u := range uris {
 		files = append(files, u.file)
-		if ok, _ := fileSHA256Is(filepath.Join(pool, u.file), u.sha256); !ok {
+		// Files enter the pool only once their checksum matched (below),
+		// by rename: the size tells a cached one from a new version.
+		if fi, err := os.Stat(filepath.Join(pool, u.file)); err != nil || fi.Size() != u.size {
 			missing = append(missing, pkgs[i])
 		}
 	}
 	if len(missing) > 0 {
 		logf("testlab: downloading %d packages into %s", len(missing), pool)
 		start := time.Now()
-		if err := aptDownload(pool, missing); err != nil {
+		if err := aptDownload(pool, missing, uris); err != nil {
 			return nil, err
 		}
 		logf("testlab: downloaded in %v", time.Since(start).Round(time.Millisecond))
 		for _, u := range uris {
-			if ok, err := fileSHA256Is(filepath.Join(pool, u.file), u.sha256); !ok {
-				return nil, fmt.Errorf("apt repository: %s after download: checksum mismatch or missing (%v)", u.file, err)
+			if _, err := os.Stat(filepath.Join(pool, u.file)); err != nil {
+				return nil, fmt.Errorf("apt repository: %s not downloaded: %w", u.file, err)
 			}
 		}
 	}
@@ -240,7 +257,7 @@ func fillPool(pool string, pkgs []string, logf func(string, ...any)) ([]string, 
 }
 
 // aptDownload runs apt-get download in a folder of pool, then moves the files in.
-func aptDownload(pool string, pkgs []string) error {
+func aptDownload(pool string, pkgs []string, uris []debURI) error {
 	tmp, err := os.MkdirTemp(pool, ".dl-")
 	if err != nil {
 		return fmt.Errorf("apt repository: %w", err)
@@ -256,6 +273,14 @@ func aptDownload(pool string, pkgs []string) error {
 		return fmt.Errorf("apt repository: %w", err)
 	}
 	for _, e := range ents {
+		for _, u := range uris {
+			if u.file != e.Name() {
+				continue
+			}
+			if ok, err := fileSHA256Is(filepath.Join(tmp, u.file), u.sha256); !ok {
+				return fmt.Errorf("apt repository: %s: checksum mismatch (%v)", u.file, err)
+			}
+		}
 		if err := os.Rename(filepath.Join(tmp, e.Name()), filepath.Join(pool, e.Name())); err != nil {
 			return fmt.Errorf("apt repository: %w", err)
 		}
@@ -281,7 +306,15 @@ func fileSHA256Is(path, want string) (bool, error) {
 func poolIndex(dir, pool string, debs []string) (string, error) {
 	sorted := slices.Clone(debs)
 	sort.Strings(sorted)
-	sum := sha256.Sum256([]byte(strings.Join(sorted, "\n")))
+	h := sha256.New()
+	for _, d := range sorted {
+		fi, err := os.Stat(filepath.Join(pool, d))
+		if err != nil {
+			return "", fmt.Errorf("apt repository: %w", err)
+		}
+		fmt.Fprintf(h, "%s %d %d\n", d, fi.Size(), fi.ModTime().UnixNano())
+	}
+	sum := h.Sum(nil)
 	cached := filepath.Join(dir, "index-"+hex.EncodeToString(sum[:])[:16])
 	if b, err := os.ReadFile(cached); err == nil {
 		return string(b), nil
@@ -397,4 +430,40 @@ func pruneLayer(upper string) error {
 		_ = os.Remove(d) // fails unless empty
 	}
 	return nil
+}
+
+// buildProbe makes ProbePackage's .deb in pool unless it is there, and returns
+// its file name.
+func buildProbe(pool string) (string, error) {
+	dst := filepath.Join(pool, probeDeb)
+	if _, err := os.Stat(dst); err == nil {
+		return probeDeb, nil
+	}
+	tmp, err := os.MkdirTemp(pool, ".probe-")
+	if err != nil {
+		return "", fmt.Errorf("probe package: %w", err)
+	}
+	defer os.RemoveAll(tmp)
+	root := filepath.Join(tmp, "root")
+	control := "Package: " + ProbePackage + "\nVersion: 1.0\nArchitecture: all\nMaintainer: zkctl testlab <root@localhost>\n" +
+		"Description: zkctl test lab probe\n A file that only an apt install inside a test host writes.\n"
+	for _, f := range []struct{ path, data string }{
+		{"DEBIAN/control", control},
+		{ProbeFile[1:], "installed by apt inside a zkctl test host\n"},
+	} {
+		p := filepath.Join(root, f.path)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			return "", fmt.Errorf("probe package: %w", err)
+		}
+		if err := os.WriteFile(p, []byte(f.data), 0o644); err != nil {
+			return "", fmt.Errorf("probe package: %w", err)
+		}
+	}
+	if out, err := exec.Command("dpkg-deb", "--root-owner-group", "--build", root, filepath.Join(tmp, probeDeb)).CombinedOutput(); err != nil {
+		return "", fmt.Errorf("probe package: dpkg-deb --build: %w: %s", err, out)
+	}
+	if err := os.Rename(filepath.Join(tmp, probeDeb), dst); err != nil {
+		return "", fmt.Errorf("probe package: %w", err)
+	}
+	return probeDeb, nil
 }

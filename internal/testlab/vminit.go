@@ -117,7 +117,7 @@ func vmEnv(home string) []string {
 // directory of the host's upper layer, so what the host writes there
 // persists across its reboots, as on a disk. /tmp and /run are tmpfs inside
 // (emptied by a reboot, as on Debian and Ubuntu).
-var maskedDirs = []string{"/root", "/home", "/work", "/var/tmp", "/var/cache/zkctl-testlab"}
+var maskedDirs = []string{"/root", "/home", "/work", "/var/tmp", "/opt", "/var/cache/zkctl-testlab"}
 
 // prepareUpper writes into a host's upper dir, before its first boot, what
 // makes it a distinct machine: the opaque masks, its own sshd config and host
