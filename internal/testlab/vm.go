@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -81,18 +80,17 @@ type VMLab struct {
 	// read-only at RepoPath); "" when no host is fresh.
 	Repo string
 
-	t        testing.TB
-	octets   []int
-	locks    []*os.File
-	bridge   string
-	route    string // the unreachable route added for the hosts' subnet, or ""
-	tmpfs    string // a tmpfs this lab mounted for the upper dirs, or ""
-	img      *freshImage
-	vms      []*vmState // Hosts, then the bastion
-	pubKey   string
-	netnses  []string
-	links    []string // links to delete, in the root namespace
-	omitting []string
+	t       testing.TB
+	octets  []int
+	locks   []*os.File
+	bridge  string
+	route   string // the unreachable route added for the hosts' subnet, or ""
+	tmpfs   string // a tmpfs this lab mounted for the upper dirs, or ""
+	img     *freshImage
+	vms     []*vmState // Hosts, then the bastion
+	pubKey  string
+	netnses []string
+	links   []string // links to delete, in the root namespace
 }
 
 type vmState struct {
@@ -119,7 +117,7 @@ func NewVMs(t testing.TB, o VMOptions) *VMLab {
 	}
 	skipUnlessVMs(t, o.Profiles)
 	dir := t.TempDir()
-	l := &VMLab{t: t, Dir: dir, omitting: slices.Clone(o.OmitPackages)}
+	l := &VMLab{t: t, Dir: dir}
 	if err := os.MkdirAll(lockDir, 0o755); err != nil {
 		t.Fatalf("testlab: %v", err)
 	}
@@ -610,12 +608,10 @@ func (l *VMLab) OmitPackages(names ...string) error {
 			return fmt.Errorf("testlab: apt repository: %w", err)
 		}
 	}
-	idx := filepath.Join(l.Repo, "Packages")
-	if err := os.WriteFile(idx+".tmp", []byte(filterIndex(l.img.index, names)), 0o644); err != nil {
+	if err := writeIndex(l.Repo, filterIndex(l.img.index, names)); err != nil {
 		return fmt.Errorf("testlab: apt repository: %w", err)
 	}
-	l.omitting = slices.Clone(names)
-	return os.Rename(idx+".tmp", idx)
+	return nil
 }
 
 // RepoPackages returns the .deb file names the complete repository holds.
@@ -764,6 +760,3 @@ func sweepStaleRoutes() {
 		}
 	}
 }
-
-// hostPort is ADDR:22 of a host.
-func hostPort(vm *VM) string { return net.JoinHostPort(vm.Addr, "22") }

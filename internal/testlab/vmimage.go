@@ -3,6 +3,7 @@ package testlab
 import (
 	"bufio"
 	"bytes"
+	"compress/gzip"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -94,8 +95,13 @@ func loadFreshImage(logf func(string, ...any)) (*freshImage, error) {
 	if err != nil {
 		return nil, fmt.Errorf("fresh layer: %w", err)
 	}
-	if img.debs, err = fillPool(img.pool, strings.Fields(string(pkgs)), logf); err != nil {
-		return nil, err
+	if img.debs, err = cachedPool(img.pool, filepath.Join(final, "debs")); err != nil {
+		if img.debs, err = fillPool(img.pool, strings.Fields(string(pkgs)), logf); err != nil {
+			return nil, err
+		}
+		if err := os.WriteFile(filepath.Join(final, "debs"), []byte(strings.Join(img.debs, "\n")+"\n"), 0o644); err != nil {
+			return nil, fmt.Errorf("apt repository: %w", err)
+		}
 	}
 	probe, err := buildProbe(img.pool)
 	if err != nil {
@@ -195,6 +201,25 @@ func buildFreshLayer(dir, final string) error {
 	}
 	// "packages" last: its presence marks a complete layer.
 	return os.Rename(filepath.Join(final, "layer", ".packages"), filepath.Join(final, "packages"))
+}
+
+// cachedPool returns the .deb files a previous fillPool found for this
+// layer (listed in list), if the pool still has every one.
+func cachedPool(pool, list string) ([]string, error) {
+	b, err := os.ReadFile(list)
+	if err != nil {
+		return nil, err
+	}
+	debs := strings.Fields(string(b))
+	for _, d := range debs {
+		if _, err := os.Stat(filepath.Join(pool, d)); err != nil {
+			return nil, err
+		}
+	}
+	if len(debs) == 0 {
+		return nil, errors.New("empty list")
+	}
+	return debs, nil
 }
 
 // debURI is one line of "apt-get download --print-uris".
@@ -466,4 +491,41 @@ func buildProbe(pool string) (string, error) {
 		return "", fmt.Errorf("probe package: %w", err)
 	}
 	return probeDeb, nil
+}
+
+// writeIndex writes a flat repository's Packages, Packages.gz and a Release
+// listing their checksums (so that apt fetches just those), each by rename.
+func writeIndex(repo, packages string) error {
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	if _, err := zw.Write([]byte(packages)); err != nil {
+		return err
+	}
+	if err := zw.Close(); err != nil {
+		return err
+	}
+	files := []struct {
+		name string
+		data []byte
+	}{{"Packages", []byte(packages)}, {"Packages.gz", gz.Bytes()}}
+	var rel strings.Builder
+	rel.WriteString("Origin: zkctl-testlab\nLabel: zkctl-testlab\n")
+	rel.WriteString("Date: " + time.Now().UTC().Format(time.RFC1123) + "\nSHA256:\n")
+	for _, f := range files {
+		fmt.Fprintf(&rel, " %x %d %s\n", sha256.Sum256(f.data), len(f.data), f.name)
+	}
+	files = append(files, struct {
+		name string
+		data []byte
+	}{"Release", []byte(rel.String())})
+	for _, f := range files {
+		p := filepath.Join(repo, f.name)
+		if err := os.WriteFile(p+".tmp", f.data, 0o644); err != nil {
+			return err
+		}
+		if err := os.Rename(p+".tmp", p); err != nil {
+			return err
+		}
+	}
+	return nil
 }
