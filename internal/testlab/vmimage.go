@@ -84,6 +84,12 @@ func loadFreshImage(logf func(string, ...any)) (*freshImage, error) {
 	final := filepath.Join(dir, "fresh-"+key)
 	img.layer = filepath.Join(final, "layer")
 	if _, err := os.Stat(filepath.Join(final, "packages")); err != nil {
+		// Builds of crashed runs (we hold the lock: nobody is building).
+		if stale, _ := filepath.Glob(filepath.Join(dir, "build-*")); len(stale) > 0 {
+			for _, d := range stale {
+				_ = os.RemoveAll(d)
+			}
+		}
 		logf("testlab: building the fresh layer in %s (once per package set)", final)
 		start := time.Now()
 		if err := buildFreshLayer(dir, final); err != nil {

@@ -63,6 +63,8 @@ const readyMarker = "zkctl-vm: up"
 const firstBootScript = `set -eu
 P=$1 U=$2 KEY=$3 NAME=$4
 printf '127.0.1.1\t%s\n' "$NAME" >>/etc/hosts
+printf '%s\n' "$NAME" >/etc/hostname
+cp -a /etc/skel/. /root/
 if [ "$U" = root ]; then
 	H=/root
 else
