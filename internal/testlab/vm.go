@@ -471,8 +471,12 @@ func (l *VMLab) start(s *vmState) error {
 func waitUp(s *vmState) error {
 	deadline := time.Now().Add(bootTimeout)
 	for time.Now().Before(deadline) {
-		if strings.Contains(s.init.stderr.String(), readyMarker) {
+		out := s.init.stderr.String()
+		if strings.Contains(out, readyMarker) {
 			return nil
+		}
+		if strings.Contains(out, noSSHDMarker) {
+			return fmt.Errorf("%s: boot: sshd did not start; output:\n%s", s.vm.Name, out)
 		}
 		if s.init.exited() {
 			return fmt.Errorf("%s: boot: PID 1 exited: %v; output:\n%s", s.vm.Name, s.init.err, s.init.stderr.String())

@@ -246,9 +246,20 @@ func fillPool(pool string, pkgs []string, logf func(string, ...any)) ([]string, 
 	if err := os.MkdirAll(pool, 0o755); err != nil {
 		return nil, fmt.Errorf("apt repository: %w", err)
 	}
-	out, err := exec.Command("apt-get", append([]string{"download", "--print-uris"}, pkgs...)...).CombinedOutput()
+	printURIs := func() ([]byte, error) {
+		return exec.Command("apt-get", append([]string{"download", "--print-uris"}, pkgs...)...).CombinedOutput()
+	}
+	out, err := printURIs()
 	if err != nil {
-		return nil, fmt.Errorf("apt repository: apt-get download --print-uris: %w (run apt-get update?)\n%s", err, out)
+		// This machine's package lists may be too old or missing (a clean
+		// CI machine): refresh them once.
+		logf("testlab: apt-get download --print-uris failed (%v); running apt-get update", err)
+		if uout, uerr := exec.Command("apt-get", "update", "-q").CombinedOutput(); uerr != nil {
+			return nil, fmt.Errorf("apt repository: apt-get update: %w\n%s", uerr, uout)
+		}
+		if out, err = printURIs(); err != nil {
+			return nil, fmt.Errorf("apt repository: apt-get download --print-uris %s: %w\n%s", strings.Join(pkgs, " "), err, out)
+		}
 	}
 	var uris []debURI
 	sc := bufio.NewScanner(bytes.NewReader(out))

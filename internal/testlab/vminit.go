@@ -50,12 +50,16 @@ chmod 1777 /run/lock
 /usr/sbin/sshd -D -e &
 i=0
 while [ ! -s /run/sshd.pid ] && [ $i -lt 500 ]; do sleep 0.02; i=$((i+1)); done
-echo "zkctl-vm: up"
+if [ -s /run/sshd.pid ]; then echo "zkctl-vm: up"; else echo "zkctl-vm: sshd did not start"; fi
 while :; do sleep 1000000; done
 `
 
-// readyMarker is what initScript prints once sshd listens.
-const readyMarker = "zkctl-vm: up"
+// What initScript prints once sshd listens, or when it gave up on it (the
+// host stays up without sshd, as a VM would).
+const (
+	readyMarker  = "zkctl-vm: up"
+	noSSHDMarker = "zkctl-vm: sshd did not start"
+)
 
 // firstBootScript creates the host's login (run as root inside the host,
 // once, on the first boot): $1 the profile, $2 the login, $3 the
