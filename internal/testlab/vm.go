@@ -764,3 +764,54 @@ func sweepStaleRoutes() {
 		}
 	}
 }
+
+// BreakPackage replaces the named package's .deb in the lab's repository by
+// one whose postinst fails ("exit 1"). Leaving a package out (OmitPackages)
+// makes apt-get refuse the whole install before touching anything; a broken
+// package instead fails half-way: dpkg unpacks everything, configures what it
+// can and leaves this package half-configured (and what depends on it
+// unconfigured), as a failing maintainer script does on a real host.
+// OmitPackages() (no names) restores the original. Run apt-get update inside
+// after either (the index changes).
+func (l *VMLab) BreakPackage(name string) error {
+	if l.img == nil {
+		return errors.New("testlab: no fresh host, no apt repository")
+	}
+	i := slices.IndexFunc(l.img.debs, func(d string) bool { return debPackage(d) == name })
+	if i < 0 {
+		return fmt.Errorf("testlab: break %s: not in the repository (it has %s)", name, strings.Join(l.img.debs, " "))
+	}
+	deb := l.img.debs[i]
+	tmp, err := os.MkdirTemp(l.Dir, "break-")
+	if err != nil {
+		return fmt.Errorf("testlab: break %s: %w", name, err)
+	}
+	defer os.RemoveAll(tmp)
+	tree := filepath.Join(tmp, "tree")
+	if out, err := exec.Command("dpkg-deb", "-R", filepath.Join(l.img.pool, deb), tree).CombinedOutput(); err != nil {
+		return fmt.Errorf("testlab: break %s: dpkg-deb -R: %w: %s", name, err, out)
+	}
+	postinst := filepath.Join(tree, "DEBIAN", "postinst")
+	script := "#!/bin/sh\necho 'zkctl-testlab: " + name + " postinst broken on purpose' >&2\nexit 1\n"
+	if err := os.WriteFile(postinst, []byte(script), 0o755); err != nil {
+		return fmt.Errorf("testlab: break %s: %w", name, err)
+	}
+	if err := os.Chmod(postinst, 0o755); err != nil {
+		return fmt.Errorf("testlab: break %s: %w", name, err)
+	}
+	dst := filepath.Join(l.Repo, deb)
+	_ = os.Remove(dst) // a hard link to the pool's file: never write through it
+	if out, err := exec.Command("dpkg-deb", "--root-owner-group", "-Zgzip", "-z1", "-b", tree, dst).CombinedOutput(); err != nil {
+		return fmt.Errorf("testlab: break %s: dpkg-deb -b: %w: %s", name, err, out)
+	}
+	cmd := exec.Command("dpkg-scanpackages", "-m", ".", "/dev/null")
+	cmd.Dir = l.Repo
+	idx, err := cmd.Output()
+	if err != nil {
+		return fmt.Errorf("testlab: break %s: dpkg-scanpackages: %w", name, err)
+	}
+	if err := writeIndex(l.Repo, string(idx)); err != nil {
+		return fmt.Errorf("testlab: break %s: %w", name, err)
+	}
+	return nil
+}
