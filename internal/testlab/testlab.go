@@ -82,7 +82,9 @@
 // "apt-get install default-jre-headless zookeeper" takes inside it, plus
 // ProbePackage, indexed by dpkg-scanpackages. Each lab has its own copy
 // (VMLab.Repo, hard links) bind-mounted read-only at RepoPath inside fresh
-// hosts; OmitPackages changes it while the lab runs.
+// hosts; OmitPackages (leave packages out: apt refuses the install before
+// touching anything) and BreakPackage (a failing postinst: the install fails
+// half-way) change it while the lab runs.
 //
 // With VMOptions.Bastion, a bastion host (profile root) is on the bridge with
 // this machine, and the hosts are on a second bridge inside the bastion's
