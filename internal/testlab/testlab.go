@@ -45,6 +45,55 @@
 //
 // The methods of Lab that take no testing.TB report failures through the TB given
 // to New and must be called from the test's goroutine.
+//
+// # Second-version hosts
+//
+// NewVMs builds hosts that share nothing with this machine but its kernel and
+// the read-only base of their disk (DESIGN.md "Test hosts, second version").
+// Host i ("vm<i+1>", VMOptions.Profiles[i]) is:
+//
+//   - a network namespace on a bridge, as above (zklX-vm<i+1>, 10.231.X.(11+i));
+//   - a disk: an overlay with lowerdir=/ (this machine's root) and an upper dir
+//     of its own on the lab's folder (VMLab.Path(i, p) is p's place there); the
+//     controller's folders are masked: /root, /home, /work, /var/tmp, /opt and
+//     CacheDir are opaque (empty, then holding only what the host writes, kept
+//     across reboots), /tmp and /run are tmpfs (emptied by a reboot); /proc,
+//     /sys, /dev (null, zero, random, tty, a pts instance, shm) are its own;
+//   - PID, mount, UTS and IPC namespaces: its PID 1 (a shell) mounts all that
+//     privately (nothing appears on this machine), pivots into the overlay and
+//     detaches the old root (nothing of this machine's tree is reachable, not
+//     even through /proc/1/root), sets the hostname, starts sshd (its own host
+//     key, UsePAM no, root login only for the root profile, TCP forwarding)
+//     and reaps orphans. Reboot(i) kills PID 1 (the kernel kills the rest) and
+//     boots again on the same upper dir.
+//
+// Profiles: Fresh (login "ubuntu", passwordless sudo; Java and ZooKeeper
+// purged; apt lists only the lab's repository), NoSudo (login "zk", no sudo,
+// Java and ZooKeeper present), Root (login root). Every login authorizes
+// VMLab.KeyFile; VMLab.KnownHosts lists every host. VM.Dir is a suggested
+// zkctl dir, not created: /opt/zkctl (root-owned parent) for fresh and root,
+// /home/zk/zkctl (in the login's home) for nosudo.
+//
+// The fresh layer and the apt repository are built once per machine and kept
+// in CacheDir: the layer is what "apt-get purge default-jre-headless zookeeper
+// libzookeeper-java openjdk-*" leaves in an overlay's upper dir, keyed by a
+// hash of /var/lib/dpkg/status (copied into each fresh host's upper dir); the
+// repository holds the .deb files (apt-get download, keyed by version) of what
+// "apt-get install default-jre-headless zookeeper" takes inside it, plus
+// ProbePackage, indexed by dpkg-scanpackages. Each lab has its own copy
+// (VMLab.Repo, hard links) bind-mounted read-only at RepoPath inside fresh
+// hosts; OmitPackages (leave packages out: apt refuses the install before
+// touching anything) and BreakPackage (a failing postinst: the install fails
+// half-way) change it while the lab runs.
+//
+// With VMOptions.Bastion, a bastion host (profile root) is on the bridge with
+// this machine, and the hosts are on a second bridge inside the bastion's
+// network namespace (10.231.Y.0/24, the bastion at .1); this machine has an
+// "unreachable" route for that subnet until teardown.
+//
+// Exec and Run enter every namespace of a host as root. Teardown kills every
+// PID 1 and deletes routes, links and namespaces; it fails the test if any
+// mount namespace still names the lab's folder (VMLab.Mounts).
 package testlab
 
 import (
@@ -428,10 +477,18 @@ func (l *Lab) mustIP(args ...string) {
 
 func (l *Lab) keygen(path, comment string) {
 	l.t.Helper()
+	if err := keygen(path, comment); err != nil {
+		l.t.Fatalf("testlab: %v", err)
+	}
+}
+
+// keygen writes a new ed25519 key pair, path and path.pub, without passphrase.
+func keygen(path, comment string) error {
 	out, err := exec.Command("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", comment, "-f", path).CombinedOutput()
 	if err != nil {
-		l.t.Fatalf("testlab: ssh-keygen %s: %v: %s", path, err, out)
+		return fmt.Errorf("ssh-keygen %s: %w: %s", path, err, out)
 	}
+	return nil
 }
 
 func (l *Lab) writeConfig(i int) {
