@@ -1,6 +1,7 @@
 package transport
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -38,18 +39,24 @@ func sendTemp(c *sftp.Client, dir, dst string, mode uint32, r io.Reader) (string
 	if err != nil {
 		return "", fmt.Errorf("create %s: %w", tmp, err)
 	}
-	_, err = f.ReadFrom(r)
+	return tmp, fill(c, f, tmp, mode, r)
+}
+
+// fill writes r into f, just created at p, closes it and gives it mode; on
+// failure p is removed.
+func fill(c *sftp.Client, f *sftp.File, p string, mode uint32, r io.Reader) error {
+	_, err := f.ReadFrom(r)
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
 	if err == nil {
-		err = c.Chmod(tmp, os.FileMode(mode))
+		err = c.Chmod(p, os.FileMode(mode))
 	}
 	if err != nil {
-		_ = c.Remove(tmp)
-		return "", fmt.Errorf("write %s: %w", tmp, err)
+		_ = c.Remove(p)
+		return fmt.Errorf("write %s: %w", p, err)
 	}
-	return tmp, nil
+	return nil
 }
 
 // sftpFiles moves files over SFTP as the login user.
@@ -98,18 +105,7 @@ func (f sftpFiles) createExclusive(_ context.Context, p string, data []byte, mod
 		}
 		return fmt.Errorf("create %s: %w", p, err)
 	}
-	_, err = file.Write(data)
-	if cerr := file.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = c.Chmod(p, os.FileMode(mode))
-	}
-	if err != nil {
-		_ = c.Remove(p)
-		return fmt.Errorf("write %s: %w", p, err)
-	}
-	return nil
+	return fill(c, file, p, mode, bytes.NewReader(data))
 }
 
 func (f sftpFiles) readFile(_ context.Context, p string) ([]byte, error) {
