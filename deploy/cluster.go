@@ -1,7 +1,12 @@
-// Package deploy is the controller side of zkctl: it turns an inventory into
-// per-host steps run in parallel over a transport (SSH or local) and the
-// node agent (`zkctl node …`) on each host: deploy, reset, start and kill of
-// processes, status and tail.
+// Package deploy is the controller side of zkctl: it turns an inventory
+// into actions on the hosts, run in parallel over a transport (SSH or
+// local) and the node agent (`zkctl node …`) on each host. It owns the
+// Cluster (one reused connection per host), the actions deploy, reset and
+// stop as lists of steps (deploy.go, reset.go, stop.go; one step a file,
+// step_*.go), the deploy lock, start and kill of processes, status and
+// tail, and the progress output (UI). It imports deploy/inventory,
+// deploy/transport, node (the agent's types), roles and roles/protocol
+// (base znodes, application state) and internal/retry.
 package deploy
 
 import (
@@ -11,13 +16,13 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"path/filepath"
-	"strings"
 	"sync"
 	"time"
 
 	"zkctl/deploy/inventory"
 	"zkctl/deploy/transport"
+	"zkctl/internal/retry"
+	"zkctl/node"
 )
 
 // Cluster is the controller's handle on the hosts of an inventory. It opens
@@ -32,8 +37,9 @@ type Cluster struct {
 	// zero means DefaultLockWait and DefaultLockExpiry.
 	LockWait, LockExpiry time.Duration
 
-	mu    sync.Mutex
-	conns map[string]transport.Transport
+	mu       sync.Mutex
+	conns    map[string]transport.Transport
+	uploaded map[string]bool // hosts whose agent this Cluster pushed
 }
 
 // NewCluster returns a cluster over inv that reports progress to ui.
@@ -98,37 +104,33 @@ func (c *Cluster) Transport(ctx context.Context, h inventory.Host) (transport.Tr
 	return t, nil
 }
 
-// Retries of a step that failed because the connection was lost.
+// Retry policy of a step that failed because the connection was lost
+// (transport.ErrConnLost): reconnect and try again, up to retries more
+// times, waiting retryBackoff and then twice as long each time.
 const (
 	retries      = 3
 	retryBackoff = 500 * time.Millisecond
 )
 
-// retry runs step with the host's transport; when it fails because the
-// connection was reset or lost, it reconnects and tries again, up to retries
-// times with a doubling backoff. Permanent failures are returned at once.
+// retry runs fn with the host's transport under the reconnect policy
+// above; permanent failures are returned at once.
 func (c *Cluster) retry(ctx context.Context, h inventory.Host, step string, fn func(transport.Transport) error) error {
-	backoff := retryBackoff
-	for attempt := 1; ; attempt++ {
-		t, err := c.Transport(ctx, h)
-		if err == nil {
-			err = fn(t)
-		}
-		if err == nil {
-			return nil
-		}
-		if !transport.IsTransient(err) || attempt > retries {
-			return stepError(h, step, err)
-		}
-		c.UI.Host(h.Name, "%s: %v; reconnecting, try %d of %d in %v", step, err, attempt+1, retries+1, backoff)
-		c.drop(h)
-		select {
-		case <-ctx.Done():
-			return stepError(h, step, ctx.Err())
-		case <-time.After(backoff):
-		}
-		backoff *= 2
+	policy := retry.Policy{
+		Attempts: retries + 1, Delay: retryBackoff, Factor: 2,
+		Retryable: transport.IsTransient,
+		OnRetry: func(err error, next int, wait time.Duration) {
+			c.UI.Host(h.Name, "%s: %v; reconnecting, try %d of %d in %v", step, err, next, retries+1, wait)
+			c.drop(h)
+		},
 	}
+	err := policy.Do(ctx, func(int) error {
+		t, err := c.Transport(ctx, h)
+		if err != nil {
+			return err
+		}
+		return fn(t)
+	})
+	return stepError(h, step, err)
 }
 
 // drop closes and forgets the host's connection so the next use redials.
@@ -191,26 +193,63 @@ func (c *Cluster) Hosts(names ...string) ([]inventory.Host, error) {
 }
 
 // AgentPath is where deploy puts the zkctl binary on a host.
-func AgentPath(h inventory.Host) string { return filepath.Join(h.Dir, "bin", "zkctl") }
+func AgentPath(h inventory.Host) string { return node.Layout{Dir: h.Dir}.Agent() }
+
+// agentStartRetry is Agent's retry policy. Starting the agent right after
+// this process uploaded it may fail for an instant: a child forked
+// elsewhere in this process (another host's command, on the local
+// transport) can still hold the new binary open for writing — the
+// fork/exec race of golang.org/issue/22315 — and exec says ETXTBSY. The shell reports a command it found but could not execute with
+// exit status 126; 126 from an agent this Cluster has just pushed is taken
+// for that race and retried, for about a second in all. Any other failure,
+// and 126 from an agent it did not push (one that is not executable), is
+// returned at once.
+func (c *Cluster) agentStartRetry(h inventory.Host) retry.Policy {
+	return retry.Policy{
+		Attempts: 10, Delay: 20 * time.Millisecond, Factor: 1.5, Max: 200 * time.Millisecond,
+		Retryable: func(err error) bool {
+			status, exited := transport.ExitStatus(err)
+			return exited && status == notExecutable && c.pushed(h)
+		},
+	}
+}
+
+// notExecutable is the shell's exit status for a command it found but
+// could not execute.
+const notExecutable = 126
 
 // Agent runs `zkctl node ARGS… --dir DIR` on the host and returns its output.
 func (c *Cluster) Agent(ctx context.Context, h inventory.Host, t transport.Transport, args ...string) ([]byte, error) {
 	// --dir first: role arguments may follow a "--" at the end of args.
 	argv := append([]string{AgentPath(h), "node", "--dir", h.Dir}, args...)
 	c.Log.Debug("agent", "host", h.Name, "args", args)
-	for attempt := 1; ; attempt++ {
-		out, err := transport.Output(ctx, t, transport.Join(argv...))
-		if err == nil {
-			return out, nil
-		}
-		// Right after an upload, a child forked elsewhere in this process may
-		// still hold the new binary open for writing for an instant (the
-		// fork/exec race of golang.org/issue/22315): exec says ETXTBSY.
-		if !strings.Contains(err.Error(), "Text file busy") || attempt == 10 {
-			return out, fmt.Errorf("node %s: %w", args[0], err)
-		}
-		time.Sleep(time.Duration(attempt) * 20 * time.Millisecond)
+	var out []byte
+	err := c.agentStartRetry(h).Do(ctx, func(int) error {
+		var err error
+		out, err = transport.Output(ctx, t, transport.Join(argv...))
+		return err
+	})
+	if err != nil {
+		return out, fmt.Errorf("node %s: %w", args[0], err)
 	}
+	return out, nil
+}
+
+// markUploaded notes that this Cluster pushed the host's agent.
+func (c *Cluster) markUploaded(h inventory.Host) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.uploaded == nil {
+		c.uploaded = map[string]bool{}
+	}
+	c.uploaded[h.Name] = true
+}
+
+// pushed reports whether this Cluster pushed the host's agent.
+func (c *Cluster) pushed(h inventory.Host) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.uploaded[h.Name]
 }
 
 // AgentJSON runs the agent and decodes its JSON answer into v.

@@ -108,9 +108,15 @@ func TestDeployLock(t *testing.T) {
 	lab := testlab.New(t, 1)
 	path := lab.WriteInventory(t, timings)
 	lock := filepath.Join(lab.Hosts[0].Dir, "run", "deploy.lock")
-	if err := os.MkdirAll(lock, 0o755); err != nil {
-		t.Fatal(err)
+	hold := func(owner string) { // the lock as a deploy takes it: a file naming its owner
+		if err := os.MkdirAll(filepath.Dir(lock), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(lock, []byte(owner), 0o644); err != nil {
+			t.Fatal(err)
+		}
 	}
+	hold("another-machine 1\n")
 
 	t.Run("a held lock is waited for, then refused", func(t *testing.T) {
 		c, out := newCluster(t, path)
@@ -134,9 +140,7 @@ func TestDeployLock(t *testing.T) {
 		}
 	})
 	t.Run("a stale lock is taken over", func(t *testing.T) {
-		if err := os.MkdirAll(lock, 0o755); err != nil {
-			t.Fatal(err)
-		}
+		hold("another-machine 1\n")
 		old := time.Now().Add(-time.Hour)
 		if err := os.Chtimes(lock, old, old); err != nil {
 			t.Fatal(err)
@@ -155,13 +159,7 @@ func TestDeployLock(t *testing.T) {
 			t.Fatal(err)
 		}
 		host, _ := os.Hostname()
-		if err := os.MkdirAll(lock, 0o755); err != nil {
-			t.Fatal(err)
-		}
-		owner := fmt.Sprintf("%s %d\n", host, dead.Process.Pid)
-		if err := os.WriteFile(filepath.Join(lock, "owner"), []byte(owner), 0o644); err != nil {
-			t.Fatal(err)
-		}
+		hold(fmt.Sprintf("%s %d\n", host, dead.Process.Pid))
 		c, out := newCluster(t, path)
 		c.LockWait = 100 * time.Millisecond // no waiting: the owner is known dead
 		if _, err := c.Deploy(context.Background(), deploy.DeployOptions{Binary: buildbin.Path(t)}); err != nil {

@@ -3,14 +3,17 @@ package transport
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
 
 	"zkctl/internal/fsutil"
 )
 
 // Local runs everything on this machine, for hosts with transport = "local".
+// Its failures are never ErrConnLost: there is no connection to lose.
 type Local struct{}
 
 // Run runs cmd with sh -c.
@@ -52,8 +55,25 @@ func (Local) Remove(_ context.Context, path string) error {
 	return nil
 }
 
-// Mkdir creates one folder.
-func (Local) Mkdir(_ context.Context, path string) error { return os.Mkdir(path, 0o755) }
+// CreateExclusive creates path holding data with O_EXCL, and its folder.
+func (Local) CreateExclusive(_ context.Context, path string, data []byte, mode uint32) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, os.FileMode(mode))
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(data)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(path)
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
+}
 
 // Stat describes path.
 func (Local) Stat(_ context.Context, path string) (os.FileInfo, error) { return os.Stat(path) }

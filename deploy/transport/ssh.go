@@ -1,16 +1,17 @@
 package transport
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"os"
-	"path"
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/pkg/sftp"
@@ -34,9 +35,13 @@ type SSHConfig struct {
 }
 
 // SSH is one reused SSH connection (and a lazily opened SFTP session).
+// How it runs commands and moves files is chosen once, when it is dialed:
+// straight as the login user, or through sudo (SSHConfig.Sudo).
 type SSH struct {
 	cfg    SSHConfig
 	client *ssh.Client
+	runner Runner  // sessionRunner, or sudoRunner around it
+	files  fileOps // sftpFiles, or sudoFiles
 
 	mu   sync.Mutex
 	sftp *sftp.Client
@@ -73,7 +78,17 @@ func DialSSH(ctx context.Context, cfg SSHConfig) (*SSH, error) {
 		return nil, describeHandshakeError(addr, cfg, err)
 	}
 	_ = conn.SetDeadline(time.Time{})
-	return &SSH{cfg: cfg, client: ssh.NewClient(cc, chans, reqs)}, nil
+	s := &SSH{cfg: cfg, client: ssh.NewClient(cc, chans, reqs)}
+	s.runner, s.files = sessionRunner{client: s.client}, sftpFiles{s: s}
+	if cfg.Sudo {
+		r, err := withSudo(ctx, s.runner, cfg.User)
+		if err != nil {
+			s.client.Close()
+			return nil, err
+		}
+		s.runner, s.files = r, sudoFiles{s: s, run: r}
+	}
+	return s, nil
 }
 
 func describeDialError(addr string, err error) error {
@@ -186,73 +201,84 @@ func appendKnownHost(file, host string, key ssh.PublicKey) error {
 	return err
 }
 
-// wrap adds sudo when the host asks for it.
-func (s *SSH) wrap(cmd string) string {
-	if !s.cfg.Sudo {
-		return cmd
+// lostConn tells the errors by which the SSH and SFTP libraries and the
+// network report a connection that went away mid-operation.
+func lostConn(err error) bool {
+	for _, target := range []error{io.EOF, io.ErrUnexpectedEOF, syscall.ECONNRESET, syscall.ECONNABORTED,
+		syscall.EPIPE, syscall.ETIMEDOUT, net.ErrClosed, sftp.ErrSSHFxConnectionLost} {
+		if errors.Is(err, target) {
+			return true
+		}
 	}
-	return "sudo -n /bin/sh -c " + Quote(cmd)
+	var missing *ssh.ExitMissingError // the session ended without the command's exit status
+	return errors.As(err, &missing)
 }
 
-// Run runs cmd in a new session; ctx cancellation closes the session.
+// lost marks err with ErrConnLost when it reports a lost connection.
+func lost(err error) error { return markLost(err, lostConn) }
+
+// Run runs cmd on the host (through sudo when the host asks for it).
 func (s *SSH) Run(ctx context.Context, cmd string, stdout, stderr io.Writer) error {
-	sess, err := s.client.NewSession()
+	return lost(s.runner.Run(ctx, cmd, stdout, stderr))
+}
+
+// sessionRunner runs each command in a new session of an SSH connection;
+// ctx cancellation signals the command and closes the session.
+type sessionRunner struct{ client *ssh.Client }
+
+func (r sessionRunner) Run(ctx context.Context, cmd string, stdout, stderr io.Writer) error {
+	sess, err := r.client.NewSession()
 	if err != nil {
-		return fmt.Errorf("ssh session: %w", err)
+		return lost(fmt.Errorf("ssh session: %w", err))
 	}
 	defer sess.Close()
-	var errTail tailBuffer
-	sess.Stdout = stdout
-	sess.Stderr = io.MultiWriter(orDiscard(stderr), &errTail)
+	sess.Stdout, sess.Stderr = stdout, stderr
 	// Keep the remote standard input open while the command runs: its end
 	// tells a long-running agent (tail -f) that the controller is gone.
 	stdin, err := sess.StdinPipe()
 	if err != nil {
-		return fmt.Errorf("ssh session: %w", err)
+		return lost(fmt.Errorf("ssh session: %w", err))
 	}
 	defer stdin.Close()
 	done := make(chan error, 1)
-	go func() { done <- sess.Run(s.wrap(cmd)) }()
+	go func() { done <- sess.Run(cmd) }()
 	select {
 	case err = <-done:
+		return lost(err)
 	case <-ctx.Done():
 		_ = sess.Signal(ssh.SIGTERM)
 		sess.Close()
 		return ctx.Err()
 	}
-	if err != nil && s.cfg.Sudo && strings.Contains(errTail.String(), "password is required") {
-		return fmt.Errorf("sudo needs a password for %s: allow passwordless sudo (NOPASSWD) or log in as root", s.cfg.User)
+}
+
+// sudoRunner decorates a runner: every command line runs as root, as one
+// `sudo -n /bin/sh -c` of the whole line (-n: fail rather than prompt).
+type sudoRunner struct{ next Runner }
+
+func (r sudoRunner) Run(ctx context.Context, cmd string, stdout, stderr io.Writer) error {
+	return r.next.Run(ctx, sudoCommand(cmd), stdout, stderr)
+}
+
+// sudoCommand is cmd run as root by sudo, without a password prompt.
+func sudoCommand(cmd string) string { return "sudo -n /bin/sh -c " + Quote(cmd) }
+
+// withSudo returns next decorated with sudo, after checking once that sudo
+// works there without a password: a refusal is reported here, when the
+// host is dialed, rather than as the failure of some later command.
+func withSudo(ctx context.Context, next Runner, user string) (Runner, error) {
+	r := sudoRunner{next: next}
+	_, err := Output(ctx, r, "true")
+	if err == nil {
+		return r, nil
 	}
-	return err
-}
-
-func orDiscard(w io.Writer) io.Writer {
-	if w == nil {
-		return io.Discard
+	switch status, exited := ExitStatus(err); {
+	case exited && status == 127:
+		return nil, fmt.Errorf("sudo is not installed on the host: install it, or log in as root (%w)", err)
+	case exited:
+		return nil, fmt.Errorf("sudo needs a password for %s: allow passwordless sudo (NOPASSWD) or log in as root (sudo -n true: %w)", user, err)
 	}
-	return w
-}
-
-// tailBuffer keeps the last 4 KiB written to it.
-type tailBuffer struct {
-	mu  sync.Mutex
-	buf []byte
-}
-
-func (t *tailBuffer) Write(p []byte) (int, error) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	t.buf = append(t.buf, p...)
-	if len(t.buf) > 4096 {
-		t.buf = t.buf[len(t.buf)-4096:]
-	}
-	return len(p), nil
-}
-
-func (t *tailBuffer) String() string {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return string(t.buf)
+	return nil, fmt.Errorf("check sudo: %w", err)
 }
 
 func (s *SSH) sftpClient() (*sftp.Client, error) {
@@ -263,7 +289,7 @@ func (s *SSH) sftpClient() (*sftp.Client, error) {
 	}
 	c, err := sftp.NewClient(s.client, sftp.UseConcurrentWrites(true))
 	if err != nil {
-		return nil, fmt.Errorf("sftp: %w", err)
+		return nil, lost(fmt.Errorf("sftp: %w", err))
 	}
 	s.sftp = c
 	return c, nil
@@ -277,114 +303,32 @@ func (s *SSH) Upload(ctx context.Context, local, dst string, mode uint32, progre
 		return err
 	}
 	defer src.Close()
-	return s.put(ctx, dst, mode, &progressReader{ctx: ctx, r: src, progress: progress})
+	return lost(s.files.put(ctx, dst, mode, &progressReader{ctx: ctx, r: src, progress: progress}))
 }
 
 // WriteFile writes data to path atomically.
 func (s *SSH) WriteFile(ctx context.Context, dst string, data []byte, mode uint32) error {
-	return s.put(ctx, dst, mode, &progressReader{ctx: ctx, r: strings.NewReader(string(data))})
+	return lost(s.files.put(ctx, dst, mode, &progressReader{ctx: ctx, r: bytes.NewReader(data)}))
 }
 
-func (s *SSH) put(ctx context.Context, dst string, mode uint32, r io.Reader) error {
-	c, err := s.sftpClient()
-	if err != nil {
-		return err
-	}
-	stageDir := path.Dir(dst)
-	if s.cfg.Sudo {
-		stageDir = "/tmp"
-	} else if err := c.MkdirAll(stageDir); err != nil {
-		return fmt.Errorf("mkdir %s: %w", stageDir, err)
-	}
-	tmp := path.Join(stageDir, fmt.Sprintf(".%s.tmp%d", path.Base(dst), time.Now().UnixNano()))
-	f, err := c.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC)
-	if err != nil {
-		return fmt.Errorf("create %s: %w", tmp, err)
-	}
-	_, err = f.ReadFrom(r)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = c.Chmod(tmp, os.FileMode(mode))
-	}
-	if err != nil {
-		_ = c.Remove(tmp)
-		return fmt.Errorf("write %s: %w", tmp, err)
-	}
-	if s.cfg.Sudo {
-		mv := Join("mkdir", "-p", path.Dir(dst)) + " && " + Join("mv", "-f", tmp, dst)
-		if _, err := Output(ctx, s, mv); err != nil {
-			return fmt.Errorf("move into %s: %w", dst, err)
-		}
-		return nil
-	}
-	if err := c.PosixRename(tmp, dst); err != nil {
-		_ = c.Remove(tmp)
-		return fmt.Errorf("rename to %s: %w", dst, err)
-	}
-	return nil
+// CreateExclusive creates path holding data; fs.ErrExist if it exists.
+func (s *SSH) CreateExclusive(ctx context.Context, p string, data []byte, mode uint32) error {
+	return lost(s.files.createExclusive(ctx, p, data, mode))
 }
 
 // ReadFile reads path over SFTP (with sudo, through cat).
 func (s *SSH) ReadFile(ctx context.Context, p string) ([]byte, error) {
-	if s.cfg.Sudo {
-		return Output(ctx, s, Join("cat", p))
-	}
-	c, err := s.sftpClient()
-	if err != nil {
-		return nil, err
-	}
-	f, err := c.Open(p)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	return io.ReadAll(f)
+	data, err := s.files.readFile(ctx, p)
+	return data, lost(err)
 }
 
 // Remove removes a file or an empty folder over SFTP (with sudo, rm/rmdir).
-func (s *SSH) Remove(ctx context.Context, p string) error {
-	if s.cfg.Sudo {
-		_, err := Output(ctx, s, "rmdir "+Quote(p)+" 2>/dev/null || rm -f "+Quote(p))
-		return err
-	}
-	c, err := s.sftpClient()
-	if err != nil {
-		return err
-	}
-	if err := c.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
-		return err
-	}
-	return nil
-}
+func (s *SSH) Remove(ctx context.Context, p string) error { return lost(s.files.remove(ctx, p)) }
 
-// errNeedsSudo marks an SFTP shortcut that a sudo host cannot take: the
-// login user may not see what root owns.
-var errNeedsSudo = errors.New("not over SFTP with sudo")
-
-// Mkdir creates one folder over SFTP.
-func (s *SSH) Mkdir(ctx context.Context, p string) error {
-	if s.cfg.Sudo {
-		return errNeedsSudo
-	}
-	c, err := s.sftpClient()
-	if err != nil {
-		return err
-	}
-	return c.Mkdir(p)
-}
-
-// Stat describes a file over SFTP.
+// Stat describes a file over SFTP (not with sudo: see errNeedsSudo).
 func (s *SSH) Stat(ctx context.Context, p string) (os.FileInfo, error) {
-	if s.cfg.Sudo {
-		return nil, errNeedsSudo
-	}
-	c, err := s.sftpClient()
-	if err != nil {
-		return nil, err
-	}
-	return c.Stat(p)
+	st, err := s.files.stat(ctx, p)
+	return st, lost(err)
 }
 
 // Close closes the SFTP session and the connection.

@@ -6,6 +6,9 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/pem"
+	"errors"
+	"fmt"
+	"io/fs"
 	"net"
 	"os"
 	"path/filepath"
@@ -91,6 +94,60 @@ func TestSSH(t *testing.T) {
 		}
 		if got, _ := os.ReadFile(dst); string(got) != "old" {
 			t.Fatalf("old file damaged: %d bytes", len(got))
+		}
+	})
+
+	t.Run("exclusive create", func(t *testing.T) {
+		for _, sudo := range []bool{false, true} {
+			cfg := labConfig(lab, 0)
+			cfg.Sudo = sudo
+			s, err := DialSSH(ctx, cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			lock := filepath.Join(lab.Hosts[0].Dir, fmt.Sprintf("run-sudo-%v", sudo), "deploy.lock")
+			if err := s.CreateExclusive(ctx, lock, []byte("me 1\n"), 0o644); err != nil {
+				t.Fatalf("sudo %v: create with its folder: %v", sudo, err)
+			}
+			if err := s.CreateExclusive(ctx, lock, []byte("other 2\n"), 0o644); !errors.Is(err, fs.ErrExist) {
+				t.Fatalf("sudo %v: second create: %v, want fs.ErrExist", sudo, err)
+			}
+			if got, err := s.ReadFile(ctx, lock); err != nil || string(got) != "me 1\n" {
+				t.Fatalf("sudo %v: lock holds %q (%v)", sudo, got, err)
+			}
+			if err := s.Remove(ctx, lock); err != nil {
+				t.Fatalf("sudo %v: remove: %v", sudo, err)
+			}
+			if err := s.CreateExclusive(ctx, lock, []byte("other 2\n"), 0o644); err != nil {
+				t.Fatalf("sudo %v: create after remove: %v", sudo, err)
+			}
+		}
+	})
+
+	t.Run("sudo", func(t *testing.T) {
+		cfg := labConfig(lab, 0)
+		cfg.Sudo = true
+		s, err := DialSSH(ctx, cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		if out, err := Output(ctx, s, "echo $SUDO_USER"); err != nil || strings.TrimSpace(string(out)) != "root" {
+			t.Fatalf("command not run through sudo: %q %v", out, err)
+		}
+		dst := filepath.Join(lab.Hosts[0].Dir, "conf", "sudo-written")
+		if err := s.WriteFile(ctx, dst, []byte("via /tmp"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := s.ReadFile(ctx, dst); err != nil || string(got) != "via /tmp" {
+			t.Fatalf("read back %q (%v)", got, err)
+		}
+		if st, _ := os.Stat(dst); st.Mode().Perm() != 0o600 {
+			t.Fatalf("mode %v, want 0600", st.Mode().Perm())
+		}
+		if _, err := s.Stat(ctx, dst); !errors.Is(err, errNeedsSudo) {
+			t.Fatalf("stat with sudo: %v, want errNeedsSudo", err)
 		}
 	})
 

@@ -1,6 +1,10 @@
 // Package transport runs commands and moves files on a host: over SSH
-// (golang.org/x/crypto/ssh + SFTP, host keys verified against known_hosts)
-// or on this machine (local). The controller sees both through Transport.
+// (golang.org/x/crypto/ssh + SFTP, host keys verified against known_hosts,
+// commands optionally through sudo) or on this machine (local). The
+// controller sees both through Transport. It owns the classification of
+// transport failures: ErrConnLost marks the ones worth a retry on a new
+// connection. It imports only the standard library, the SSH and SFTP
+// libraries and internal/fsutil.
 package transport
 
 import (
@@ -9,40 +13,47 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"os"
+	"os/exec"
 	"strings"
-	"syscall"
+
+	"golang.org/x/crypto/ssh"
 )
 
 // Transport is the connection to one host. Implementations are safe for
 // concurrent use.
 type Transport interface {
-	// Run runs a shell command line on the host, streaming its output.
-	Run(ctx context.Context, cmd string, stdout, stderr io.Writer) error
+	Runner
 	// Upload copies the local file to path on the host through a temporary
 	// file and a rename, so path is never half-written. progress, if set,
 	// is called with the bytes sent so far.
 	Upload(ctx context.Context, local, path string, mode uint32, progress func(sent int64)) error
 	// WriteFile writes data to path on the host atomically.
 	WriteFile(ctx context.Context, path string, data []byte, mode uint32) error
+	// CreateExclusive creates path holding data, and its folder if needed;
+	// it fails with an error matching fs.ErrExist when path exists (a lock).
+	CreateExclusive(ctx context.Context, path string, data []byte, mode uint32) error
 	// ReadFile reads a file on the host.
 	ReadFile(ctx context.Context, path string) ([]byte, error)
 	// Remove removes a file or an empty folder; a missing one is no error.
 	Remove(ctx context.Context, path string) error
-	// Mkdir creates one folder; it fails if the folder exists (a lock).
-	Mkdir(ctx context.Context, path string) error
 	// Stat describes a file on the host.
 	Stat(ctx context.Context, path string) (os.FileInfo, error)
 	// Close releases the connection.
 	Close() error
 }
 
+// Runner runs one shell command line on a host, streaming its output: the
+// command-running half of a transport, the part sudo decorates.
+type Runner interface {
+	Run(ctx context.Context, cmd string, stdout, stderr io.Writer) error
+}
+
 // Output runs cmd and returns its standard output; on failure the error
 // carries the command's standard error.
-func Output(ctx context.Context, t Transport, cmd string) ([]byte, error) {
+func Output(ctx context.Context, r Runner, cmd string) ([]byte, error) {
 	var out, errb bytes.Buffer
-	if err := t.Run(ctx, cmd, &out, &errb); err != nil {
+	if err := r.Run(ctx, cmd, &out, &errb); err != nil {
 		if msg := strings.TrimSpace(errb.String()); msg != "" {
 			return out.Bytes(), fmt.Errorf("%w: %s", err, lastLines(msg, 5))
 		}
@@ -59,23 +70,44 @@ func lastLines(s string, n int) string {
 	return strings.Join(lines, "; ")
 }
 
-// IsTransient tells a failure worth retrying on a new connection (the
-// connection was reset or lost) from a permanent one.
-func IsTransient(err error) bool {
-	if err == nil {
-		return false
+// ErrConnLost marks a failure because the connection to the host was lost
+// or reset. Retry policy: the operation may be tried again on a new
+// connection (deploy reconnects and retries a few times with a backoff);
+// every other transport error is permanent and returned at once.
+var ErrConnLost = errors.New("connection lost")
+
+// IsTransient tells a failure worth retrying on a new connection (one the
+// transport marked with ErrConnLost) from a permanent one.
+func IsTransient(err error) bool { return errors.Is(err, ErrConnLost) }
+
+// lostError is a failure the transport recognised as a lost connection. Its
+// message is the cause's; it matches both ErrConnLost and the cause.
+type lostError struct{ cause error }
+
+func (e *lostError) Error() string   { return e.cause.Error() }
+func (e *lostError) Unwrap() []error { return []error{ErrConnLost, e.cause} }
+
+// markLost wraps err with ErrConnLost when lost says it is a lost connection.
+func markLost(err error, lost func(error) bool) error {
+	if err == nil || errors.Is(err, ErrConnLost) || !lost(err) {
+		return err
 	}
-	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET) ||
-		errors.Is(err, syscall.EPIPE) || errors.Is(err, net.ErrClosed) {
-		return true
+	return &lostError{cause: err}
+}
+
+// ExitStatus returns the exit status of a command that ran and failed (on
+// either transport); ok is false when err is not such a failure (the
+// command could not be started, the connection was lost…).
+func ExitStatus(err error) (status int, ok bool) {
+	var se *ssh.ExitError
+	if errors.As(err, &se) {
+		return se.ExitStatus(), true
 	}
-	msg := err.Error()
-	for _, s := range []string{"connection reset", "broken pipe", "connection lost", "use of closed network connection"} {
-		if strings.Contains(msg, s) {
-			return true
-		}
+	var ee *exec.ExitError
+	if errors.As(err, &ee) && ee.Exited() {
+		return ee.ExitCode(), true
 	}
-	return false
+	return 0, false
 }
 
 // Quote quotes s for a POSIX shell.

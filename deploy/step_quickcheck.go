@@ -23,25 +23,29 @@ type deployRecord struct {
 	Info    node.Info `json:"info"`
 }
 
-func recordPath(h inventory.Host) string { return filepath.Join(h.Dir, "bin", "zkctl.deployed") }
+func recordPath(h inventory.Host) string { return node.Layout{Dir: h.Dir}.DeployRecord() }
 
-// writeRecord notes what this deploy left on the host.
-func (c *Cluster) writeRecord(ctx context.Context, h inventory.Host, t transport.Transport, bin binaryInfo, info node.Info) {
-	st, err := t.Stat(ctx, AgentPath(h))
-	if err != nil {
-		return // no record: the next deploy takes the long way
+// quickCheckStep confirms, without running a command on the host, that the
+// binary there is the one being deployed and that the Java and ZooKeeper
+// found last time are still in place; then the long way is skipped. On any
+// doubt it says nothing and the long way runs.
+type quickCheckStep struct{ s *hostDeploy }
+
+func (quickCheckStep) Title() string { return "quick check" }
+
+func (q quickCheckStep) Run(ctx context.Context, c *Cluster, h inventory.Host, t transport.Transport) error {
+	s := q.s
+	info, ok := c.quickCheck(ctx, h, t, s.bin)
+	if !ok {
+		return nil
 	}
-	rec := deployRecord{SHA256: bin.sha256, Size: st.Size(), ModTime: st.ModTime(), Home: c.zooKeeperHome(h), Info: info}
-	data, _ := json.Marshal(rec)
-	if err := writeIfChanged(ctx, t, recordPath(h), data, 0o644); err != nil {
-		c.Log.Debug("deploy record not written", "host", h.Name, "err", err)
-	}
+	s.upToDate, s.info = true, info
+	s.result.Binary, s.result.ZooKeeper = "skipped", "found"
+	c.UI.Host(h.Name, "zkctl binary up to date (sha256 %s…); java %s, ZooKeeper %s still in place",
+		s.bin.sha256[:12], info.Install.Java, info.Install.ZooKeeperHome)
+	return nil
 }
 
-// quickCheck takes the deploy lock and confirms, without running a command
-// on the host, that the binary there is bin and that the Java and ZooKeeper
-// found last time are still in place. On any doubt it releases nothing it
-// did not take and returns false: the caller takes the long way.
 func (c *Cluster) quickCheck(ctx context.Context, h inventory.Host, t transport.Transport, bin binaryInfo) (node.Info, bool) {
 	data, err := t.ReadFile(ctx, recordPath(h))
 	var rec deployRecord
@@ -57,10 +61,6 @@ func (c *Cluster) quickCheck(ctx context.Context, h inventory.Host, t transport.
 			return node.Info{}, false
 		}
 	}
-	if t.Mkdir(ctx, lockPath(h)) != nil {
-		return node.Info{}, false // held by another deploy, or no run/: the long way says which
-	}
-	c.claimLock(ctx, h, t)
 	return rec.Info, true
 }
 

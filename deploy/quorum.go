@@ -1,0 +1,106 @@
+package deploy
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"zkctl/deploy/inventory"
+	"zkctl/deploy/transport"
+	"zkctl/internal/retry"
+	"zkctl/node"
+)
+
+// QuorumTimeout bounds how long reset waits for the ensemble to form.
+const QuorumTimeout = 90 * time.Second
+
+// quorumPoll is how often WaitQuorum asks the servers.
+const quorumPoll = 250 * time.Millisecond
+
+// errNoQuorum is a poll of WaitQuorum that found no quorum yet.
+var errNoQuorum = errors.New("no quorum yet")
+
+// Statuses asks every host's agent for its status, in parallel. Hosts that
+// cannot be reached are missing from the map and reported in the error.
+func (c *Cluster) Statuses(ctx context.Context, hosts []inventory.Host) (map[string]node.Status, error) {
+	out := make(map[string]node.Status, len(hosts))
+	ch := make(chan node.Status, len(hosts))
+	err := c.Each(ctx, hosts, func(ctx context.Context, h inventory.Host, t transport.Transport) error {
+		var st node.Status
+		if err := c.AgentJSON(ctx, h, t, &st, "status"); err != nil {
+			return stepError(h, "status", err)
+		}
+		st.Host = h.Name
+		ch <- st
+		return nil
+	})
+	close(ch)
+	for st := range ch {
+		out[st.Host] = st
+	}
+	return out, err
+}
+
+// WaitQuorum waits until one server leads and the others follow (or the
+// only one is standalone), polling every quorumPoll until timeout.
+func (c *Cluster) WaitQuorum(ctx context.Context, servers []inventory.Host, timeout time.Duration) error {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	start := time.Now()
+	last := ""
+	err := retry.Policy{Delay: quorumPoll}.Do(ctx, func(int) error {
+		sts, _ := c.Statuses(ctx, servers)
+		ok, summary := quorumReady(quorumModes(servers, sts))
+		if ok {
+			c.UI.Printf("quorum after %v: %s", time.Since(start).Round(time.Millisecond), summary)
+			return nil
+		}
+		if summary != last {
+			c.Log.Debug("waiting for quorum", "modes", summary)
+			last = summary
+		}
+		return errNoQuorum
+	})
+	if err != nil {
+		return fmt.Errorf("wait for quorum: no leader with %d followers within %v (%s); see `zkctl tail HOST zookeeper`",
+			len(servers)-1, timeout, last)
+	}
+	return nil
+}
+
+func quorumModes(servers []inventory.Host, sts map[string]node.Status) map[string]string {
+	modes := make(map[string]string, len(servers))
+	for _, h := range servers {
+		mode := "unreachable"
+		if st, ok := sts[h.Name]; ok {
+			mode = st.Server.Mode
+		}
+		modes[h.Name] = mode
+	}
+	return modes
+}
+
+func quorumReady(modes map[string]string) (bool, string) {
+	leaders, followers, standalone := 0, 0, 0
+	parts := make([]string, 0, len(modes))
+	for h, m := range modes {
+		parts = append(parts, h+"="+m)
+		switch m {
+		case "leader":
+			leaders++
+		case "follower":
+			followers++
+		case "standalone":
+			standalone++
+		}
+	}
+	sort.Strings(parts)
+	summary := strings.Join(parts, " ")
+	if len(modes) == 1 {
+		return standalone == 1, summary
+	}
+	return leaders == 1 && followers == len(modes)-1, summary
+}

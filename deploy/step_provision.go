@@ -1,0 +1,125 @@
+package deploy
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"strings"
+
+	"zkctl/deploy/inventory"
+	"zkctl/deploy/transport"
+	"zkctl/node"
+)
+
+// provisionStep makes sure Java and ZooKeeper are on the host: found
+// there, unpacked from the inventory's tarball, or installed with apt.
+type provisionStep struct{ s *hostDeploy }
+
+func (provisionStep) Title() string { return "provision" }
+
+func (p provisionStep) Run(ctx context.Context, c *Cluster, h inventory.Host, t transport.Transport) error {
+	info, how, err := c.provision(ctx, h, t, p.s.known)
+	if err != nil {
+		return err
+	}
+	p.s.info, p.s.result.ZooKeeper = info, how
+	return nil
+}
+
+// provision makes sure Java and ZooKeeper are on the host. known is what
+// the installed agent already said, nil when it must be asked.
+func (c *Cluster) provision(ctx context.Context, h inventory.Host, t transport.Transport, known *node.Info) (node.Info, string, error) {
+	zk := c.Inv.ZooKeeper
+	var info node.Info
+	var err error
+	if known != nil {
+		info = *known
+	} else if info, err = c.hostInfo(ctx, h, t, c.zooKeeperHome(h)); err != nil {
+		return info, "", err
+	}
+	how := "found"
+	if zk.Tarball != "" && info.Install.ZooKeeperHome == "" {
+		home, err := c.unpackTarball(ctx, h, t, zk.Tarball)
+		if err != nil {
+			return info, "", stepError(h, "unpack ZooKeeper tarball", err)
+		}
+		if info, err = c.hostInfo(ctx, h, t, home); err != nil {
+			return info, "", err
+		}
+		how = "unpacked (tarball)"
+	}
+	if info.Install.Java == "" || info.Install.ZooKeeperHome == "" {
+		if zk.Install != "apt" {
+			return info, "", stepError(h, "provision", missingMessage(info.Install))
+		}
+		c.UI.Host(h.Name, "installing Java and ZooKeeper with apt-get (this takes a while)")
+		cmd := "export DEBIAN_FRONTEND=noninteractive; apt-get update -q && apt-get install -y -q default-jre-headless zookeeper"
+		if _, err := transport.Output(ctx, t, cmd); err != nil {
+			return info, "", stepError(h, "apt-get install", err)
+		}
+		if info, err = c.hostInfo(ctx, h, t, c.zooKeeperHome(h)); err != nil {
+			return info, "", err
+		}
+		if info.Install.Java == "" || info.Install.ZooKeeperHome == "" {
+			return info, "", stepError(h, "provision", missingMessage(info.Install))
+		}
+		how = "installed (apt)"
+	}
+	c.UI.Host(h.Name, "java %s, ZooKeeper %s (%s)", info.Install.Java, info.Install.ZooKeeperHome, how)
+	return info, how, nil
+}
+
+func missingMessage(in node.Install) error {
+	var missing []string
+	if in.Java == "" {
+		missing = append(missing, "Java")
+	}
+	if in.ZooKeeperHome == "" {
+		missing = append(missing, "ZooKeeper")
+	}
+	return fmt.Errorf("%s not found: on the host run `apt-get install -y default-jre-headless zookeeper`, or set [zookeeper] install = \"apt\" (or tarball = \"apache-zookeeper-3.8.x-bin.tar.gz\" with Java present) in the inventory",
+		strings.Join(missing, " and "))
+}
+
+func (c *Cluster) hostInfo(ctx context.Context, h inventory.Host, t transport.Transport, home string) (node.Info, error) {
+	var info node.Info
+	args := []string{"info"}
+	if home != "" {
+		args = append(args, "--home", home)
+	}
+	if err := c.AgentJSON(ctx, h, t, &info, args...); err != nil {
+		return info, stepError(h, "detect Java and ZooKeeper", err)
+	}
+	return info, nil
+}
+
+// unpackTarball pushes an Apache ZooKeeper release and unpacks it under
+// <dir>/zookeeper, returning its home.
+func (c *Cluster) unpackTarball(ctx context.Context, h inventory.Host, t transport.Transport, tarball string) (string, error) {
+	name := filepath.Base(tarball)
+	remote := filepath.Join(h.Dir, "dist", name)
+	if err := t.Upload(ctx, tarball, remote, 0o644, nil); err != nil {
+		return "", err
+	}
+	dest := filepath.Join(h.Dir, "zookeeper")
+	cmd := transport.Join("mkdir", "-p", dest) + " && " + transport.Join("tar", "-xzf", remote, "-C", dest)
+	if _, err := transport.Output(ctx, t, cmd); err != nil {
+		return "", err
+	}
+	return tarballHome(h, tarball), nil
+}
+
+// tarballHome is where an Apache release unpacks: <dir>/zookeeper/<name>.
+func tarballHome(h inventory.Host, tarball string) string {
+	top := strings.TrimSuffix(strings.TrimSuffix(filepath.Base(tarball), ".tar.gz"), ".tgz")
+	return filepath.Join(h.Dir, "zookeeper", top)
+}
+
+// zooKeeperHome is where ZooKeeper is expected on h: an unpacked tarball,
+// the inventory's home, or "" for Debian's package.
+func (c *Cluster) zooKeeperHome(h inventory.Host) string {
+	if c.Inv.ZooKeeper.Tarball != "" {
+		return tarballHome(h, c.Inv.ZooKeeper.Tarball)
+	}
+	return c.Inv.ZooKeeper.Home
+}

@@ -1,0 +1,31 @@
+package deploy
+
+import (
+	"context"
+
+	"zkctl/deploy/inventory"
+	"zkctl/deploy/transport"
+)
+
+// startServerStep starts the host's ZooKeeper server (a no-op where it
+// runs) and says its pid and log.
+type startServerStep struct{}
+
+func (startServerStep) Title() string { return "start zookeeper" }
+
+func (startServerStep) Run(ctx context.Context, c *Cluster, h inventory.Host, t transport.Transport) error {
+	return c.startZooKeeper(ctx, h, t)
+}
+
+func (c *Cluster) startZooKeeper(ctx context.Context, h inventory.Host, _ transport.Transport) error {
+	p, err := c.StartServerOn(ctx, h)
+	if err == nil {
+		c.UI.Host(h.Name, "zookeeper pid %d, log %s", p.PID, p.Log)
+	}
+	return err
+}
+
+// StartZooKeeper starts the server on each host (a no-op where it runs).
+func (c *Cluster) StartZooKeeper(ctx context.Context, hosts []inventory.Host) error {
+	return c.Each(ctx, hosts, c.startZooKeeper)
+}

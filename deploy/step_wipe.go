@@ -1,0 +1,22 @@
+package deploy
+
+import (
+	"context"
+
+	"zkctl/deploy/inventory"
+	"zkctl/deploy/transport"
+)
+
+// wipeStep asks the agent to stop every role and the server and to wipe
+// ZooKeeper's data (`zkctl node reset`).
+type wipeStep struct{}
+
+func (wipeStep) Title() string { return "reset" }
+
+func (wipeStep) Run(ctx context.Context, c *Cluster, h inventory.Host, t transport.Transport) error {
+	if _, err := c.Agent(ctx, h, t, "reset"); err != nil {
+		return err
+	}
+	c.UI.Host(h.Name, "stopped, data wiped")
+	return nil
+}
