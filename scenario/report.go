@@ -116,6 +116,9 @@ func section(b *bytes.Buffer, r *Result, svg, comparison string) {
 	placement(b, r)
 	measurements(b, r)
 	b.WriteString("Checks:\n\n")
+	if r.History != nil {
+		fmt.Fprintf(b, "The checks marked *history* are judged from ZooKeeper's transaction logs alone: %s.\n\n", r.History.Summary())
+	}
 	for _, c := range r.Checks {
 		mark := "✅"
 		if !c.OK {

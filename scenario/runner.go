@@ -112,6 +112,9 @@ func (rn *Runner) conclude(ctx context.Context, r *run, res *Result) {
 	res.Err = r.err
 	o := newObservation(res, r, open)
 	res.Checks = judge(o)
+	if r.err == nil && !res.Scenario.NoTasks {
+		res.Checks = append(res.Checks, rn.historyChecks(ctx, res)...)
+	}
 	res.Metrics = measure(o)
 }
 

@@ -163,7 +163,8 @@ type Result struct {
 	Metrics   Metrics
 	Snapshots []Snapshot
 	Notes     []string
-	Extra     []string // markdown lines of the scenario's own, after the notes
+	Extra     []string     // markdown lines of the scenario's own, after the notes
+	History   *HistoryInfo // what the history judges read; nil when they did not run
 	Samples   *Samples
 }
 

@@ -63,7 +63,10 @@ func nodeCmd() *cobra.Command {
 		return printJSON(p)
 	}}
 	zkSignal.Flags().StringVarP(&sigName, "signal", "s", "TERM", "signal")
-	zkCmd.AddCommand(zkStart, zkSignal)
+	zkTxnlog := &cobra.Command{Use: "txnlog", Short: "decode the server's transaction logs: one JSON line a file", Args: cobra.NoArgs, RunE: func(cmd *cobra.Command, _ []string) error {
+		return writeTxnLogs(node.Layout{Dir: dir}, os.Stdout)
+	}}
+	zkCmd.AddCommand(zkStart, zkSignal, zkTxnlog)
 
 	status := &cobra.Command{Use: "status", Args: cobra.NoArgs, RunE: func(cmd *cobra.Command, _ []string) error {
 		c, err := load()

@@ -1,0 +1,51 @@
+package scenario
+
+import (
+	"context"
+	"fmt"
+
+	"zkctl/history"
+	"zkctl/history/txnlog"
+)
+
+// HistoryInfo says what the history judges read: the ensemble's committed
+// transactions, merged from every server's transaction log.
+type HistoryInfo struct {
+	Txns       int      // committed transactions judged
+	Start, End int64    // the first and last zxid held
+	Notes      []string // where the history starts, dropped proposals, torn files
+	Err        error    // the logs could not be read or merged
+}
+
+// Summary is one line for the report.
+func (h *HistoryInfo) Summary() string {
+	if h.Err != nil {
+		return "the history could not be read: " + h.Err.Error()
+	}
+	return fmt.Sprintf("%d committed transactions, zxid %s to %s, merged from every server's transaction log",
+		h.Txns, txnlog.FormatZxid(h.Start), txnlog.FormatZxid(h.End))
+}
+
+// historyChecks judges the run on the ensemble's own record of every write
+// (package history): operation by operation, whatever program made them.
+// These checks stand beside the ones judged from the role logs, so a run
+// where the two disagree fails, showing both.
+func (rn *Runner) historyChecks(ctx context.Context, res *Result) []Check {
+	servers, err := rn.Cluster.Hosts(res.Servers...)
+	info := &HistoryInfo{Err: err}
+	res.History = info
+	var h *history.History
+	if err == nil {
+		h, err = rn.Cluster.History(ctx, servers)
+		info.Err = err
+	}
+	if err != nil {
+		return []Check{{Name: "history: the servers' transaction logs merge into one history", Detail: err.Error()}}
+	}
+	info.Txns, info.Start, info.End, info.Notes = len(h.Txns), h.Start, h.End, h.Notes
+	var out []Check
+	for _, v := range history.Judge(h, history.Options{}) {
+		out = append(out, Check{Name: "history: " + v.Name, OK: v.OK, Detail: fmt.Sprintf("%s (%d transactions judged)", v.Detail, v.Judged)})
+	}
+	return out
+}
