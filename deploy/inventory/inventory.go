@@ -39,6 +39,7 @@ type Cluster struct {
 	TickTime       time.Duration
 	SessionTimeout time.Duration
 	AuthFile       string // absolute path of "user:password", "" for none
+	RunAs          string // service user of ZooKeeper and the roles (DefaultRunAs)
 }
 
 // ZooKeeper says where ZooKeeper lives on the hosts and how to provision it.
@@ -59,6 +60,8 @@ type Host struct {
 	PeerPort     int
 	ElectionPort int
 	SSH          SSH
+	RunAs        string // [cluster] run_as unless the host sets its own
+	IDSet        bool   // id was written in the host's table (not its position)
 }
 
 // SSH holds how to reach a host over SSH.
@@ -203,6 +206,7 @@ type rawCluster struct {
 	PeerPort       any `toml:"peer_port"`
 	ElectionPort   any `toml:"election_port"`
 	AuthFile       any `toml:"auth_file"`
+	RunAs          any `toml:"run_as"`
 }
 
 type rawSSH struct {
@@ -231,4 +235,5 @@ type rawHost struct {
 	PeerPort     any    `toml:"peer_port"`
 	ElectionPort any    `toml:"election_port"`
 	SSH          rawSSH `toml:"ssh"`
+	RunAs        any    `toml:"run_as"`
 }

@@ -143,6 +143,12 @@ var badCases = []badCase{
 	{"no dir", lines("[[host]]", `name = "vm1"`, `address = "h1"`),
 		[]want{{1, "[[host]]", `host "vm1": missing dir`}}},
 
+	// run_as.
+	{"run_as not a user name", lines("[cluster]", `run_as = "Zoo Keeper"`, "[[host]]", `name = "vm1"`, `address = "h1"`, `dir = "/opt/zk"`),
+		[]want{{2, "run_as", `run_as "Zoo Keeper": want a user name`}}},
+	{"host run_as not a user name", lines("[[host]]", `name = "vm1"`, `address = "h1"`, `dir = "/opt/zk"`, `run_as = "root;id"`),
+		[]want{{5, "run_as", `run_as "root;id": want a user name`}}},
+
 	// Transport.
 	{"bad transport", lines("[[host]]", `name = "vm1"`, `address = "h1"`, `dir = "/opt/zk"`, `transport = "rsh"`),
 		[]want{{5, "transport", `host "vm1": transport "rsh": want "ssh" or "local"`}}},
@@ -434,12 +440,13 @@ func TestDefaults(t *testing.T) {
 	want := inventory.Host{
 		Name: "vm1", Address: "10.0.0.1", Dir: "/opt/zk", ID: 1, Transport: inventory.TransportSSH,
 		ClientPort: inventory.DefaultClientPort, PeerPort: inventory.DefaultPeerPort, ElectionPort: inventory.DefaultElectionPort,
-		SSH: inventory.SSH{User: "root", Port: 22, KnownHosts: filepath.Join(home, ".ssh/known_hosts"), DialTimeout: inventory.DefaultDialTimeout},
+		SSH:   inventory.SSH{User: "root", Port: 22, KnownHosts: filepath.Join(home, ".ssh/known_hosts"), DialTimeout: inventory.DefaultDialTimeout},
+		RunAs: inventory.DefaultRunAs,
 	}
 	if got := inv.Hosts[0]; got != want {
 		t.Errorf("host\n got %+v\nwant %+v", got, want)
 	}
-	wantCluster := inventory.Cluster{TickTime: inventory.DefaultTickTime, SessionTimeout: inventory.DefaultSessionTimeout}
+	wantCluster := inventory.Cluster{TickTime: inventory.DefaultTickTime, SessionTimeout: inventory.DefaultSessionTimeout, RunAs: inventory.DefaultRunAs}
 	if inv.Cluster != wantCluster || inv.ZooKeeper != (inventory.ZooKeeper{}) || inv.Path != "/srv/inv.toml" {
 		t.Errorf("got %+v", inv)
 	}
@@ -480,6 +487,7 @@ func TestOverrides(t *testing.T) {
 		"client_port = 4181",
 		"election_port = 4888",
 		"id = 7",
+		`run_as = "zk2"`,
 		"[host.ssh]",
 		`user = "root"`,
 		"port = 22",
@@ -514,14 +522,14 @@ func TestOverrides(t *testing.T) {
 	}
 	defSSH := inventory.SSH{User: "ops", Port: 2022, IdentityFile: filepath.Join(home, ".ssh/zk"), KnownHosts: filepath.Join(dir, "known_hosts"), DialTimeout: 2500 * time.Millisecond}
 	want := []inventory.Host{
-		{Name: "vm1", Address: "10.0.0.1", Dir: "/srv/zk", ID: 1, Transport: "ssh", ClientPort: 3181, PeerPort: 3889, ElectionPort: 3888, SSH: defSSH},
-		{Name: "vm2", Address: "10.0.0.2", Dir: "/opt/zk", ID: 7, Transport: "ssh", ClientPort: 4181, PeerPort: 3889, ElectionPort: 4888,
+		{Name: "vm1", Address: "10.0.0.1", Dir: "/srv/zk", ID: 1, Transport: "ssh", ClientPort: 3181, PeerPort: 3889, ElectionPort: 3888, SSH: defSSH, RunAs: "zookeeper"},
+		{Name: "vm2", Address: "10.0.0.2", Dir: "/opt/zk", ID: 7, IDSet: true, RunAs: "zk2", Transport: "ssh", ClientPort: 4181, PeerPort: 3889, ElectionPort: 4888,
 			// known_hosts = "" is the default; dial_timeout = 0 keeps [ssh]'s.
 			SSH: inventory.SSH{User: "root", Port: 22, IdentityFile: filepath.Join(dir, "keys/vm2"), KnownHosts: filepath.Join(home, ".ssh/known_hosts"),
 				Sudo: true, InsecureIgnoreHostKey: true, DialTimeout: 2500 * time.Millisecond}},
 		{Name: "vm3", Address: "127.0.0.1", Dir: filepath.Join(dir, "state/vm3"), ID: 3, Transport: "local", ClientPort: 3181, PeerPort: 3889, ElectionPort: 3888,
 			// identity_file = "" is the agent.
-			SSH: inventory.SSH{User: "ops", Port: 2022, KnownHosts: filepath.Join(dir, "known_hosts"), DialTimeout: 2500 * time.Millisecond}},
+			SSH: inventory.SSH{User: "ops", Port: 2022, KnownHosts: filepath.Join(dir, "known_hosts"), DialTimeout: 2500 * time.Millisecond}, RunAs: "zookeeper"},
 	}
 	if len(inv.Hosts) != len(want) {
 		t.Fatalf("%d hosts, want %d", len(inv.Hosts), len(want))

@@ -148,6 +148,11 @@ func (v *validator) build(raw *rawFile) *Inventory {
 		inv.Hosts = append(inv.Hosts, v.host(i, rh, pp, ssh))
 	}
 	v.duplicates(inv.Hosts)
+	for i := range inv.Hosts {
+		if inv.Hosts[i].RunAs == "" {
+			inv.Hosts[i].RunAs = inv.Cluster.RunAs
+		}
+	}
 	if n := len(inv.Hosts); n > 0 && n%2 == 0 {
 		inv.Warnings = append(inv.Warnings, fmt.Sprintf("%s: %d servers tolerate no more failures than %d: use an odd number", v.path, n, n-1))
 	}
@@ -180,6 +185,7 @@ func (v *validator) cluster(rc rawCluster) (Cluster, ports) {
 	if s, _ := v.str(a("auth_file"), rc.AuthFile); s != "" {
 		c.AuthFile = v.resolve(s)
 	}
+	c.RunAs = v.runAs(a("run_as"), rc.RunAs, DefaultRunAs)
 	pp := ports{"client_port": DefaultClientPort, "peer_port": DefaultPeerPort, "election_port": DefaultElectionPort}
 	for _, p := range []struct {
 		key string
@@ -230,7 +236,7 @@ func (v *validator) host(i int, rh rawHost, pp ports, ssh SSH) Host {
 		v.fail(a("name"), "%s: name may not contain spaces, control characters, '/', ':' or '|'", label)
 	}
 	if id, set := v.integer(a("id"), rh.ID, 1, 255); set {
-		h.ID = id
+		h.ID, h.IDSet = id, true
 	}
 	h.Transport, _ = v.str(a("transport"), rh.Transport)
 	switch h.Transport {
@@ -260,6 +266,7 @@ func (v *validator) host(i int, rh rawHost, pp ports, ssh SSH) Host {
 		h.Dir = v.dir(a("dir"), dir, h.Transport)
 	}
 	h.SSH = v.ssh(ssh, at{table: "host.ssh", index: i, label: label}, rh.SSH)
+	h.RunAs = v.runAs(a("run_as"), rh.RunAs, "")
 	return h
 }
 
