@@ -220,13 +220,12 @@ const notExecutable = 126
 
 // Agent runs `zkctl node ARGS… --dir DIR` on the host and returns its output.
 func (c *Cluster) Agent(ctx context.Context, h inventory.Host, t transport.Transport, args ...string) ([]byte, error) {
-	// --dir first: role arguments may follow a "--" at the end of args.
-	argv := append([]string{AgentPath(h), "node", "--dir", h.Dir}, args...)
+	cmd := agentCommand(h, args)
 	c.Log.Debug("agent", "host", h.Name, "args", args)
 	var out []byte
 	err := c.agentStartRetry(h).Do(ctx, func(int) error {
 		var err error
-		out, err = transport.Output(ctx, t, transport.Join(argv...))
+		out, err = transport.Output(ctx, t, cmd)
 		return err
 	})
 	if err != nil {

@@ -35,12 +35,14 @@ type DeployResult struct {
 func deploySteps(s *hostDeploy) []step {
 	return []step{
 		lockStep{},                   // one deploy at a time; released when the list ends, however it ends
+		idStep{},                     // a deployed host keeps its myid
 		quickCheckStep{s},            // nothing changed since the last deploy? then the long way is skipped
 		longWay{s, probeStep{s}},     // one command: dir tree, uname -m, installed agent's sha256 and view
 		longWay{s, archStep{s}},      // refuse a binary built for another architecture
 		longWay{s, uploadStep{s}},    // unless the same binary is there; reconnects when the connection is lost
 		longWay{s, provisionStep{s}}, // Java and ZooKeeper: found, unpacked from a tarball, or apt
 		configStep{},                 // conf/node.json and conf/auth, on both ways
+		ownerStep{},                  // dir belongs to run_as (created where missing), with root or sudo
 		longWay{s, recordStep{s}},    // what was deployed, for the next quick check
 	}
 }

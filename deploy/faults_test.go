@@ -74,7 +74,7 @@ func proxiedInventory(t *testing.T, lab *testlab.Lab, port int) string {
 	if err := os.WriteFile(kh, []byte(line), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	inv := fmt.Sprintf("%s\n[ssh]\nidentity_file = %q\nknown_hosts = %q\nport = %d\n\n[[host]]\nname = \"vm1\"\naddress = \"127.0.0.1\"\ndir = %q\n",
+	inv := fmt.Sprintf("%s\n[ssh]\nidentity_file = %q\nknown_hosts = %q\nport = %d\n\n[[host]]\nname = \"vm1\"\naddress = \"127.0.0.1\"\ndir = %q\nrun_as = \"root\"\n",
 		timings, lab.KeyFile, kh, port, lab.Hosts[0].Dir)
 	path := filepath.Join(t.TempDir(), "inventory.toml")
 	if err := os.WriteFile(path, []byte(inv), 0o644); err != nil {

@@ -48,20 +48,19 @@ func (c *Cluster) provision(ctx context.Context, h inventory.Host, t transport.T
 		}
 		how = "unpacked (tarball)"
 	}
-	if info.Install.Java == "" || info.Install.ZooKeeperHome == "" {
-		if zk.Install != "apt" {
-			return info, "", stepError(h, "provision", missingMessage(info.Install))
-		}
-		c.UI.Host(h.Name, "installing Java and ZooKeeper with apt-get (this takes a while)")
-		cmd := "export DEBIAN_FRONTEND=noninteractive; apt-get update -q && apt-get install -y -q default-jre-headless zookeeper"
-		if _, err := transport.Output(ctx, t, cmd); err != nil {
+	missing := info.Install.Java == "" || info.Install.ZooKeeperHome == ""
+	if missing && zk.Install != "apt" {
+		return info, "", stepError(h, "provision", missingMessage(h, info.Install))
+	}
+	if zk.Install == "apt" && (missing || c.dpkgBroken(ctx, t)) {
+		if err := c.aptInstall(ctx, h, t, aptPackages); err != nil {
 			return info, "", stepError(h, "apt-get install", err)
 		}
 		if info, err = c.hostInfo(ctx, h, t, c.zooKeeperHome(h)); err != nil {
 			return info, "", err
 		}
 		if info.Install.Java == "" || info.Install.ZooKeeperHome == "" {
-			return info, "", stepError(h, "provision", missingMessage(info.Install))
+			return info, "", stepError(h, "provision", missingMessage(h, info.Install))
 		}
 		how = "installed (apt)"
 	}
@@ -69,16 +68,29 @@ func (c *Cluster) provision(ctx context.Context, h inventory.Host, t transport.T
 	return info, how, nil
 }
 
-func missingMessage(in node.Install) error {
-	var missing []string
+// missingMessage says what is missing on h and the exact command that
+// installs it there.
+func missingMessage(h inventory.Host, in node.Install) error {
+	var missing, pkgs []string
 	if in.Java == "" {
-		missing = append(missing, "Java")
+		missing, pkgs = append(missing, "Java"), append(pkgs, "default-jre-headless")
 	}
 	if in.ZooKeeperHome == "" {
-		missing = append(missing, "ZooKeeper")
+		missing, pkgs = append(missing, "ZooKeeper"), append(pkgs, "zookeeper")
 	}
-	return fmt.Errorf("%s not found: on the host run `apt-get install -y default-jre-headless zookeeper`, or set [zookeeper] install = \"apt\" (or tarball = \"apache-zookeeper-3.8.x-bin.tar.gz\" with Java present) in the inventory",
-		strings.Join(missing, " and "))
+	cmd := "apt-get install -y " + strings.Join(pkgs, " ")
+	if h.SSH.User != "root" && !h.IsLocal() {
+		cmd = "sudo " + cmd
+	}
+	return fmt.Errorf("%s not found: nothing was started; on the host run `%s`, or set [zookeeper] install = \"apt\" (or tarball = \"apache-zookeeper-3.8.x-bin.tar.gz\" with Java present) in the inventory",
+		strings.Join(missing, " and "), cmd)
+}
+
+// dpkgBroken reports whether dpkg lists half-installed or half-configured
+// packages (an apt install that failed half-way), which apt must repair.
+func (c *Cluster) dpkgBroken(ctx context.Context, t transport.Transport) bool {
+	out, err := transport.Output(ctx, t, "dpkg --audit 2>/dev/null | head -n 3")
+	return err == nil && strings.TrimSpace(string(out)) != ""
 }
 
 func (c *Cluster) hostInfo(ctx context.Context, h inventory.Host, t transport.Transport, home string) (node.Info, error) {

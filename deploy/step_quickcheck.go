@@ -21,6 +21,7 @@ type deployRecord struct {
 	ModTime time.Time `json:"mod_time"`
 	Home    string    `json:"home"` // the [zookeeper] home the agent was asked about
 	Info    node.Info `json:"info"`
+	ID      int       `json:"id,omitempty"` // the host's myid, sticky (see idStep)
 }
 
 func recordPath(h inventory.Host) string { return node.Layout{Dir: h.Dir}.DeployRecord() }

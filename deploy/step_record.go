@@ -20,7 +20,7 @@ func (r recordStep) Run(ctx context.Context, c *Cluster, h inventory.Host, t tra
 	if err != nil {
 		return nil // no record: the next deploy takes the long way
 	}
-	rec := deployRecord{SHA256: r.s.bin.sha256, Size: st.Size(), ModTime: st.ModTime(), Home: c.zooKeeperHome(h), Info: r.s.info}
+	rec := deployRecord{SHA256: r.s.bin.sha256, Size: st.Size(), ModTime: st.ModTime(), Home: c.zooKeeperHome(h), Info: r.s.info, ID: h.ID}
 	data, _ := json.Marshal(rec)
 	if err := writeIfChanged(ctx, t, recordPath(h), data, 0o644); err != nil {
 		c.Log.Debug("deploy record not written", "host", h.Name, "err", err)

@@ -37,9 +37,7 @@ func (c *Cluster) Tail(ctx context.Context, hosts []inventory.Host, o TailOption
 			out = &lockedWriter{mu: &mu, w: w}
 		}
 		lw := &linePrefixer{prefix: h.Name + " ", w: out}
-		argv := append([]string{AgentPath(h), "node"}, args...)
-		argv = append(argv, "--dir", h.Dir)
-		err := t.Run(ctx, transport.Join(argv...), lw, io.Discard)
+		err := t.Run(ctx, agentCommand(h, args), lw, io.Discard)
 		lw.flush()
 		if ctx.Err() != nil {
 			return nil

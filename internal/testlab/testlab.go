@@ -382,8 +382,8 @@ func (l *Lab) SSHDStderr(i int) string {
 
 // Inventory returns the TOML text of an inventory (DESIGN.md "Inventory (TOML)")
 // for the lab: an [ssh] table (user "root", port 22, identity_file KeyFile,
-// known_hosts KnownHosts) and one [[host]] table per host with name, address and
-// dir. extra is appended verbatim after a blank line; since it follows the last
+// known_hosts KnownHosts) and one [[host]] table per host with name, address,
+// dir and run_as = "root" (the hosts share this machine's users and folders). extra is appended verbatim after a blank line; since it follows the last
 // [[host]], it must begin with a table header (e.g. "[cluster]\ntick_time = ...").
 func (l *Lab) Inventory(extra string) string {
 	var b strings.Builder
@@ -398,6 +398,7 @@ func (l *Lab) Inventory(extra string) string {
 		fmt.Fprintf(&b, "name = %s\n", tomlString(h.Name))
 		fmt.Fprintf(&b, "address = %s\n", tomlString(h.Addr))
 		fmt.Fprintf(&b, "dir = %s\n", tomlString(h.Dir))
+		b.WriteString("run_as = \"root\"\n") // these hosts share this machine's users and folders
 	}
 	if extra != "" {
 		b.WriteString("\n")
