@@ -20,18 +20,20 @@ const noAptStatus = 66
 
 // aptScript installs pkgs non-interactively. It first repairs what an
 // install that failed half-way left (dpkg --audit lists half-installed or
-// half-configured packages; those are reinstalled from the repository, so
-// that a maintainer script fixed there replaces the broken one), then
+// half-configured packages; dpkg-query names them), then
 // installs what is missing. apt-get's own lock waits for another apt.
+// A half-configured package is installed again from its .deb (apt-get
+// download, dpkg -i) rather than configured again: its installed
+// maintainer scripts are the ones that failed.
 func aptScript(pkgs []string) string {
 	list := transport.Join(pkgs...)
 	return "command -v apt-get >/dev/null 2>&1 || exit " + fmt.Sprint(noAptStatus) + "; " +
 		"export DEBIAN_FRONTEND=noninteractive; " +
 		"apt-get update -q && " +
 		"broken=$(dpkg-query -W -f='${db:Status-Abbrev} ${Package}\\n' 2>/dev/null | awk 'substr($1,2,1) !~ /[inc]/ {print $2}'); " +
-		"if [ -n \"$broken\" ]; then echo \"repairing $broken\"; dpkg --configure -a >/dev/null 2>&1; " +
-		"apt-get install -y -q --reinstall $broken || exit 1; fi; " +
-		"apt-get install -y -q " + list
+		"if [ -n \"$broken\" ]; then echo \"reinstalling what a failed install left: \"$broken; " +
+		"d=$(mktemp -d) && (cd \"$d\" && apt-get download -q $broken && dpkg -i ./*.deb); s=$?; rm -rf \"$d\"; [ $s = 0 ] || exit 1; fi; " +
+		"apt-get install -y -q -f " + list
 }
 
 // aptInstall runs aptScript on h, showing its progress with the elapsed
@@ -50,7 +52,8 @@ func (c *Cluster) aptInstall(ctx context.Context, h inventory.Host, t transport.
 		c.aptProgress(h, title, start, last, done)
 	}()
 	var errb strings.Builder
-	err := t.Run(ctx, aptScript(pkgs), last, io.MultiWriter(&errb, last))
+	both := &syncWriter{w: io.MultiWriter(&errb, last)} // dpkg's messages go to either
+	err := t.Run(ctx, aptScript(pkgs), both, both)
 	close(done)
 	wg.Wait()
 	c.UI.Progress(h.Name, "")
@@ -59,7 +62,7 @@ func (c *Cluster) aptInstall(ctx context.Context, h inventory.Host, t transport.
 		return fmt.Errorf("no apt-get on this host (not Debian or Ubuntu): install Java (a JRE 11+) and ZooKeeper by hand and set [zookeeper] home, or set [zookeeper] tarball with Java present, instead of install = \"apt\"")
 	}
 	if err != nil {
-		return fmt.Errorf("%s failed after %v: %w: %s (the next deploy repairs what it left once the cause is fixed)", title, took, err, tailLines(errb.String(), 4))
+		return fmt.Errorf("%s failed after %v: %w: %s (the next deploy repairs what it left once the cause is fixed)", title, took, err, aptErrors(errb.String()))
 	}
 	c.UI.Host(h.Name, "%s: %v", title, took)
 	return nil
@@ -85,6 +88,18 @@ func (c *Cluster) aptProgress(h inventory.Host, title string, start time.Time, l
 			}
 		}
 	}
+}
+
+// syncWriter serialises the writes of two streams into one writer.
+type syncWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (s *syncWriter) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.w.Write(p)
 }
 
 // lastLine keeps the last complete line written to it.
@@ -116,6 +131,23 @@ func (l *lastLine) get() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.last
+}
+
+// aptErrors picks what says why apt failed from its standard error: the
+// lines dpkg and the maintainer scripts wrote about the failing package
+// (up to 4), then apt's own last 2 lines.
+func aptErrors(stderr string) string {
+	var keep []string
+	lines := strings.Split(stderr, "\n")
+	for i, l := range lines {
+		if strings.HasPrefix(l, "dpkg: error processing") && len(keep) < 4 {
+			keep = append(keep, strings.TrimSpace(l))
+			if i > 0 && !strings.HasPrefix(lines[i-1], "dpkg:") && strings.TrimSpace(lines[i-1]) != "" {
+				keep = append(keep, strings.TrimSpace(lines[i-1]))
+			}
+		}
+	}
+	return strings.Join(append(keep, tailLines(stderr, 2)), "; ")
 }
 
 // tailLines is the last n non-empty lines of s, joined by "; ".
