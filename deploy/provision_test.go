@@ -177,6 +177,81 @@ func TestProvisionVMs(t *testing.T) {
 		}
 	})
 
+	t.Run("tarball", func(t *testing.T) {
+		dir := t.TempDir()
+		for _, d := range []string{"bad", "truncated"} {
+			if err := os.Mkdir(filepath.Join(dir, d), 0o755); err != nil {
+				t.Fatal(err)
+			}
+		}
+		good := buildRelease(t, dir, "3.8.0", true)
+		notRelease := buildRelease(t, filepath.Join(dir, "bad"), "3.8.0", false)
+		truncated := filepath.Join(dir, "truncated", filepath.Base(good))
+		truncateCopy(t, good, truncated)
+		inv := func(tarball string) string { return vmInv(t, "[zookeeper]\ntarball = \""+tarball+"\"\n") }
+
+		_, _, err := deployOnce(t, inv(notRelease))
+		for _, h := range []string{"vm1", "vm2", "vm3"} {
+			wantHostErr(t, err, h, "unpack ZooKeeper tarball", "is not an Apache ZooKeeper release", "lib/zookeeper-3*.jar")
+		}
+		_, _, err = deployOnce(t, inv(truncated))
+		wantHostErr(t, err, "vm2", "unpack ZooKeeper tarball", "is truncated or not a gzip tar")
+		home := "zookeeper/apache-zookeeper-3.8.0-bin"
+		if out, _ := lab.Run(1, "ls -d /home/zk/zkctl/"+home+" /home/zk/zkctl/zookeeper/.unpack-* 2>&1"); !strings.Contains(out, "No such file") || strings.Contains(out, "unpack-a") {
+			t.Errorf("a failed unpack left something behind: %s", out)
+		}
+
+		path := inv(good)
+		start := time.Now()
+		res, out, err := deployOnce(t, path)
+		if err != nil {
+			t.Fatalf("deploy with the release: %v\n%s", err, out)
+		}
+		t.Logf("BENCH deploy with the release tarball (%s) to the three hosts: %v", humanSize(good), time.Since(start).Round(time.Millisecond))
+		for _, r := range res {
+			if r.ZooKeeper != "unpacked (tarball)" {
+				t.Errorf("%s: zookeeper %q, want unpacked (tarball)", r.Host, r.ZooKeeper)
+			}
+		}
+		ct, _ := newCluster(t, path)
+		t.Cleanup(func() { _ = ct.StopAll(context.Background()) })
+		if err := ct.Reset(ctx); err != nil {
+			t.Fatalf("reset: %v", err)
+		}
+		if err := ct.WaitQuorum(ctx, ct.Inv.Hosts, time.Minute); err != nil {
+			t.Fatalf("quorum on the release: %v", err)
+		}
+		for i, h := range ct.Inv.Hosts {
+			l := node.Layout{Dir: h.Dir}
+			cmdline, err := lab.Run(i, `read pid st < `+l.Pidfile(node.ZooKeeperName)+`; tr '\0' ' ' < /proc/$pid/cmdline`)
+			if err != nil || !strings.Contains(cmdline, filepath.Join(h.Dir, home, "lib")) || !strings.Contains(cmdline, "logback.xml") {
+				t.Errorf("%s: the server does not run from the release with its logback.xml: %s %v", h.Name, cmdline, err)
+			}
+			log, err := lab.Run(i, "cat "+l.LogFile(node.ZooKeeperName))
+			if err != nil || !strings.Contains(log, "[myid:") || strings.Contains(log, "SLF4J: ") {
+				t.Errorf("%s: logs/zookeeper.log is not logback's (pattern with [myid:…], no SLF4J warning): %.600s", h.Name, log)
+			}
+			checkOwners(t, lab, i, h, users[i], 1)
+		}
+		start = time.Now()
+		res, out, err = deployOnce(t, path)
+		if err != nil {
+			t.Fatalf("re-deploy with the release: %v", err)
+		}
+		t.Logf("re-deploy with the same release: %v", time.Since(start).Round(time.Millisecond))
+		if strings.Contains(out, "uploading apache") || strings.Contains(out, "unpacked") {
+			t.Errorf("the same tarball was sent or unpacked again:\n%s", out)
+		}
+		for _, r := range res {
+			if r.ZooKeeper != "found" {
+				t.Errorf("%s: zookeeper %q on re-deploy, want found", r.Host, r.ZooKeeper)
+			}
+		}
+		if err := ct.StopAll(ctx); err != nil {
+			t.Fatalf("stop: %v", err)
+		}
+	})
+
 	t.Run("sticky ids", func(t *testing.T) {
 		data, err := os.ReadFile(apt)
 		if err != nil {
@@ -290,6 +365,14 @@ func checkOwners(t *testing.T, lab *testlab.VMLab, i int, h inventory.Host, user
 	if files < 10 {
 		t.Errorf("%s: only %d files under %s", h.Name, files, h.Dir)
 	}
+}
+
+func humanSize(path string) string {
+	st, err := os.Stat(path)
+	if err != nil {
+		return "?"
+	}
+	return fmt.Sprintf("%.1f MB", float64(st.Size())/1e6)
 }
 
 func serverMode(c *deploy.Cluster, host string) string {

@@ -38,15 +38,19 @@ func (c *Cluster) provision(ctx context.Context, h inventory.Host, t transport.T
 		return info, "", err
 	}
 	how := "found"
-	if zk.Tarball != "" && info.Install.ZooKeeperHome == "" {
-		home, err := c.unpackTarball(ctx, h, t, zk.Tarball)
+	if zk.Tarball != "" {
+		unpacked, err := c.provisionTarball(ctx, h, t, zk.Tarball)
 		if err != nil {
 			return info, "", stepError(h, "unpack ZooKeeper tarball", err)
 		}
-		if info, err = c.hostInfo(ctx, h, t, home); err != nil {
-			return info, "", err
+		if unpacked || info.Install.ZooKeeperHome == "" {
+			if info, err = c.hostInfo(ctx, h, t, tarballHome(h, zk.Tarball)); err != nil {
+				return info, "", err
+			}
 		}
-		how = "unpacked (tarball)"
+		if unpacked {
+			how = "unpacked (tarball)"
+		}
 	}
 	missing := info.Install.Java == "" || info.Install.ZooKeeperHome == ""
 	if missing && zk.Install != "apt" {
@@ -103,22 +107,6 @@ func (c *Cluster) hostInfo(ctx context.Context, h inventory.Host, t transport.Tr
 		return info, stepError(h, "detect Java and ZooKeeper", err)
 	}
 	return info, nil
-}
-
-// unpackTarball pushes an Apache ZooKeeper release and unpacks it under
-// <dir>/zookeeper, returning its home.
-func (c *Cluster) unpackTarball(ctx context.Context, h inventory.Host, t transport.Transport, tarball string) (string, error) {
-	name := filepath.Base(tarball)
-	remote := filepath.Join(h.Dir, "dist", name)
-	if err := t.Upload(ctx, tarball, remote, 0o644, nil); err != nil {
-		return "", err
-	}
-	dest := filepath.Join(h.Dir, "zookeeper")
-	cmd := transport.Join("mkdir", "-p", dest) + " && " + transport.Join("tar", "-xzf", remote, "-C", dest)
-	if _, err := transport.Output(ctx, t, cmd); err != nil {
-		return "", err
-	}
-	return tarballHome(h, tarball), nil
 }
 
 // tarballHome is where an Apache release unpacks: <dir>/zookeeper/<name>.

@@ -71,6 +71,23 @@ func classpath(l Layout, in Install) string {
 	return strings.Join([]string{l.Conf(), DebianJar, "/usr/share/java/slf4j-log4j12.jar", "/usr/share/java/log4j-1.2.jar"}, ":")
 }
 
+// releaseLogging are the JVM flags that make an Apache release log
+// through its own framework, as its bin/zkEnv.sh does: logback (3.8 on)
+// reads the release's conf/logback.xml, whose appenders take the log
+// folder and file from these properties; its console output is what the
+// agent appends to logs/zookeeper.log. A release before 3.8 (log4j) and
+// Debian's package use conf/log4j.properties, named above.
+func releaseLogging(in Install) []string {
+	if in.Layout != "apache" {
+		return nil
+	}
+	flags := []string{"-Dzookeeper.log.file=" + ZooKeeperName + ".log"}
+	if xml := filepath.Join(in.ZooKeeperHome, "conf", "logback.xml"); isFile(xml) {
+		flags = append(flags, "-Dlogback.configurationFile=file:"+xml)
+	}
+	return flags
+}
+
 // RenderFiles writes conf/zoo.cfg, conf/log4j.properties and data/myid atomically.
 func RenderFiles(c *Config) error {
 	l := Layout{c.Dir}
@@ -134,10 +151,11 @@ func StartZooKeeper(c *Config) (Proc, error) {
 		"-Dlog4j.configuration=file:" + filepath.Join(l.Conf(), "log4j.properties"),
 		"-Dzookeeper.log.dir=" + l.Logs(),
 		"-Dzookeeper.cnxTimeout=1000",
-		"-cp", classpath(l, in),
-		"org.apache.zookeeper.server.quorum.QuorumPeerMain",
-		filepath.Join(l.Conf(), "zoo.cfg"),
 	}
+	argv = append(argv, releaseLogging(in)...)
+	argv = append(argv, "-cp", classpath(l, in),
+		"org.apache.zookeeper.server.quorum.QuorumPeerMain",
+		filepath.Join(l.Conf(), "zoo.cfg"))
 	env := append(os.Environ(), "ZOO_LOG_DIR="+l.Logs())
 	return Spawn(l, ZooKeeperName, argv, env)
 }
