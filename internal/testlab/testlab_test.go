@@ -123,6 +123,7 @@ func TestLab(t *testing.T) {
 				Name    string `toml:"name"`
 				Address string `toml:"address"`
 				Dir     string `toml:"dir"`
+				RunAs   string `toml:"run_as"`
 			} `toml:"host"`
 		}
 		path := lab.WriteInventory(t, "[cluster]\ntick_time = \"500ms\"")
@@ -138,7 +139,7 @@ func TestLab(t *testing.T) {
 			t.Errorf("inventory: %+v", inv)
 		}
 		for i, h := range inv.Host {
-			if want := lab.Hosts[i]; h.Name != want.Name || h.Address != want.Addr || h.Dir != want.Dir {
+			if want := lab.Hosts[i]; h.Name != want.Name || h.Address != want.Addr || h.Dir != want.Dir || h.RunAs != "root" {
 				t.Errorf("inventory host %d: %+v, want %+v", i, h, want)
 			}
 		}
