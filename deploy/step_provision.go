@@ -57,7 +57,7 @@ func (c *Cluster) provision(ctx context.Context, h inventory.Host, t transport.T
 		return info, "", stepError(h, "provision", missingMessage(h, info.Install))
 	}
 	if zk.Install == "apt" && (missing || c.dpkgBroken(ctx, t)) {
-		if err := c.aptInstall(ctx, h, t, aptPackages); err != nil {
+		if err := c.aptInstall(ctx, h, t, aptWanted(info.Install, zk.Tarball != "")); err != nil {
 			return info, "", stepError(h, "apt-get install", err)
 		}
 		if info, err = c.hostInfo(ctx, h, t, c.zooKeeperHome(h)); err != nil {
@@ -70,6 +70,26 @@ func (c *Cluster) provision(ctx context.Context, h inventory.Host, t transport.T
 	}
 	c.UI.Host(h.Name, "java %s, ZooKeeper %s (%s)", info.Install.Java, info.Install.ZooKeeperHome, how)
 	return info, how, nil
+}
+
+// aptWanted is what apt installs: Java alone beside a tarball, else the
+// missing pieces, or every package zkctl installs when nothing is missing
+// (a failed install being repaired).
+func aptWanted(in node.Install, tarball bool) []string {
+	if tarball {
+		return aptPackages[:1]
+	}
+	var pkgs []string
+	if in.Java == "" {
+		pkgs = append(pkgs, aptPackages[0])
+	}
+	if in.ZooKeeperHome == "" {
+		pkgs = append(pkgs, aptPackages[1])
+	}
+	if len(pkgs) == 0 {
+		return aptPackages
+	}
+	return pkgs
 }
 
 // missingMessage says what is missing on h and the exact command that
