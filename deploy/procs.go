@@ -4,6 +4,7 @@ import (
 	"context"
 	"strconv"
 	"syscall"
+	"time"
 
 	"zkctl/deploy/inventory"
 	"zkctl/node"
@@ -89,4 +90,25 @@ func (c *Cluster) SignalHostOn(ctx context.Context, h inventory.Host, sig syscal
 	var procs []node.Proc
 	err := c.agentCall(ctx, h, "SIG"+node.SignalName(sig)+" every process", &procs, "signal-host", "-s", node.SignalName(sig))
 	return procs, err
+}
+
+// ClockOffset measures how far h's clock is ahead of this machine's: the
+// agent's time minus the midpoint of the call (`zkctl node clock`), with
+// the call's round trip as its uncertainty.
+func (c *Cluster) ClockOffset(ctx context.Context, h inventory.Host) (offset, rtt time.Duration, err error) {
+	t, err := c.Transport(ctx, h)
+	if err != nil {
+		return 0, 0, err
+	}
+	var remote struct {
+		UnixNano int64 `json:"unix_nano"`
+	}
+	t0 := time.Now()
+	err = c.AgentJSON(ctx, h, t, &remote, "clock")
+	t1 := time.Now()
+	if err != nil {
+		return 0, 0, stepError(h, "clock", err)
+	}
+	mid := t0.Add(t1.Sub(t0) / 2)
+	return time.Unix(0, remote.UnixNano).Sub(mid), t1.Sub(t0), nil
 }

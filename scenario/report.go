@@ -118,6 +118,12 @@ func section(b *bytes.Buffer, r *Result, svg, comparison string) {
 	b.WriteString("Checks:\n\n")
 	if r.History != nil {
 		fmt.Fprintf(b, "The checks marked *history* are judged from ZooKeeper's transaction logs alone: %s.\n\n", r.History.Summary())
+		for _, t := range r.History.Timings {
+			fmt.Fprintf(b, "- from the history: %s: **%.2fs** (%s)\n", t.What, t.D.Seconds(), t.How)
+		}
+		if len(r.History.Timings) > 0 {
+			b.WriteString("\n")
+		}
 	}
 	for _, c := range r.Checks {
 		mark := "✅"
