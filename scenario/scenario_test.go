@@ -152,7 +152,7 @@ func TestTooFewHosts(t *testing.T) {
 
 func TestSelect(t *testing.T) {
 	all, err := scenario.Select([]string{"all"})
-	if err != nil || len(all) != 9 {
+	if err != nil || len(all) != 11 {
 		t.Fatalf("all: %d scenarios, %v", len(all), err)
 	}
 	two, err := scenario.Select([]string{"master-lag", "c1w1m1", "master-lag"})
