@@ -77,7 +77,14 @@ func (d Degrade) Run(ctx context.Context, c *deploy.Cluster) (Record, error) {
 		return rec.done(nil, err)
 	}
 	h := hs[0]
-	if err := NetFaultsPossible(ctx, []inventory.Host{h}); err != nil {
+	spec, err := d.spec()
+	if d.Clear {
+		err = nil
+	}
+	if err == nil {
+		err = NetFaultsPossible(ctx, []inventory.Host{h})
+	}
+	if err != nil {
 		return rec.done(nil, err)
 	}
 	if d.Clear {
@@ -89,11 +96,7 @@ func (d Degrade) Run(ctx context.Context, c *deploy.Cluster) (Record, error) {
 		rec.Notes = []HostNote{{Host: h.Name, Msg: msg}}
 		return rec.done(nil, err)
 	}
-	spec, err := d.spec()
-	if err == nil {
-		err = preflight(ctx, c, hs)
-	}
-	if err != nil {
+	if err := preflight(ctx, c, hs); err != nil {
 		return rec.done(nil, err)
 	}
 	var others []inventory.Host
