@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -38,6 +39,12 @@ func (a *app) scenarioCmd() *cobra.Command {
 				return err
 			}
 			defer c.Close()
+			scs, skipped := scenario.Runnable(cmd.Context(), c, scs)
+			for _, s := range skipped {
+				if slices.Contains(args, s.Scenario.Name) {
+					return usagef("scenario %s cannot run on this inventory: %s", s.Scenario.Name, s.Reason)
+				}
+			}
 			c.UI = deploy.NewUI(io.Discard)
 			if a.verbose {
 				c.UI = deploy.NewUI(os.Stderr)
@@ -48,6 +55,9 @@ func (a *app) scenarioCmd() *cobra.Command {
 			results := rn.Run(cmd.Context(), scs)
 			took := time.Since(start)
 			scenario.PrintSummary(out, results, took)
+			for _, s := range skipped {
+				fmt.Fprintf(out, "skipped %s: %s\n", s.Scenario.Name, s.Reason)
+			}
 			if report != "" {
 				rp := &scenario.Report{Results: results, Inventory: c.Inv, Took: took, Generated: time.Now(),
 					Command: "zkctl scenario " + strings.Join(args, " ")}
