@@ -75,8 +75,12 @@ func testNetOps(t *testing.T, lab *testlab.Lab, c *deploy.Cluster) {
 	}
 	port := c.Inv.Hosts[0].ClientPort
 	a := func(i int) string { return lab.Hosts[i].Addr }
-	if !reach(lab, 1, a(0), port) || !reach(lab, 0, a(2), port) {
-		t.Fatal("before any partition the hosts do not reach each other's ZooKeeper port")
+	deadline := time.Now().Add(20 * time.Second)
+	for !reach(lab, 1, a(0), port) || !reach(lab, 0, a(2), port) {
+		if time.Now().After(deadline) {
+			t.Fatal("before any partition the hosts do not reach each other's ZooKeeper port")
+		}
+		time.Sleep(200 * time.Millisecond)
 	}
 
 	rec, err := ops.Partition{Hosts: []string{"vm1"}}.Run(ctx, c)
