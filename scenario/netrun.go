@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"zkctl/deploy"
+	"zkctl/node"
 	"zkctl/ops"
 )
 
@@ -66,10 +67,13 @@ func (r *run) partition(hosts ...string) Event {
 	if !r.ok() {
 		return e
 	}
+	mode := r.serverMode(hosts[0])
 	r.setStep("%s", op.Title())
 	r.mon.fast(10 * time.Second)
 	rec, err := op.Run(r.ctx, r.c)
-	e = netEvent(rec, "partition", hosts[0], op.Title())
+	e = netEvent(rec, "partition", hosts[0], fmt.Sprintf("%s (zookeeper %s)", op.Title(), mode))
+	// The cut host's server is lost to the others, as a killed one is.
+	e.Role, e.Proc, e.Attrs["mode"] = node.ZooKeeperName, node.ZooKeeperName, mode
 	if err != nil {
 		r.fail(fmt.Errorf("%s: %w", op.Title(), err))
 		return e

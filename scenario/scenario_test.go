@@ -61,7 +61,7 @@ func runAll(t *testing.T, c *deploy.Cluster, names ...string) {
 	scenario.PrintSummary(&progress, results, took)
 	t.Logf("scenarios %v in %v:\n%s", names, took.Round(time.Second), progress.String())
 	report := filepath.Join(t.TempDir(), "report.md")
-	rp := &scenario.Report{Results: results, Inventory: c.Inv, Took: took, Generated: time.Now(), Command: "test"}
+	rp := &scenario.Report{Results: results, Inventory: c.Inv, Took: took, Generated: time.Now(), Command: "test", Skipped: skipped}
 	if err := rp.Write(report); err != nil {
 		t.Fatalf("report: %v", err)
 	}

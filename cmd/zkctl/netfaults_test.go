@@ -36,6 +36,8 @@ func TestNetFaultRefusals(t *testing.T) {
 		{"degrade on loopback", []string{"degrade", "vm1", "--loss", "5%"}, []string{"127.0.0.0/8"}},
 		{"degrade clear with knobs", []string{"degrade", "vm1", "--clear", "--loss", "5%"}, []string{"--clear takes no"}},
 		{"degrade unknown host", []string{"degrade", "vm8", "--loss", "5%"}, []string{`unknown host "vm8"`}},
+		{"a partition scenario on loopback", []string{"scenario", "c1w1m1", "master-partition"},
+			[]string{"scenario master-partition cannot run on this inventory", "the kernel gives every connection the source 127.0.0.1"}},
 		{"degrade two hosts", []string{"degrade", "vm1", "vm2"}, []string{"degrade: want one HOST"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -60,7 +60,7 @@ func (a *app) scenarioCmd() *cobra.Command {
 			}
 			if report != "" {
 				rp := &scenario.Report{Results: results, Inventory: c.Inv, Took: took, Generated: time.Now(),
-					Command: "zkctl scenario " + strings.Join(args, " ")}
+					Command: "zkctl scenario " + strings.Join(args, " "), Skipped: skipped}
 				if err := rp.Write(report); err != nil {
 					return err
 				}
