@@ -220,7 +220,7 @@ func (r *run) sessionsOff(host string) map[string]int64 {
 			continue
 		}
 		for path, owner := range all {
-			if path == protocol.WorkerAlive(p.ID) || len(path) > len(protocol.ElectionPrefix(p.ID)) && path[:len(protocol.ElectionPrefix(p.ID))] == protocol.ElectionPrefix(p.ID) {
+			if path == protocol.WorkerAlive(p.ID) || candidateOf(path) == p.ID {
 				drop[owner] = true
 			}
 		}
@@ -231,6 +231,19 @@ func (r *run) sessionsOff(host string) map[string]int64 {
 		}
 	}
 	return all
+}
+
+// candidateOf is the name of the master whose election node is path, or "".
+func candidateOf(path string) string {
+	node, ok := strings.CutPrefix(path, protocol.ElectionPath+"/")
+	if !ok {
+		return ""
+	}
+	c, err := protocol.ParseCandidate(node)
+	if err != nil {
+		return ""
+	}
+	return c.Name
 }
 
 // modesOf returns the monitor's srvr samples of host in (from, to).
