@@ -98,6 +98,17 @@ func leading(ts []*term, f Event) bool {
 	return false
 }
 
+// nextHeal is when the network fault f was healed (the end of the run if
+// it never was).
+func nextHeal(evs []Event, f Event) time.Time {
+	for _, e := range evs {
+		if e.Kind == KindFault && e.Attrs["fault"] == "heal" && e.At.After(f.At) && (e.Host == f.Host || e.Host == "") {
+			return e.At
+		}
+	}
+	return time.Now().Add(time.Hour)
+}
+
 // leadingOn tells whether a master on the host that network fault f hit
 // held a term then.
 func leadingOn(ts []*term, f Event) bool {
@@ -124,7 +135,7 @@ func reassigns(o *observation) []Timing {
 		// reported the worker gone.
 		for _, p := range o.res.Procs {
 			if p.Role == "worker" && p.Host == f.Host && p.Started.Before(f.At) && (p.Ended.IsZero() || p.Ended.After(f.At)) {
-				if t := reassignment(o.res.Events, Event{At: f.At, ID: p.ID, Msg: f.Msg}); t.OK {
+				if t := reassignment(o.res.Events, Event{At: f.At, ID: p.ID, Msg: f.Msg}); t.OK && f.At.Add(t.D).Before(nextHeal(o.res.Events, f)) {
 					out = append(out, t)
 				}
 			}

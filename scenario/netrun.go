@@ -114,7 +114,11 @@ func (r *run) degrade(d ops.Degrade) Event {
 	r.setStep("%s", d.Title())
 	r.mon.fast(10 * time.Second)
 	rec, err := d.Run(r.ctx, r.c)
-	e = netEvent(rec, "degrade", d.Host, d.Title())
+	fault := "degrade"
+	if d.Clear {
+		fault = "heal" // a clear ends the degradations as a heal does
+	}
+	e = netEvent(rec, fault, d.Host, d.Title())
 	var applied []string
 	for _, n := range rec.Notes {
 		applied = append(applied, n.Msg)
