@@ -259,6 +259,10 @@ func hostCrash(r *run) {
 	back := r.startServer(w.Host)
 	again := r.restart(w, roles.Options{Concurrency: 1})
 	r.waitFor("worker "+again.ID+" registered again", ops.WorkerAlive(r.mon.conn, again.ID))
+	// The master assigns every task as it comes in: new tasks are what the
+	// restarted worker, the least loaded, can be given.
+	h := r.place.Clients[0]
+	r.startClient(h, r.newID("client", h), 4)
 	r.waitMoreDone(3)
 	r.expect("the ensemble keeps quorum: tasks complete while the host is down", func(o *observation) (bool, string) {
 		n := len(o.completionsIn(crash.End(), back.At))
