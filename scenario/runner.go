@@ -62,6 +62,14 @@ func (rn *Runner) runOne(ctx context.Context, sc *Scenario, line *progressLine) 
 		res.End = time.Now()
 		return res
 	}
+	netErr := netPossible(ctx, rn.Cluster)
+	if sc.Net && netErr != nil {
+		res.Err, res.End = fmt.Errorf("cannot run here: %w", netErr), time.Now()
+		return res
+	}
+	if netErr == nil {
+		defer rn.healAll(ctx, res)
+	}
 	hosts, servers := all[:HostsNeeded], all[:sc.Servers]
 	res.Hosts, res.Servers = hostNames(hosts), hostNames(servers)
 	line.step("reset: ensemble on %v", res.Servers)

@@ -34,7 +34,10 @@ type Scenario struct {
 	// NoTasks marks a scenario that runs no master/worker/client (the
 	// register check): the task invariants do not apply to it.
 	NoTasks bool
-	script  func(r *run)
+	// Net marks the network fault scenarios: they need hosts with their
+	// own addresses (see Runnable).
+	Net    bool
+	script func(r *run)
 }
 
 // Placement says where the roles run, as indexes into the scenario's hosts
@@ -48,7 +51,7 @@ const HostsNeeded = 3
 
 // catalog is every scenario, in the order `all` runs them.
 func catalog() []*Scenario {
-	return []*Scenario{
+	return append([]*Scenario{
 		{Name: "c1w1m1", What: "1 client, 1 worker, 1 master; kill the worker, later the client",
 			Observe: "tasks wait while no worker lives and complete when a new one starts; a killed client leaves no orphan that a restarted client (same --id) can't clean up",
 			Place:   Placement{Masters: []int{0}, Workers: []int{1}, Clients: []int{2}}, Servers: 3, script: c1w1m1},
@@ -82,7 +85,7 @@ func catalog() []*Scenario {
 		{Name: "standalone", What: "the same workload on a one-server ensemble, then kill that server",
 			Observe: "what cluster mode adds: with one server everything stops until it is back",
 			Place:   Placement{Masters: []int{0}, Workers: []int{1, 2}, Clients: []int{0}}, Servers: 1, script: standalone},
-	}
+	}, netScenarios()...)
 }
 
 // zkPlace is the placement of the three ZooKeeper fault scenarios.
