@@ -79,7 +79,7 @@ func catalog() []*Scenario {
 		{Name: "host-crash", What: "crash a host running a ZooKeeper follower and a worker, then bring it back",
 			Observe: "the seed's cluster-mode example: a machine lost as a whole keeps the ensemble's quorum, and its worker's tasks move",
 			Place:   Placement{Masters: []int{0}, Workers: []int{1, 2}, Clients: []int{0}}, Servers: 3, script: hostCrash},
-		{Name: "linearizable", What: "Jepsen-style register: reads, writes and compare-and-set on one znode while the ZooKeeper leader is killed and frozen",
+		{Name: "linearizable", What: "Jepsen-style register: reads, writes and compare-and-set on one znode while the ZooKeeper leader is killed, frozen or (on hosts with their own addresses) cut off, or a minority is",
 			Observe: "writes and CAS are linearizable (Porcupine), reads keep ZooKeeper's weaker promises",
 			Place:   Placement{}, Servers: 3, NoTasks: true, script: linearizable},
 		{Name: "standalone", What: "the same workload on a one-server ensemble, then kill that server",

@@ -139,7 +139,7 @@ func TestSSH(t *testing.T) {
 	t.Run("signals", func(t *testing.T) { runAll(t, c, "c2w2m2", "master-lag", "zk-leader-kill") })
 	t.Run("netops", func(t *testing.T) { testNetOps(t, lab, c) })
 	t.Run("netscenarios", func(t *testing.T) {
-		runAll(t, c, "master-partition", "zk-leader-partition", "worker-partition", "partition-flap", "slow-network")
+		runAll(t, c, "master-partition", "zk-leader-partition", "worker-partition", "partition-flap", "slow-network", "linearizable")
 		noRulesLeft(t, lab)
 	})
 	t.Run("interrupt", func(t *testing.T) { testInterrupt(t, lab, c) })
