@@ -145,7 +145,11 @@ func partitionFlap(r *run) {
 	r.startWorkers()
 	r.startClients(150)
 	r.waitDone(5)
-	cuts := []time.Duration{r.session / 2, r.session + time.Second, r.session / 2, r.session + time.Second}
+	// A long cut lasts two session timeouts and a second: when the master's
+	// host also runs the ZooKeeper leader, the majority first elects a new
+	// leader, and only then expires the old master's session.
+	long2 := 2*r.session + time.Second
+	cuts := []time.Duration{r.session / 2, long2, r.session / 2, long2}
 	var long [][2]Event
 	var last Event
 	for i, d := range cuts {
