@@ -93,17 +93,12 @@ func checkStarted(c *Config, role string, procs []Proc) error {
 // command and the last lines of its log.
 func ExitedMessage(c *Config, p Proc) string {
 	return fmt.Sprintf("%s %s: %q exited within %v of its start; last lines of %s:\n%s",
-		p.Role, p.ID, c.Roles[p.Role].Argv(p.ID, nil), StartCheckDelay, p.Log, LastLines(p.Log, 5))
+		p.Role, p.ID, c.Roles[p.Role].Argv(p.ID, nil), StartCheckDelay, p.Log, lastLinesOf(p.Log, 5))
 }
 
-// LastLines returns the last n lines of the file at path, indented, or why
-// it could not be read.
-func LastLines(path string, n int) string {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return "  (" + err.Error() + ")"
-	}
-	lines := strings.Split(strings.TrimRight(string(data), "\n"), "\n")
+// LastLines returns the last n lines of a log, indented, for messages.
+func LastLines(log string, n int) string {
+	lines := strings.Split(strings.TrimRight(log, "\n"), "\n")
 	if len(lines) > n {
 		lines = lines[len(lines)-n:]
 	}
@@ -111,4 +106,13 @@ func LastLines(path string, n int) string {
 		return "  (empty)"
 	}
 	return "  " + strings.Join(lines, "\n  ")
+}
+
+// lastLinesOf is LastLines of the file at path, or why it cannot be read.
+func lastLinesOf(path string, n int) string {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return "  (" + err.Error() + ")"
+	}
+	return LastLines(string(data), n)
 }

@@ -115,6 +115,7 @@ func (rn *Runner) conclude(ctx context.Context, r *run, res *Result) {
 	if r.err == nil && !res.Scenario.NoTasks {
 		res.Checks = append(res.Checks, rn.historyChecks(ctx, res)...)
 	}
+	res.Checks = markZkctlSpecific(res.Checks, rn.foreignRoles(r)) // foreign.go
 	res.Metrics = measure(o)
 }
 
