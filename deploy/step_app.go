@@ -129,29 +129,25 @@ func (c *Cluster) pushAppFiles(ctx context.Context, h inventory.Host, t transpor
 	return nil
 }
 
-// installPackages installs the missing packages with apt-get, after
-// checking that apt knows each of them (apt-cache policy: a candidate),
-// refreshing the package lists once when one is unknown.
+// installPackages installs the missing packages with apt-get (after
+// apt-get update), once apt-cache policy showed a candidate for each: a
+// package apt cannot find is refused before anything is installed. The
+// lists are not refreshed for that check, so a package known only to a
+// newer list is refused too, with the fix.
 func (c *Cluster) installPackages(ctx context.Context, h inventory.Host, t transport.Transport, missing []string) error {
 	if len(missing) == 0 {
 		return nil
 	}
 	unknown, err := noCandidate(ctx, t, missing)
-	if err == nil && len(unknown) > 0 {
-		c.UI.Host(h.Name, "apt knows no %s: apt-get update", strings.Join(unknown, ", "))
-		if _, err = transport.Output(ctx, t, "apt-get update -q"); err == nil {
-			unknown, err = noCandidate(ctx, t, missing)
-		}
-	}
 	if err != nil {
 		return stepError(h, "apt-cache policy", err)
 	}
 	if len(unknown) > 0 {
-		return stepError(h, "packages", fmt.Errorf("apt cannot find package %s (apt-cache policy shows no candidate): fix [roles.*] packages in %s or the host's apt sources",
+		return stepError(h, "packages", fmt.Errorf("apt cannot find package %s (`apt-cache policy` shows no candidate): fix [roles.*] packages in %s, or run `apt-get update` on the host if its package lists are old",
 			strings.Join(unknown, ", "), c.Inv.Path))
 	}
 	c.UI.Host(h.Name, "installing %s with apt-get", strings.Join(missing, " "))
-	cmd := "export DEBIAN_FRONTEND=noninteractive; " + transport.Join(append([]string{"apt-get", "install", "-y", "-q"}, missing...)...)
+	cmd := "export DEBIAN_FRONTEND=noninteractive; apt-get update -q && " + transport.Join(append([]string{"apt-get", "install", "-y", "-q"}, missing...)...)
 	if _, err := transport.Output(ctx, t, cmd); err != nil {
 		return stepError(h, "apt-get install", err)
 	}
