@@ -3,6 +3,7 @@ package scenario_test
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -11,6 +12,8 @@ import (
 	"time"
 
 	"zkctl/deploy"
+	"zkctl/deploy/inventory"
+	"zkctl/internal/buildbin"
 	"zkctl/node"
 	"zkctl/ops"
 	"zkctl/scenario"
@@ -80,6 +83,24 @@ func TestForeign(t *testing.T) {
 		}
 		return deployed(t, path)
 	}
+
+	t.Run("unknown package", func(t *testing.T) {
+		path := filepath.Join(filepath.Dir(base), "nopkg.toml")
+		roles := "\n[roles.worker]\ncommand = [\"/bin/true\"]\npackages = [\"zkctl-no-such-package\"]\n"
+		if err := os.WriteFile(path, append(append([]byte(nil), hosts...), roles...), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		inv, err := inventory.Load(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := deploy.NewCluster(inv, deploy.NewUI(io.Discard), nil)
+		t.Cleanup(c.Close)
+		_, err = c.Deploy(context.Background(), deploy.DeployOptions{Binary: buildbin.Path(t)})
+		if err == nil || !strings.Contains(err.Error(), "vm1") || !strings.Contains(err.Error(), "apt cannot find package zkctl-no-such-package") {
+			t.Fatalf("want the host and the package named, got %v", err)
+		}
+	})
 
 	t.Run("exits at once", func(t *testing.T) {
 		c := variant("exits", "\n[roles.worker]\ncommand = [\""+python+"\", \"-c\", \"print('no kazoo here: {servers}'); raise SystemExit(3)\"]\n")
