@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"zkctl/node"
 )
@@ -139,19 +140,31 @@ func (r *run) procHint(p *Proc) string {
 // elected, a worker registered): when it times out and another program
 // plays p's role, the failure names that program and its log's last lines.
 func (r *run) waitForProc(p *Proc, what string, cond func() (bool, error)) {
+	r.waitProcs([]*Proc{p}, what, waitTimeout, 20*time.Millisecond, cond)
+}
+
+// waitProcs is waitEvery on a condition that ps bring about, naming the
+// foreign programs among them when it times out.
+func (r *run) waitProcs(ps []*Proc, what string, timeout, every time.Duration, cond func() (bool, error)) {
 	if !r.ok() {
 		return
 	}
-	r.waitFor(what, cond)
+	r.waitEvery(what, timeout, every, cond)
 	r.mu.Lock()
 	failed := r.err
 	r.mu.Unlock()
 	if failed == nil {
 		return
 	}
-	if hint := r.procHint(p); hint != "" {
+	var hints []string
+	for _, p := range ps {
+		if h := r.procHint(p); h != "" {
+			hints = append(hints, h)
+		}
+	}
+	if len(hints) > 0 {
 		r.mu.Lock()
-		r.err = fmt.Errorf("%w%s", failed, hint)
+		r.err = fmt.Errorf("%w%s", failed, strings.Join(hints, ""))
 		r.mu.Unlock()
 	}
 }

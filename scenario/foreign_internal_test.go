@@ -62,6 +62,12 @@ func TestSkippedVerdict(t *testing.T) {
 	}
 	r.Checks[0].OK = true
 
+	var md bytes.Buffer
+	section(&md, r, "", "")
+	if !strings.Contains(md.String(), "- ⏭️ **the old leader rejoins as a candidate**: skipped, zkctl-specific") {
+		t.Errorf("report:\n%s", md.String())
+	}
+
 	var j bytes.Buffer
 	if err := WriteJSON(&j, []*Result{r}); err != nil {
 		t.Fatal(err)

@@ -127,7 +127,7 @@ func (r *run) finish() {
 			clients = append(clients, p)
 		}
 	}
-	r.waitEvery("every client finished", finishTimeout, 250*time.Millisecond, holds(func() bool {
+	r.waitProcs(clients, "every client finished", finishTimeout, 250*time.Millisecond, holds(func() bool {
 		return r.allExited(clients)
 	}))
 }
