@@ -134,7 +134,11 @@ func section(b *bytes.Buffer, r *Result, svg, comparison string) {
 	}
 	for _, c := range r.Checks {
 		mark := "✅"
-		if !c.OK {
+		switch {
+		case c.Skipped != "":
+			fmt.Fprintf(b, "- ⏭️ **%s**: skipped, %s\n", c.Name, c.Skipped)
+			continue
+		case !c.OK:
 			mark = "❌"
 		}
 		fmt.Fprintf(b, "- %s **%s**: %s\n", mark, c.Name, c.Detail)

@@ -123,6 +123,7 @@ func (rn *Runner) conclude(ctx context.Context, r *run, res *Result) {
 	if r.err == nil && !res.Scenario.NoTasks {
 		res.Checks = append(res.Checks, rn.historyChecks(ctx, res)...)
 	}
+	res.Checks = markZkctlSpecific(res.Checks, rn.foreignRoles(r)) // foreign.go
 	res.Metrics = measure(o)
 }
 
@@ -134,7 +135,7 @@ func (r *run) finish() {
 			clients = append(clients, p)
 		}
 	}
-	r.waitEvery("every client finished", finishTimeout, 250*time.Millisecond, holds(func() bool {
+	r.waitProcs(clients, "every client finished", finishTimeout, 250*time.Millisecond, holds(func() bool {
 		return r.allExited(clients)
 	}))
 }
