@@ -165,7 +165,9 @@ func partitionFlap(r *run) {
 		}
 		r.hold(r.session, "healed")
 	}
-	r.waitMoreDone(3)
+	h := r.place.Clients[0]
+	r.startClient(h, r.newID("client", h), 5) // work after the last heal, whatever is left of the first client's
+	r.waitMoreDone(5)
 	r.expect("every cut past the session timeout makes the other master lead during the cut", func(o *observation) (bool, string) {
 		return o.electedDuring(long)
 	})
