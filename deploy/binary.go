@@ -18,22 +18,32 @@ type binaryInfo struct {
 }
 
 func describeBinary(path string) (binaryInfo, error) {
-	f, err := os.Open(path)
+	sum, n, err := fileSHA256(path)
 	if err != nil {
 		return binaryInfo{}, fmt.Errorf("binary: %w", err)
-	}
-	defer f.Close()
-	h := sha256.New()
-	n, err := io.Copy(h, f)
-	if err != nil {
-		return binaryInfo{}, fmt.Errorf("binary %s: %w", path, err)
 	}
 	ef, err := elf.Open(path)
 	if err != nil {
 		return binaryInfo{}, fmt.Errorf("binary %s is not a Linux executable: %w", path, err)
 	}
 	defer ef.Close()
-	return binaryInfo{path: path, arch: elfArch(ef.Machine), sha256: hex.EncodeToString(h.Sum(nil)), size: n}, nil
+	return binaryInfo{path: path, arch: elfArch(ef.Machine), sha256: sum, size: n}, nil
+}
+
+// fileSHA256 is the hex sha256 and the size of a local file: what deploy
+// compares with `sha256sum` on a host before sending it again.
+func fileSHA256(path string) (string, int64, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", 0, err
+	}
+	defer f.Close()
+	h := sha256.New()
+	n, err := io.Copy(h, f)
+	if err != nil {
+		return "", 0, fmt.Errorf("read %s: %w", path, err)
+	}
+	return hex.EncodeToString(h.Sum(nil)), n, nil
 }
 
 func elfArch(m elf.Machine) string {

@@ -41,6 +41,7 @@ func deploySteps(s *hostDeploy) []step {
 		longWay{s, archStep{s}},      // refuse a binary built for another architecture
 		longWay{s, uploadStep{s}},    // unless the same binary is there; reconnects when the connection is lost
 		longWay{s, provisionStep{s}}, // Java and ZooKeeper: found, unpacked from a tarball, or apt
+		appStep{s},                   // [roles.*]: files into <dir>/app (sha256 skip), packages where missing
 		configStep{},                 // conf/node.json and conf/auth, on both ways
 		ownerStep{},                  // dir belongs to run_as (created where missing), with root or sudo
 		longWay{s, recordStep{s}},    // what was deployed, for the next quick check

@@ -16,6 +16,7 @@ import (
 type ClusterStatus struct {
 	Servers []ServerRow `json:"servers"`
 	Roles   []RoleRow   `json:"roles"`
+	Net     []NetRow    `json:"network_faults,omitempty"`
 	App     *AppState   `json:"app,omitempty"`
 	AppErr  string      `json:"app_error,omitempty"`
 }
@@ -63,6 +64,7 @@ func (c *Cluster) Status(ctx context.Context) ClusterStatus {
 		}
 		cs.Servers = append(cs.Servers, row)
 	}
+	cs.Net = c.netFaults(ctx)
 	cs.App, err = c.appState(ctx)
 	if err != nil {
 		cs.AppErr = err.Error()
@@ -129,6 +131,7 @@ func PrintStatus(w io.Writer, cs ClusterStatus, asJSON bool) error {
 	fmt.Fprintln(w)
 	printApp(w, cs)
 	fmt.Fprintln(w)
+	printNet(w, cs.Net)
 	rows = rows[:0]
 	sort.Slice(cs.Roles, func(i, j int) bool {
 		return cs.Roles[i].Host+cs.Roles[i].Role+cs.Roles[i].ID < cs.Roles[j].Host+cs.Roles[j].Role+cs.Roles[j].ID

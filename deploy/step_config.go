@@ -39,6 +39,7 @@ func (c *Cluster) NodeConfig(h inventory.Host, servers []inventory.Host) *node.C
 		nc.Servers = append(nc.Servers, node.Server{ID: s.ID, Host: s.Name, Address: s.Address,
 			ClientPort: s.ClientPort, PeerPort: s.PeerPort, ElectionPort: s.ElectionPort})
 	}
+	nc.Roles = c.roleCommands(h, nc) // [roles.*] (step_app.go)
 	return nc
 }
 

@@ -42,7 +42,7 @@ func titles(steps []step) []string {
 // skipped as a whole when the quick check found nothing changed.
 func TestDeploySteps(t *testing.T) {
 	steps := deploySteps(&hostDeploy{})
-	want := []string{"lock", "check myid", "quick check", "probe", "check architecture", "upload zkctl", "provision",
+	want := []string{"lock", "check myid", "quick check", "probe", "check architecture", "upload zkctl", "provision", "push role programs",
 		"write conf/node.json", "run_as user", "write deploy record"}
 	if got := titles(steps); !reflect.DeepEqual(got, want) {
 		t.Fatalf("deploy steps %q, want %q", got, want)

@@ -2,11 +2,7 @@ package deploy
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
-	"io"
-	"os"
 	"path/filepath"
 	"strings"
 
@@ -93,19 +89,4 @@ func unpackScript(remote, home, sum string) string {
 		`echo %s > "$tmp"/%s/%s && rm -rf %s.old && { [ ! -e %s ] || mv %s %s.old; } && mv "$tmp"/%s %s`,
 		q(tmp), q(home), q(remote), untarStatus, q(top), notApacheStatus,
 		sum, q(top), tarballMark, q(home), q(home), q(home), q(home), q(top), q(home))
-}
-
-// fileSHA256 is the hex sha256 and the size of a local file.
-func fileSHA256(path string) (string, int64, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", 0, err
-	}
-	defer f.Close()
-	h := sha256.New()
-	n, err := io.Copy(h, f)
-	if err != nil {
-		return "", 0, err
-	}
-	return hex.EncodeToString(h.Sum(nil)), n, nil
 }

@@ -51,13 +51,16 @@ func StartRoles(c *Config, role string, n int, id string, extra []string) ([]Pro
 			return procs, fmt.Errorf("%s %s already runs (pid %d)", role, instance, p.PID)
 		}
 		argv := append([]string{exe, "node", "run", role, "--dir", c.Dir, "--id", instance}, extra...)
+		if rc, ok := c.Roles[role]; ok {
+			argv = rc.Argv(instance, extra) // another program plays the role (foreign.go)
+		}
 		p, err := Spawn(l, name, argv, os.Environ())
 		if err != nil {
 			return procs, err
 		}
 		procs = append(procs, p)
 	}
-	return procs, nil
+	return procs, checkStarted(c, role, procs)
 }
 
 // SignalRoles sends sig to every instance of role (all roles when role is

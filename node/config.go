@@ -18,16 +18,17 @@ import (
 // Config is what a host needs to know, written by the controller to
 // <dir>/conf/node.json and read by every `zkctl node` command.
 type Config struct {
-	Host           string        `json:"host"` // inventory name
-	Dir            string        `json:"dir"`
-	MyID           int           `json:"myid"`
-	Address        string        `json:"address"` // clientPortAddress and quorum address
-	ClientPort     int           `json:"client_port"`
-	TickTime       time.Duration `json:"tick_time"`
-	SessionTimeout time.Duration `json:"session_timeout"`
-	Servers        []Server      `json:"servers"` // the ensemble; one entry = standalone
-	ZooKeeperHome  string        `json:"zookeeper_home,omitempty"`
-	AuthFile       string        `json:"auth_file,omitempty"` // on the host; "user:password"
+	Host           string                 `json:"host"` // inventory name
+	Dir            string                 `json:"dir"`
+	MyID           int                    `json:"myid"`
+	Address        string                 `json:"address"` // clientPortAddress and quorum address
+	ClientPort     int                    `json:"client_port"`
+	TickTime       time.Duration          `json:"tick_time"`
+	SessionTimeout time.Duration          `json:"session_timeout"`
+	Servers        []Server               `json:"servers"` // the ensemble; one entry = standalone
+	ZooKeeperHome  string                 `json:"zookeeper_home,omitempty"`
+	AuthFile       string                 `json:"auth_file,omitempty"` // on the host; "user:password"
+	Roles          map[string]RoleCommand `json:"roles,omitempty"`     // other programs for roles ([roles.*]), by role
 }
 
 // Server is one member of the ensemble.

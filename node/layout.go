@@ -11,6 +11,7 @@ import "path/filepath"
 //	<dir>/conf/zoo.cfg          rendered by the agent
 //	<dir>/conf/auth             the auth_file's secret, mode 0600
 //	<dir>/data/                 ZooKeeper's data and myid (the only thing reset wipes)
+//	<dir>/app/                  the files of other programs playing roles ([roles.*])
 //	<dir>/logs/NAME.log         a process's log: zookeeper, or <role>-<id>
 //	<dir>/logs.prev/            the logs before the last reset
 //	<dir>/run/NAME.pid          "pid start-time" of a process the agent started
@@ -36,6 +37,9 @@ func (l Layout) ConfigFile() string { return filepath.Join(l.Conf(), "node.json"
 
 // AuthFile is the host's copy of the auth_file.
 func (l Layout) AuthFile() string { return filepath.Join(l.Conf(), "auth") }
+
+// App is where deploy puts the files of the inventory's [roles.*] programs.
+func (l Layout) App() string { return filepath.Join(l.Dir, "app") }
 
 // LogFile is the log of process name ("zookeeper", "<role>-<id>").
 func (l Layout) LogFile(name string) string { return filepath.Join(l.Logs(), name+".log") }

@@ -52,8 +52,15 @@ type Record struct {
 	ID     string      // the instance, when one was named
 	Signal string      // "SIGKILL", for signals
 	Procs  []node.Proc // the processes acted on, as the agent reported them after
+	Notes  []HostNote  // what a network fault applied, host by host
 	Start  time.Time   // when the call began
 	End    time.Time   // when it returned: the effect is in place by then
+}
+
+// HostNote is one line of what an operation did on one host, e.g. what a
+// partition cut there or which knobs of a degradation were applied.
+type HostNote struct {
+	Host, Msg string
 }
 
 // Took is how long the call took.

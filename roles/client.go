@@ -211,8 +211,9 @@ func submitOne(ctx context.Context, conn *zk.Conn, acl []zk.ACL, name, payload s
 }
 
 // Wait waits for the results of tasks: for each it watches /results/<t>,
-// reads it, deletes /results/<t> and /data/<t> (one multi) and calls
-// onResult, one call at a time. It returns nil when every result came back,
+// reads it, calls onResult (one call at a time), then deletes /results/<t>
+// and /data/<t> (one multi): a client that dies in between leaves the
+// result for its successor, never one it took without reporting it. It returns nil when every result came back,
 // or, when ctx ends first, an error naming the missing tasks.
 func Wait(ctx context.Context, conn *zk.Conn, tasks []Task, onResult func(Result)) error {
 	ctx, cancel := context.WithCancel(ctx)
@@ -228,15 +229,22 @@ func Wait(ctx context.Context, conn *zk.Conn, tasks []Task, onResult func(Result
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			r, err := waitOne(ctx, conn, t)
-			mu.Lock()
-			defer mu.Unlock()
-			switch {
-			case err == nil:
+			// The result is announced as soon as it is read, before it is
+			// deleted: a client killed in between leaves it for its
+			// successor, never a result it took without a trace.
+			announce := func(r Result) {
+				mu.Lock()
+				defer mu.Unlock()
 				delete(missing, t.Name)
 				if onResult != nil {
 					onResult(r)
 				}
+			}
+			_, err := waitOne(ctx, conn, t, announce)
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case err == nil:
 			case ctx.Err() == nil:
 				errs = append(errs, err)
 				cancel()
@@ -255,7 +263,7 @@ func Wait(ctx context.Context, conn *zk.Conn, tasks []Task, onResult func(Result
 }
 
 // waitOne waits for one result, reads it and removes it with its data.
-func waitOne(ctx context.Context, conn *zk.Conn, t Task) (Result, error) {
+func waitOne(ctx context.Context, conn *zk.Conn, t Task, announce func(Result)) (Result, error) {
 	p := protocol.Result(t.Name)
 	created := false // the watch said the result exists: read it without asking again
 	for {
@@ -275,7 +283,7 @@ func waitOne(ctx context.Context, conn *zk.Conn, t Task) (Result, error) {
 		case err != nil:
 			return Result{}, fmt.Errorf("watch %s: %w", p, err)
 		case exists:
-			r, err := takeResult(ctx, conn, t, time.Now())
+			r, err := takeResult(ctx, conn, t, time.Now(), announce)
 			if err == nil || !IsConnErr(err) && !errors.Is(err, zk.ErrNoNode) {
 				return r, err
 			}
@@ -295,23 +303,26 @@ func waitOne(ctx context.Context, conn *zk.Conn, t Task) (Result, error) {
 	}
 }
 
-// takeResult reads a result that exists and deletes it with its data.
+// takeResult reads a result that exists, announces it, and deletes it with
+// its data.
 // The delete is retried over connection losses: a lost try that went
 // through leaves nothing to delete, which deleteResult accepts.
-func takeResult(ctx context.Context, conn *zk.Conn, t Task, seen time.Time) (Result, error) {
+func takeResult(ctx context.Context, conn *zk.Conn, t Task, seen time.Time, announce func(Result)) (Result, error) {
 	data, _, err := conn.Get(protocol.Result(t.Name))
 	if err != nil {
 		return Result{}, fmt.Errorf("read %s: %w", protocol.Result(t.Name), err)
 	}
+	r := Result{Task: t.Name, Value: string(data), Latency: seen.Sub(t.Submitted)}
+	announce(r)
 	for err = deleteResult(conn, t.Name); IsConnErr(err); err = deleteResult(conn, t.Name) {
 		if err := retry.Sleep(ctx, 100*time.Millisecond); err != nil {
 			return Result{}, fmt.Errorf("delete %s: %w", protocol.Result(t.Name), err)
 		}
 	}
 	if err != nil {
-		return Result{}, err
+		return r, err
 	}
-	return Result{Task: t.Name, Value: string(data), Latency: seen.Sub(t.Submitted)}, nil
+	return r, nil
 }
 
 // nameList names the tasks of a set, sorted, at most 50 of them.

@@ -494,3 +494,17 @@ func TestCheckHelpers(t *testing.T) {
 		}
 	}
 }
+
+// TestCandidateOf: election nodes, protected or not, name their master.
+func TestCandidateOf(t *testing.T) {
+	for path, want := range map[string]string{
+		"/election/_c_9f15c1a3a5da71cb3ecaa880c5984b8f-vm2-m2_0000000001": "vm2-m2",
+		"/election/vm1-m1_0000000003":                                     "vm1-m1",
+		"/workers_eph/vm1-w1":                                             "",
+		"/election/garbage":                                               "",
+	} {
+		if got := candidateOf(path); got != want {
+			t.Errorf("candidateOf(%q) = %q, want %q", path, got, want)
+		}
+	}
+}

@@ -3,6 +3,7 @@ package scenario
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"zkctl/history"
 	"zkctl/history/txnlog"
@@ -15,6 +16,10 @@ type HistoryInfo struct {
 	Start, End int64    // the first and last zxid held
 	Notes      []string // where the history starts, dropped proposals, torn files
 	Err        error    // the logs could not be read or merged
+	// Offsets are the servers' clock offsets to this machine, as the
+	// agents measured them; Timings the intervals measured on the history.
+	Offsets map[string]time.Duration
+	Timings []HistoryTiming
 }
 
 // Summary is one line for the report.
@@ -43,6 +48,13 @@ func (rn *Runner) historyChecks(ctx context.Context, res *Result) []Check {
 		return []Check{{Name: "history: the servers' transaction logs merge into one history", Detail: err.Error()}}
 	}
 	info.Txns, info.Start, info.End, info.Notes = len(h.Txns), h.Start, h.End, h.Notes
+	info.Offsets = map[string]time.Duration{}
+	for _, s := range servers {
+		if off, _, err := rn.Cluster.ClockOffset(ctx, s); err == nil {
+			info.Offsets[s.Name] = off
+		}
+	}
+	info.Timings = historyTimings(h, res, info.Offsets)
 	var out []Check
 	for _, v := range history.Judge(h, history.Options{}) {
 		out = append(out, Check{Name: "history: " + v.Name, OK: v.OK, Detail: fmt.Sprintf("%s (%d transactions judged)", v.Detail, v.Judged)})

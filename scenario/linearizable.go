@@ -25,7 +25,8 @@ const (
 
 // linearizable is the Jepsen-style register check: clients spread over the
 // servers read, write and compare-and-set one znode while the ZooKeeper
-// leader is killed and frozen; Porcupine judges the writes and CAS, the
+// leader is killed and frozen and, on hosts with their own addresses, the
+// leader's host or a minority is cut off; Porcupine judges the writes and CAS, the
 // reads are judged by what ZooKeeper promises of them (package lincheck).
 func linearizable(r *run) {
 	if !r.ok() {
@@ -38,7 +39,11 @@ func linearizable(r *run) {
 	}
 	r.setStep("register workload on %d servers, leader faults every %v", len(servers), linFaultEvery)
 	r.mon.fast(linDuration + 10*time.Second)
-	nem := &leaderNemesis{r: r, rnd: rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 7))}
+	nem := &linNemesis{r: r, rnd: rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 7)),
+		net: netPossible(r.ctx, r.c) == nil}
+	if !nem.net {
+		r.note("Network partitions were left out: %v.", netPossible(r.ctx, r.c))
+	}
 	h, err := lincheck.Run(r.ctx, lincheck.Config{Servers: servers, Ops: linOps, Duration: linDuration,
 		SessionTimeout: r.session, Logger: r.c.Log}, nem)
 	if err != nil {
@@ -80,17 +85,25 @@ func faultNames(fs []lincheck.Fault) string {
 	return strings.Join(out, ", ")
 }
 
-// leaderNemesis kills or freezes the ZooKeeper leader's server every
-// linFaultEvery, and brings it back a tick past the session timeout later,
-// through the same operations as `zkctl kill zookeeper` and `zkctl start`.
-type leaderNemesis struct {
+// linNemesis injects a fault every linFaultEvery and undoes it a tick past
+// the session timeout later, through the same operations as the CLI: it
+// kills or freezes the ZooKeeper leader's server and, where the hosts have
+// their own addresses, isolates the leader's host or a follower's (with
+// three servers, a random half is a minority of one: the same cut).
+type linNemesis struct {
 	r   *run
 	rnd *rand.Rand
+	net bool // partitions can be made
 }
 
-func (n *leaderNemesis) Name() string { return "leader kill/freeze" }
+func (n *linNemesis) Name() string {
+	if n.net {
+		return "leader kill/freeze, partitions"
+	}
+	return "leader kill/freeze"
+}
 
-func (n *leaderNemesis) Run(ctx context.Context, log func(lincheck.Fault)) {
+func (n *linNemesis) Run(ctx context.Context, log func(lincheck.Fault)) {
 	for ctx.Err() == nil {
 		select {
 		case <-ctx.Done():
@@ -101,13 +114,8 @@ func (n *leaderNemesis) Run(ctx context.Context, log func(lincheck.Fault)) {
 		if leader == "" {
 			continue
 		}
-		kill := n.rnd.IntN(2) == 0
-		f := lincheck.Fault{Name: "SIGSTOP zookeeper", Target: leader, Start: time.Now()}
-		sig, undo := syscall.SIGSTOP, ops.Op(ops.Signal{Role: "zookeeper", Host: leader, Signal: syscall.SIGCONT})
-		if kill {
-			f.Name, sig, undo = "SIGKILL zookeeper", syscall.SIGKILL, ops.StartServer{Host: leader}
-		}
-		n.do(ops.Signal{Role: "zookeeper", Host: leader, Signal: sig}, &f)
+		f, fault, undo := n.pick(leader)
+		n.do(fault, &f)
 		time.Sleep(n.r.session + n.r.tick)
 		n.do(undo, &f) // also when ctx has ended: a fault is always undone
 		f.End = time.Now()
@@ -115,14 +123,43 @@ func (n *leaderNemesis) Run(ctx context.Context, log func(lincheck.Fault)) {
 	}
 }
 
+// pick chooses the next fault and its undo.
+func (n *linNemesis) pick(leader string) (lincheck.Fault, ops.Op, ops.Op) {
+	kinds := 2
+	if n.net {
+		kinds = 4
+	}
+	f := lincheck.Fault{Target: leader, Start: time.Now()}
+	switch n.rnd.IntN(kinds) {
+	case 0:
+		f.Name = "SIGKILL zookeeper"
+		return f, ops.Signal{Role: "zookeeper", Host: leader, Signal: syscall.SIGKILL}, ops.StartServer{Host: leader}
+	case 1:
+		f.Name = "SIGSTOP zookeeper"
+		return f, ops.Signal{Role: "zookeeper", Host: leader, Signal: syscall.SIGSTOP}, ops.Signal{Role: "zookeeper", Host: leader, Signal: syscall.SIGCONT}
+	case 2:
+		f.Name = "isolate the leader's host"
+	default:
+		f.Name = "isolate a minority"
+		var others []string
+		for _, s := range n.r.servers {
+			if s != leader {
+				others = append(others, s)
+			}
+		}
+		f.Target = others[n.rnd.IntN(len(others))]
+	}
+	return f, ops.Partition{Hosts: []string{f.Target}, For: 3 * n.r.session}, ops.Heal{Hosts: []string{f.Target}}
+}
+
 // do runs op (whatever the workload's context) and adds it to the timeline.
-func (n *leaderNemesis) do(op ops.Op, f *lincheck.Fault) {
+func (n *linNemesis) do(op ops.Op, f *lincheck.Fault) {
 	rec, err := op.Run(context.WithoutCancel(n.r.ctx), n.r.c)
 	if err != nil && f.Err == "" {
 		f.Err = err.Error()
 	}
 	kind := KindFault
-	if rec.Kind == ops.KindStartServer || rec.Signal == "SIGCONT" {
+	if rec.Kind == ops.KindStartServer || rec.Signal == "SIGCONT" || rec.Kind == ops.KindHeal {
 		kind = KindStart
 	}
 	n.r.events = append(n.r.events, Event{At: rec.Start, Took: rec.Took(), Host: rec.Host, Role: rec.Role,
@@ -130,7 +167,7 @@ func (n *leaderNemesis) do(op ops.Op, f *lincheck.Fault) {
 }
 
 // leader is the server that leads now, "" when none does.
-func (n *leaderNemesis) leader() string {
+func (n *linNemesis) leader() string {
 	for _, s := range n.r.servers {
 		if n.r.serverMode(s) == "leader" {
 			return s

@@ -30,6 +30,8 @@ type JSONCheck struct {
 	Name   string `json:"name"`
 	OK     bool   `json:"ok"`
 	Detail string `json:"detail"`
+	// Skipped is why the check was not judged ("zkctl-specific: …").
+	Skipped string `json:"skipped,omitempty"`
 }
 
 // JSONMeasure is what a run measured, times in seconds (a failover that
@@ -109,6 +111,7 @@ type (
 		Tests     int         `xml:"tests,attr"`
 		Failures  int         `xml:"failures,attr"`
 		Errors    int         `xml:"errors,attr"`
+		Skipped   int         `xml:"skipped,attr"`
 		Time      string      `xml:"time,attr"`
 		Timestamp string      `xml:"timestamp,attr"`
 		Cases     []junitCase `xml:"testcase"`
@@ -118,7 +121,11 @@ type (
 		Classname string        `xml:"classname,attr"`
 		Time      string        `xml:"time,attr"`
 		Failure   *junitProblem `xml:"failure,omitempty"`
+		Skipped   *junitSkipped `xml:"skipped,omitempty"`
 		Error     *junitProblem `xml:"error,omitempty"`
+	}
+	junitSkipped struct {
+		Message string `xml:"message,attr"`
 	}
 	junitProblem struct {
 		Message string `xml:"message,attr"`
@@ -138,7 +145,11 @@ func WriteJUnit(w io.Writer, results []*Result, took time.Duration) error {
 		class := "zkctl.scenario." + r.Scenario.Name
 		for _, c := range r.Checks {
 			tc := junitCase{Name: c.Name, Classname: class, Time: "0"}
-			if !c.OK {
+			switch {
+			case c.Skipped != "":
+				tc.Skipped = &junitSkipped{Message: c.Skipped}
+				s.Skipped++
+			case !c.OK:
 				tc.Failure = &junitProblem{Message: c.Detail, Type: "check", Text: c.Name + ": " + c.Detail}
 				s.Failures++
 			}

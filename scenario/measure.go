@@ -72,7 +72,11 @@ func failovers(o *observation) []Timing {
 	ts := terms(o.res.Events)
 	var out []Timing
 	for _, f := range filter(o.res.Events, KindFault) {
-		if f.Role != "master" || !endsProcess(f) || !leading(ts, f) {
+		hit := f.Role == "master" && endsProcess(f) && leading(ts, f)
+		if !hit && (f.Attrs["fault"] == "partition" || f.Attrs["fault"] == "degrade") {
+			hit = leadingOn(ts, f)
+		}
+		if !hit {
 			continue
 		}
 		t := Timing{Fault: f.Msg, Then: "no master elected"}
@@ -94,6 +98,28 @@ func leading(ts []*term, f Event) bool {
 	return false
 }
 
+// nextHeal is when the network fault f was healed (the end of the run if
+// it never was).
+func nextHeal(evs []Event, f Event) time.Time {
+	for _, e := range evs {
+		if e.Kind == KindFault && e.Attrs["fault"] == "heal" && e.At.After(f.At) && (e.Host == f.Host || e.Host == "") {
+			return e.At
+		}
+	}
+	return time.Now().Add(time.Hour)
+}
+
+// leadingOn tells whether a master on the host that network fault f hit
+// held a term then.
+func leadingOn(ts []*term, f Event) bool {
+	for _, t := range ts {
+		if t.Host == f.Host && t.Elected.Before(f.At) && (t.End.IsZero() || !t.End.Before(f.At)) {
+			return true
+		}
+	}
+	return false
+}
+
 // reassigns: for each worker killed, the time until the master had moved
 // its tasks back and assigned every one of them again.
 func reassigns(o *observation) []Timing {
@@ -101,6 +127,18 @@ func reassigns(o *observation) []Timing {
 	for _, f := range filter(o.res.Events, KindFault) {
 		if f.Role == "worker" && (f.Attrs["signal"] == "SIGKILL" || f.Attrs["signal"] == "SIGTERM") {
 			out = append(out, reassignment(o.res.Events, f))
+		}
+		if f.Attrs["fault"] != "partition" && f.Attrs["fault"] != "degrade" {
+			continue
+		}
+		// A network fault on a worker's host counts when the master
+		// reported the worker gone.
+		for _, p := range o.res.Procs {
+			if p.Role == "worker" && p.Host == f.Host && p.Started.Before(f.At) && (p.Ended.IsZero() || p.Ended.After(f.At)) {
+				if t := reassignment(o.res.Events, Event{At: f.At, ID: p.ID, Msg: f.Msg}); t.OK && f.At.Add(t.D).Before(nextHeal(o.res.Events, f)) {
+					out = append(out, t)
+				}
+			}
 		}
 	}
 	return out

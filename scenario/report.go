@@ -21,6 +21,7 @@ type Report struct {
 	Command   string // the command line that produced it
 	Took      time.Duration
 	Generated time.Time
+	Skipped   []Skipped // scenarios that could not run on this inventory
 }
 
 // Write writes the report to path and each scenario's timeline to
@@ -62,9 +63,15 @@ func (rp *Report) header(b *bytes.Buffer) {
 		fmt.Fprintf(b, "Inventory `%s`: %s; tickTime %v, session timeout %v.\n",
 			filepath.Base(inv.Path), hostList(inv), inv.Cluster.TickTime, inv.Cluster.SessionTimeout)
 	}
+	for _, sk := range rp.Skipped {
+		fmt.Fprintf(b, "Skipped `%s`: %s.\n", sk.Scenario.Name, sk.Reason)
+	}
+	if len(rp.Skipped) > 0 {
+		b.WriteString("\n")
+	}
 	fmt.Fprintf(b, "Every task sleeps %s s; every worker runs one task at a time.\n\n", protocol.FormatPayload(TaskDuration))
 	b.WriteString("Each scenario starts from `zkctl reset` (no role running, an empty tree), starts real role processes " +
-		"with `ops.Start` and injects its faults with `ops.Signal`, the operations behind `zkctl start` and `zkctl kill`. " +
+		"with `ops.Start` and injects its faults with `ops.Signal` (and `ops.Crash`, `ops.Partition`, `ops.Degrade`…), the operations behind `zkctl start`, `kill`, `crash`, `partition` and `degrade`. " +
 		"t+0 is when the ensemble was ready. The verdict comes only from what was observed: the role logs " +
 		"(one slog line per event and per successful master write) and ZooKeeper itself (srvr of every server and " +
 		"the application's znodes, sampled every 100 ms, every 20 ms after a server fault). " +
@@ -118,10 +125,20 @@ func section(b *bytes.Buffer, r *Result, svg, comparison string) {
 	b.WriteString("Checks:\n\n")
 	if r.History != nil {
 		fmt.Fprintf(b, "The checks marked *history* are judged from ZooKeeper's transaction logs alone: %s.\n\n", r.History.Summary())
+		for _, t := range r.History.Timings {
+			fmt.Fprintf(b, "- from the history: %s: **%.2fs** (%s)\n", t.What, t.D.Seconds(), t.How)
+		}
+		if len(r.History.Timings) > 0 {
+			b.WriteString("\n")
+		}
 	}
 	for _, c := range r.Checks {
 		mark := "✅"
-		if !c.OK {
+		switch {
+		case c.Skipped != "":
+			fmt.Fprintf(b, "- ⏭️ **%s**: skipped, %s\n", c.Name, c.Skipped)
+			continue
+		case !c.OK:
 			mark = "❌"
 		}
 		fmt.Fprintf(b, "- %s **%s**: %s\n", mark, c.Name, c.Detail)

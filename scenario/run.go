@@ -168,7 +168,7 @@ func (r *run) startWorkers() []*Proc {
 // startWorker starts one worker on host h and waits until it registered.
 func (r *run) startWorker(h int) *Proc {
 	p := r.start("worker", h, r.newID("worker", h), roles.Options{Concurrency: 1})
-	r.waitFor("worker "+p.ID+" registered", ops.WorkerAlive(r.mon.conn, p.ID))
+	r.waitForProc(p, "worker "+p.ID+" registered", ops.WorkerAlive(r.mon.conn, p.ID))
 	return p
 }
 
@@ -297,7 +297,7 @@ func (r *run) waitMoreDone(n int) { r.waitDone(r.mon.status().Done + n) }
 
 // waitMaster waits until /master names p.
 func (r *run) waitMaster(p *Proc) {
-	r.waitFor("master "+p.ID+" elected", ops.MasterIs(r.mon.conn, func(m protocol.MasterInfo) bool { return m.ID == p.ID }))
+	r.waitForProc(p, "master "+p.ID+" elected", ops.MasterIs(r.mon.conn, func(m protocol.MasterInfo) bool { return m.ID == p.ID }))
 }
 
 // waitCandidates waits until n masters take part in the election.

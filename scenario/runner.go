@@ -62,6 +62,14 @@ func (rn *Runner) runOne(ctx context.Context, sc *Scenario, line *progressLine) 
 		res.End = time.Now()
 		return res
 	}
+	netErr := netPossible(ctx, rn.Cluster)
+	if sc.Net && netErr != nil {
+		res.Err, res.End = fmt.Errorf("cannot run here: %w", netErr), time.Now()
+		return res
+	}
+	if netErr == nil {
+		defer rn.healAll(ctx, res)
+	}
 	hosts, servers := all[:HostsNeeded], all[:sc.Servers]
 	res.Hosts, res.Servers = hostNames(hosts), hostNames(servers)
 	line.step("reset: ensemble on %v", res.Servers)
@@ -115,6 +123,7 @@ func (rn *Runner) conclude(ctx context.Context, r *run, res *Result) {
 	if r.err == nil && !res.Scenario.NoTasks {
 		res.Checks = append(res.Checks, rn.historyChecks(ctx, res)...)
 	}
+	res.Checks = markZkctlSpecific(res.Checks, rn.foreignRoles(r)) // foreign.go
 	res.Metrics = measure(o)
 }
 
@@ -126,7 +135,7 @@ func (r *run) finish() {
 			clients = append(clients, p)
 		}
 	}
-	r.waitEvery("every client finished", finishTimeout, 250*time.Millisecond, holds(func() bool {
+	r.waitProcs(clients, "every client finished", finishTimeout, 250*time.Millisecond, holds(func() bool {
 		return r.allExited(clients)
 	}))
 }

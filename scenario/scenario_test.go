@@ -50,6 +50,10 @@ func runAll(t *testing.T, c *deploy.Cluster, names ...string) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	scs, skipped := scenario.Runnable(context.Background(), c, scs)
+	for _, s := range skipped {
+		t.Logf("skipped %s: %s", s.Scenario.Name, s.Reason)
+	}
 	var progress bytes.Buffer
 	start := time.Now()
 	results := (&scenario.Runner{Cluster: c, Out: &progress}).Run(context.Background(), scs)
@@ -57,7 +61,7 @@ func runAll(t *testing.T, c *deploy.Cluster, names ...string) {
 	scenario.PrintSummary(&progress, results, took)
 	t.Logf("scenarios %v in %v:\n%s", names, took.Round(time.Second), progress.String())
 	report := filepath.Join(t.TempDir(), "report.md")
-	rp := &scenario.Report{Results: results, Inventory: c.Inv, Took: took, Generated: time.Now(), Command: "test"}
+	rp := &scenario.Report{Results: results, Inventory: c.Inv, Took: took, Generated: time.Now(), Command: "test", Skipped: skipped}
 	if err := rp.Write(report); err != nil {
 		t.Fatalf("report: %v", err)
 	}
@@ -118,8 +122,11 @@ func TestAllLocal(t *testing.T) {
 	runAll(t, c, "all")
 }
 
-// TestSSH runs the master failover scenarios and the ZooKeeper leader kill
-// over SSH, on three network-namespace hosts.
+// TestSSH shares one lab of three network-namespace hosts, deployed once,
+// between its parts (run one with -run 'TestSSH/NAME'): the master
+// failover scenarios and the ZooKeeper leader kill over SSH, the network
+// fault operations, the network scenarios, an interrupted scenario, and
+// the seeded partition fault test.
 func TestSSH(t *testing.T) {
 	lab := testlab.New(t, 3)
 	t.Cleanup(func() {
@@ -128,7 +135,15 @@ func TestSSH(t *testing.T) {
 		}
 	})
 	c := deployed(t, lab.WriteInventory(t, timings))
-	runAll(t, c, "c2w2m2", "master-lag", "zk-leader-kill")
+	t.Cleanup(func() { noRulesLeft(t, lab) })
+	t.Run("signals", func(t *testing.T) { runAll(t, c, "c2w2m2", "master-lag", "zk-leader-kill") })
+	t.Run("netops", func(t *testing.T) { testNetOps(t, lab, c) })
+	t.Run("netscenarios", func(t *testing.T) {
+		runAll(t, c, "master-partition", "zk-leader-partition", "worker-partition", "partition-flap", "slow-network", "linearizable")
+		noRulesLeft(t, lab)
+	})
+	t.Run("interrupt", func(t *testing.T) { testInterrupt(t, lab, c) })
+	t.Run("chaos", func(t *testing.T) { testPartitionChaos(t, lab, c) })
 }
 
 // TestTooFewHosts: a scenario that cannot run says why and fails.
@@ -152,7 +167,7 @@ func TestTooFewHosts(t *testing.T) {
 
 func TestSelect(t *testing.T) {
 	all, err := scenario.Select([]string{"all"})
-	if err != nil || len(all) != 9 {
+	if err != nil || len(all) != 16 || len(all) != len(scenario.Names()) {
 		t.Fatalf("all: %d scenarios, %v", len(all), err)
 	}
 	two, err := scenario.Select([]string{"master-lag", "c1w1m1", "master-lag"})

@@ -331,7 +331,7 @@ func (d *drawing) faults() {
 	for i, e := range d.faultN {
 		x := d.x(e.At)
 		col := colFault
-		if e.Kind == KindStart || e.Attrs["signal"] == "SIGCONT" {
+		if e.Kind == KindStart || e.Attrs["signal"] == "SIGCONT" || e.Attrs["fault"] == "heal" {
 			col = colRestart
 		}
 		if x-lastX < 16 {

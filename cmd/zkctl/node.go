@@ -124,6 +124,9 @@ func nodeCmd() *cobra.Command {
 		return err
 	}}
 
+	clock := &cobra.Command{Use: "clock", Short: "this host's time, for the controller's clock offset", Args: cobra.NoArgs, RunE: func(cmd *cobra.Command, _ []string) error {
+		return printJSON(map[string]int64{"unix_nano": time.Now().UnixNano()})
+	}}
 	var hostSig string
 	signalHost := &cobra.Command{Use: "signal-host", Short: "signal the server and every role at once", Args: cobra.NoArgs, RunE: func(cmd *cobra.Command, _ []string) error {
 		sig, err := node.ParseSignal(hostSig)
@@ -141,7 +144,7 @@ func nodeCmd() *cobra.Command {
 	}}
 	signalHost.Flags().StringVarP(&hostSig, "signal", "s", "KILL", "signal")
 
-	cmd.AddCommand(info, zkCmd, status, reset, stop, tail, mem, readLog, signalHost, nodeRolesCmd(load), nodeRunCmd(load))
+	cmd.AddCommand(info, zkCmd, status, reset, stop, tail, mem, readLog, signalHost, clock, nodeRolesCmd(load), nodeRunCmd(load))
 	cmd.AddCommand(nodeNetCmd())
 	return cmd
 }

@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -41,6 +42,12 @@ func (a *app) scenarioCmd() *cobra.Command {
 				return err
 			}
 			defer c.Close()
+			scs, skipped := scenario.Runnable(cmd.Context(), c, scs)
+			for _, s := range skipped {
+				if slices.Contains(args, s.Scenario.Name) {
+					return usagef("scenario %s cannot run on this inventory: %s", s.Scenario.Name, s.Reason)
+				}
+			}
 			c.UI = deploy.NewUI(io.Discard)
 			if a.verbose {
 				c.UI = deploy.NewUI(os.Stderr)
@@ -63,6 +70,9 @@ func (a *app) scenarioCmd() *cobra.Command {
 			} else {
 				scenario.PrintSummary(out, results, took)
 			}
+			for _, s := range skipped {
+				fmt.Fprintf(out, "skipped %s: %s\n", s.Scenario.Name, s.Reason)
+			}
 			if junit != "" {
 				if err := writeJUnit(junit, results, took); err != nil {
 					return err
@@ -70,7 +80,7 @@ func (a *app) scenarioCmd() *cobra.Command {
 			}
 			if report != "" {
 				rp := &scenario.Report{Results: results, Inventory: c.Inv, Took: took, Generated: time.Now(),
-					Command: "zkctl scenario " + strings.Join(args, " ")}
+					Command: "zkctl scenario " + strings.Join(args, " "), Skipped: skipped}
 				if err := rp.Write(report); err != nil {
 					return err
 				}

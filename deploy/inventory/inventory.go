@@ -31,6 +31,7 @@ type Inventory struct {
 	Cluster   Cluster
 	ZooKeeper ZooKeeper
 	Hosts     []Host
+	Roles     map[string]Role // [roles.*]: other programs for roles, by role name
 	Warnings  []string
 }
 
@@ -193,10 +194,11 @@ var oneLine = strings.NewReplacer("\n", `\n`, "\r", `\r`)
 // int64, float64, bool, …) and typed by the validator, so that a value of
 // the wrong type is reported with its key and line like any other mistake.
 type rawFile struct {
-	Cluster   rawCluster `toml:"cluster"`
-	SSH       rawSSH     `toml:"ssh"`
-	ZooKeeper rawZK      `toml:"zookeeper"`
-	Host      []rawHost  `toml:"host"`
+	Cluster   rawCluster         `toml:"cluster"`
+	SSH       rawSSH             `toml:"ssh"`
+	ZooKeeper rawZK              `toml:"zookeeper"`
+	Host      []rawHost          `toml:"host"`
+	Roles     map[string]rawRole `toml:"roles"`
 }
 
 type rawCluster struct {

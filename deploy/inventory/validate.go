@@ -153,6 +153,7 @@ func (v *validator) build(raw *rawFile) *Inventory {
 			inv.Hosts[i].RunAs = inv.Cluster.RunAs
 		}
 	}
+	inv.Roles = v.roles(raw.Roles)
 	if n := len(inv.Hosts); n > 0 && n%2 == 0 {
 		inv.Warnings = append(inv.Warnings, fmt.Sprintf("%s: %d servers tolerate no more failures than %d: use an odd number", v.path, n, n-1))
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/netip"
 	"os"
 	"strconv"
 	"strings"
@@ -199,6 +200,16 @@ func appendKnownHost(file, host string, key ssh.PublicKey) error {
 	defer f.Close()
 	_, err = fmt.Fprintln(f, knownhosts.Line([]string{host}, key))
 	return err
+}
+
+// LocalAddr is this machine's end of the SSH connection, the address the
+// host sees the controller connect from (its IP, without the port).
+func (s *SSH) LocalAddr() string {
+	if ap, err := netip.ParseAddrPort(s.client.LocalAddr().String()); err == nil {
+		return ap.Addr().Unmap().String()
+	}
+	host, _, _ := net.SplitHostPort(s.client.LocalAddr().String())
+	return host
 }
 
 // lostConn tells the errors by which the SSH and SFTP libraries and the

@@ -400,21 +400,30 @@ func (l *Lab) Inventory(extra string) string {
 		fmt.Fprintf(&b, "dir = %s\n", tomlString(h.Dir))
 		b.WriteString("run_as = \"root\"\n") // these hosts share this machine's users and folders
 	}
+	appendExtra(&b, extra)
+	return b.String()
+}
+
+// appendExtra appends the caller's own inventory lines after the hosts.
+func appendExtra(b *strings.Builder, extra string) {
 	if extra != "" {
-		b.WriteString("\n")
-		b.WriteString(extra)
+		b.WriteString("\n" + extra)
 		if !strings.HasSuffix(extra, "\n") {
 			b.WriteString("\n")
 		}
 	}
-	return b.String()
 }
 
 // WriteInventory writes Inventory(extra) to l.Dir/inventory.toml and returns its path.
 func (l *Lab) WriteInventory(t testing.TB, extra string) string {
+	return writeInventory(t, l.Dir, l.Inventory(extra))
+}
+
+// writeInventory writes an inventory to dir/inventory.toml and returns its path.
+func writeInventory(t testing.TB, dir, content string) string {
 	t.Helper()
-	p := filepath.Join(l.Dir, "inventory.toml")
-	if err := os.WriteFile(p, []byte(l.Inventory(extra)), 0o644); err != nil {
+	p := filepath.Join(dir, "inventory.toml")
+	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
 		t.Fatalf("testlab: write inventory: %v", err)
 	}
 	return p

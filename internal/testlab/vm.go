@@ -648,23 +648,13 @@ func (l *VMLab) Inventory(extra string) string {
 			b.WriteString("sudo = true\n")
 		}
 	}
-	if extra != "" {
-		b.WriteString("\n" + extra)
-		if !strings.HasSuffix(extra, "\n") {
-			b.WriteString("\n")
-		}
-	}
+	appendExtra(&b, extra)
 	return b.String()
 }
 
 // WriteInventory writes Inventory(extra) to Dir/inventory.toml and returns its path.
 func (l *VMLab) WriteInventory(t testing.TB, extra string) string {
-	t.Helper()
-	p := filepath.Join(l.Dir, "inventory.toml")
-	if err := os.WriteFile(p, []byte(l.Inventory(extra)), 0o644); err != nil {
-		t.Fatalf("testlab: write inventory: %v", err)
-	}
-	return p
+	return writeInventory(t, l.Dir, l.Inventory(extra))
 }
 
 // Mounts returns the lines of every process's mountinfo on this machine that

@@ -1,0 +1,113 @@
+package deploy
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/netip"
+	"strings"
+	"sync"
+	"time"
+
+	"zkctl/deploy/inventory"
+	"zkctl/node/netfault"
+)
+
+// NetRow is one active network fault on one host, as its agent reads it
+// back from the kernel (`zkctl node net status`).
+type NetRow struct {
+	Host      string    `json:"host"`
+	Fault     string    `json:"fault"`  // "partition" or "degrade <id>"
+	Detail    string    `json:"detail"` // "10.0.0.12 both", "loss 20% via nft numgen"
+	ExpiresAt time.Time `json:"expires_at,omitzero"`
+	Error     string    `json:"error,omitempty"`
+}
+
+// CanHoldNetFaults says whether zkctl may have made network faults on h:
+// not on a local host or one on loopback, where partitions are refused.
+func CanHoldNetFaults(h inventory.Host) bool {
+	if h.IsLocal() || h.Address == "localhost" {
+		return false
+	}
+	a, err := netip.ParseAddr(h.Address)
+	return err != nil || !a.Unmap().IsLoopback()
+}
+
+// netFaults asks every host that can hold network faults for them. A host
+// whose agent cannot make them (no nft, no privilege) shows nothing.
+func (c *Cluster) netFaults(ctx context.Context) []NetRow {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	rows := make([][]NetRow, len(c.Inv.Hosts))
+	var wg sync.WaitGroup
+	for i, h := range c.Inv.Hosts {
+		if !CanHoldNetFaults(h) {
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			st, err := c.NetStatusOn(ctx, h)
+			switch {
+			case err != nil && netUnsupported(err):
+			case err != nil:
+				rows[i] = []NetRow{{Host: h.Name, Fault: "?", Error: err.Error()}}
+			default:
+				rows[i] = NetRows(h.Name, st)
+			}
+		}()
+	}
+	wg.Wait()
+	var out []NetRow
+	for _, r := range rows {
+		out = append(out, r...)
+	}
+	return out
+}
+
+// netUnsupported tells the agent's "no nft, tc or ip" or "no privilege".
+func netUnsupported(err error) bool {
+	msg := err.Error()
+	return strings.Contains(msg, netfault.ErrMissingTool.Error()) || strings.Contains(msg, netfault.ErrPrivilege.Error())
+}
+
+// NetRows turns one host's status into rows, partitions first.
+func NetRows(host string, st netfault.Status) []NetRow {
+	var out []NetRow
+	for _, cut := range st.Partitions {
+		out = append(out, NetRow{Host: host, Fault: "partition", Detail: cut.Peer + " " + cut.Direction, ExpiresAt: cut.ExpiresAt})
+	}
+	for _, d := range st.Degradations {
+		var knobs []string
+		for _, k := range d.Knobs {
+			knobs = append(knobs, k.String())
+		}
+		to := "all traffic"
+		if !d.All {
+			to = "to " + strings.Join(d.Peers, ",")
+		}
+		out = append(out, NetRow{Host: host, Fault: fmt.Sprintf("degrade %d", d.ID),
+			Detail: strings.Join(knobs, "; ") + " (" + to + ")", ExpiresAt: d.ExpiresAt})
+	}
+	return out
+}
+
+// printNet writes the network faults table, when any host has one.
+func printNet(w io.Writer, rows []NetRow) {
+	if len(rows) == 0 {
+		return
+	}
+	var tab [][]string
+	for _, r := range rows {
+		exp := "until healed"
+		if !r.ExpiresAt.IsZero() {
+			exp = fmt.Sprintf("%s (in %s)", r.ExpiresAt.Local().Format(time.TimeOnly), time.Until(r.ExpiresAt).Round(time.Second))
+		}
+		if r.Error != "" {
+			exp = r.Error
+		}
+		tab = append(tab, []string{r.Host, r.Fault, r.Detail, exp})
+	}
+	Table(w, []string{"HOST", "NETWORK FAULT", "DETAIL", "EXPIRES"}, tab)
+	fmt.Fprintln(w)
+}

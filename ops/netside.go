@@ -1,0 +1,235 @@
+package ops
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"zkctl/deploy"
+	"zkctl/deploy/inventory"
+	"zkctl/node/netfault"
+)
+
+// What the network faults (Partition, Heal, Degrade) share: the refusals
+// made before any host is touched, the hosts' addresses and the exemption
+// of the controller's own traffic.
+
+// DefaultFaultFor is the expiry of a partition or degradation when the
+// command line gives none. In the operations a For of 0 means "until healed".
+const DefaultFaultFor = 60 * time.Second
+
+// LoopbackReason is why partitions cannot be made between hosts on
+// 127.0.0.0/8, such as the embedded default inventory's.
+const LoopbackReason = "partitions need hosts with their own addresses: on 127.0.0.0/8 (the embedded default) " +
+	"the kernel gives every connection the source 127.0.0.1, so one host's traffic cannot be told from another's"
+
+// RefusedError is an operation refused before it touched any host: a
+// usage error (the CLI exits 2).
+type RefusedError struct{ Reason string }
+
+func (e *RefusedError) Error() string { return e.Reason }
+
+func refusef(format string, args ...any) error {
+	return &RefusedError{Reason: fmt.Sprintf(format, args...)}
+}
+
+// IsRefused tells a refusal from a failure.
+func IsRefused(err error) bool {
+	var re *RefusedError
+	return errors.As(err, &re)
+}
+
+// addrsOf resolves a host's address to IP literals (the agent's nft sets
+// hold addresses, not names).
+func addrsOf(ctx context.Context, h inventory.Host) ([]netip.Addr, error) {
+	if a, err := netip.ParseAddr(h.Address); err == nil {
+		return []netip.Addr{a.Unmap()}, nil
+	}
+	as, err := net.DefaultResolver.LookupNetIP(ctx, "ip", h.Address)
+	if err != nil {
+		return nil, refusef("%s: resolve address %q: %v", h.Name, h.Address, err)
+	}
+	for i := range as {
+		as[i] = as[i].Unmap()
+	}
+	return as, nil
+}
+
+// NetFaultsPossible says whether network faults can be made between the
+// hosts: each has an address of its own, none on loopback. The error is
+// the reason when not.
+func NetFaultsPossible(ctx context.Context, hosts []inventory.Host) error {
+	seen := map[netip.Addr]string{}
+	for _, h := range hosts {
+		as, err := addrsOf(ctx, h)
+		if err != nil {
+			return err
+		}
+		for _, a := range as {
+			if a.IsLoopback() {
+				return refusef("%s (%s): %s", h.Name, h.Address, LoopbackReason)
+			}
+			if o, dup := seen[a]; dup && o != h.Name {
+				return refusef("%s and %s share the address %s: a partition between them cannot be made", o, h.Name, a)
+			}
+			seen[a] = h.Name
+		}
+	}
+	return nil
+}
+
+// sides resolves the named hosts and the other side (from, or every other
+// inventory host), refusing what cannot be partitioned.
+func sides(ctx context.Context, c *deploy.Cluster, names, from []string) (named, other []inventory.Host, err error) {
+	if len(names) == 0 {
+		return nil, nil, refusef("partition: name at least one host")
+	}
+	if named, err = known(c, names); err != nil {
+		return nil, nil, err
+	}
+	if len(from) > 0 {
+		if other, err = known(c, from); err != nil {
+			return nil, nil, err
+		}
+		for _, h := range other {
+			if slices.Contains(names, h.Name) {
+				return nil, nil, refusef("partition: %s is on both sides", h.Name)
+			}
+		}
+	} else {
+		for _, h := range c.Inv.Hosts {
+			if !slices.Contains(names, h.Name) {
+				other = append(other, h)
+			}
+		}
+	}
+	if len(other) == 0 {
+		return nil, nil, refusef("partition of every host (%s): nothing is left on the other side", strings.Join(names, ", "))
+	}
+	if err := NetFaultsPossible(ctx, append(slices.Clone(named), other...)); err != nil {
+		return nil, nil, err
+	}
+	return named, other, nil
+}
+
+// known looks names up, refusing an unknown one or a repeat.
+func known(c *deploy.Cluster, names []string) ([]inventory.Host, error) {
+	var out []inventory.Host
+	for i, n := range names {
+		h, ok := c.Inv.Host(n)
+		if !ok {
+			return nil, refusef("unknown host %q: the inventory %s has %s", n, c.Inv.Path, strings.Join(c.Inv.HostNames(), ", "))
+		}
+		if slices.Contains(names[:i], n) {
+			return nil, refusef("host %s named twice", n)
+		}
+		out = append(out, h)
+	}
+	return out, nil
+}
+
+// peerAddrs are the addresses of hosts, as the agent takes them, and the
+// host each belongs to.
+func peerAddrs(ctx context.Context, hosts []inventory.Host) ([]string, map[string]string, error) {
+	var out []string
+	owner := map[string]string{}
+	for _, h := range hosts {
+		as, err := addrsOf(ctx, h)
+		if err != nil {
+			return nil, nil, err
+		}
+		for _, a := range as {
+			out = append(out, a.String())
+			owner[a.String()] = h.Name
+		}
+	}
+	return out, owner, nil
+}
+
+// exemptOn is what a fault on h never cuts: its sshd port and the address
+// h sees the controller connect from.
+func exemptOn(ctx context.Context, c *deploy.Cluster, h inventory.Host) (netfault.Exempt, error) {
+	addr, err := c.ControllerAddrOn(ctx, h)
+	if err != nil {
+		return netfault.Exempt{}, err
+	}
+	ex := netfault.Exempt{SSHPort: h.SSH.Port, Controller: []string{addr}}
+	if h.IsLocal() || ex.SSHPort == 0 {
+		ex.SSHPort = netfault.DefaultSSHPort
+	}
+	return ex, nil
+}
+
+// unsupported tells the agent's "cannot make network faults here" (no nft,
+// tc or ip; no CAP_NET_ADMIN) from other failures.
+func unsupported(err error) bool {
+	if err == nil {
+		return false
+	}
+	msg := err.Error()
+	return strings.Contains(msg, netfault.ErrMissingTool.Error()) || strings.Contains(msg, netfault.ErrPrivilege.Error())
+}
+
+// preflight asks every host's agent for its network state, so that a host
+// without nft or privilege refuses the fault before any host is touched.
+func preflight(ctx context.Context, c *deploy.Cluster, hosts []inventory.Host) error {
+	errs := eachHost(hosts, func(h inventory.Host) error {
+		_, err := c.NetStatusOn(ctx, h)
+		return err
+	})
+	for i, err := range errs {
+		if unsupported(err) {
+			return refusef("%s: cannot make network faults there: %v", hosts[i].Name, err)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// eachHost runs fn on every host at once and returns their errors in order.
+func eachHost(hosts []inventory.Host, fn func(h inventory.Host) error) []error {
+	errs := make([]error, len(hosts))
+	var wg sync.WaitGroup
+	for i, h := range hosts {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = fn(h)
+		}()
+	}
+	wg.Wait()
+	return errs
+}
+
+// expiry describes when a fault ends.
+func expiry(at time.Time, untilHealed bool) string {
+	if untilHealed || at.IsZero() {
+		return "until healed"
+	}
+	return "until " + at.Local().Format(time.TimeOnly)
+}
+
+// forText is "for 60s" or "until healed".
+func forText(d time.Duration) string {
+	if d == 0 {
+		return "until healed"
+	}
+	return "for " + d.String()
+}
+
+// names lists the hosts' names.
+func names(hosts []inventory.Host) []string {
+	out := make([]string, len(hosts))
+	for i, h := range hosts {
+		out[i] = h.Name
+	}
+	return out
+}

@@ -1,0 +1,367 @@
+package scenario
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"zkctl/ops"
+	"zkctl/roles/protocol"
+)
+
+// The network fault scenarios: partitions and degradations made by the
+// hosts' agents (ops.Partition, ops.Heal, ops.Degrade). They need hosts
+// with their own addresses (Scenario.Net); on the embedded default they
+// are skipped (Runnable) with ops.LoopbackReason.
+
+func netScenarios() []*Scenario {
+	return []*Scenario{
+		{Name: "master-partition", What: "cut the leading master's host off from the others past the session timeout, then heal",
+			Observe: "its server stops serving, its session expires on the majority, the backup leads, every write of the old master is refused; after heal it rejoins as a candidate",
+			Place:   Placement{Masters: []int{0, 1}, Workers: []int{2, 2}, Clients: []int{2}}, Servers: 3, Net: true, script: masterPartition},
+		{Name: "zk-leader-partition", What: "isolate the ZooKeeper leader's host, then heal",
+			Observe: "the majority elects a new leader (time reported), the isolated server stops serving, the sessions connected to it move",
+			Place:   zkPlace, Servers: 3, Net: true, script: zkLeaderPartition},
+		{Name: "worker-partition", What: "cut a worker's host off past the session timeout, then heal",
+			Observe: "its tasks are reassigned; after heal its late completions are refused, so no task gets a second result",
+			Place:   Placement{Masters: []int{0}, Workers: []int{1, 2}, Clients: []int{0}}, Servers: 3, Net: true, script: workerPartition},
+		{Name: "partition-flap", What: "partition and heal the leading master's host four times, short and long cuts",
+			Observe: "no task lost or doubled, at most one master at any time, a long cut makes the backup lead",
+			Place:   Placement{Masters: []int{0, 1}, Workers: []int{1, 2}, Clients: []int{2}}, Servers: 3, Net: true, script: partitionFlap},
+		{Name: "slow-network", What: "degrade a worker's host: first a stall below the session timeout, then one past it",
+			Observe: "below: no failover, nothing lost; past: the worker's tasks move, nothing lost (the stalls are measured; the report says what was applied)",
+			Place:   Placement{Masters: []int{0}, Workers: []int{1, 2}, Clients: []int{0}}, Servers: 3, Net: true, script: slowNetwork},
+	}
+}
+
+// masterPartition: the leading master's host is cut off.
+func masterPartition(r *run) {
+	ms := r.startMasters()
+	r.startWorkers()
+	r.startClients(30)
+	r.waitDone(5)
+	host := ms[0].Host
+	r.note("%s runs the leading master %s and a ZooKeeper %s.", host, ms[0].ID, r.serverMode(host))
+	r.snapshot("before the leader's host is cut off")
+	part := r.partition(host)
+	late := r.startClient(2, r.newID("client", 2), 10)
+	r.waitMaster(ms[1])
+	r.holdUntil(part.At.Add(r.session+1500*time.Millisecond), "the host stays cut off past the session timeout")
+	r.snapshot("the old leader's host is still cut off; the backup leads")
+	heal := r.heal(host)
+	r.waitCandidates(2)
+	r.expect("the cut-off host's server stops serving", func(o *observation) (bool, string) {
+		return o.stoppedServing(host, part, heal)
+	})
+	r.expect("its session expires on the majority: the backup leads while the host is still cut off", func(o *observation) (bool, string) {
+		ok, detail := o.newMaster(part, ms[1])
+		if e, found := o.electedAfter(part.At); found && !e.At.Before(heal.At) {
+			return false, detail + ", but only after the heal"
+		}
+		return ok, detail
+	})
+	r.expect("the old leader is fenced: 0 successful writes after the cut", func(o *observation) (bool, string) {
+		return o.fenced(ms[0], part)
+	})
+	r.expect("after heal the old leader rejoins as a candidate", func(o *observation) (bool, string) {
+		return o.rejoined(ms[0], heal)
+	})
+	r.expect("tasks submitted during the cut are assigned by the backup", func(o *observation) (bool, string) {
+		return o.assignedBy(late, ms[1])
+	})
+}
+
+// zkLeaderPartition: the ZooKeeper leader's host is isolated.
+func zkLeaderPartition(r *run) {
+	r.startMasters()
+	r.startWorkers()
+	r.startClients(50)
+	r.waitDone(5)
+	leader, _ := r.roles()
+	if !r.ok() {
+		return
+	}
+	before := r.sessionsOff(leader)
+	r.note("Connections before the cut (srvr): %s.", r.connections())
+	r.snapshot("before the ZooKeeper leader's host is cut off")
+	part := r.partition(leader)
+	r.waitFor("a new leader among the others", holds(func() bool {
+		for _, s := range r.servers {
+			if m := r.serverMode(s); s != leader && m == "leader" {
+				return true
+			}
+		}
+		return false
+	}))
+	r.hold(r.session, "the sessions on the isolated server move")
+	after := r.sessions()
+	r.note("Connections %v after the cut: %s.", r.session, r.connections())
+	heal := r.heal(leader)
+	r.roles()
+	r.waitMoreDone(3)
+	r.expect("the majority elects a new leader", func(o *observation) (bool, string) {
+		return o.zkElected(part)
+	})
+	r.expect("the isolated server stops serving", func(o *observation) (bool, string) {
+		return o.stoppedServing(leader, part, heal)
+	})
+	r.expect("the sessions connected to it move: every role off the isolated host keeps its session", func(o *observation) (bool, string) {
+		return sameSessions(before, after)
+	})
+	r.expect("after heal the isolated server serves again", func(o *observation) (bool, string) {
+		return o.servesAgain(leader, heal)
+	})
+}
+
+// workerPartition: a worker's host is cut off past the session timeout.
+func workerPartition(r *run) {
+	r.startMasters()
+	ws := r.startWorkers()
+	r.startClients(50)
+	r.waitDone(5)
+	_, followers := r.roles()
+	w := r.workerOnFollower(ws, followers)
+	if !r.ok() {
+		return
+	}
+	r.note("%s runs a ZooKeeper follower and worker %s (%d tasks assigned).", w.Host, w.ID, r.assigned(w))
+	r.snapshot("before the worker's host is cut off")
+	part := r.partition(w.Host)
+	r.holdUntil(part.At.Add(r.session+1500*time.Millisecond), "the host stays cut off past the session timeout")
+	heal := r.heal(w.Host)
+	r.waitMoreDone(5)
+	r.expect("the cut-off worker's tasks are reassigned and completed once", func(o *observation) (bool, string) {
+		return o.reassigned(w, part)
+	})
+	r.expect("its late completions are refused: it completed nothing after the cut under its old registration", func(o *observation) (bool, string) {
+		return o.lateRefused(w, part, heal)
+	})
+}
+
+// partitionFlap: cut and heal the leading master's host, short and long.
+func partitionFlap(r *run) {
+	r.startMasters()
+	r.startWorkers()
+	r.startClients(150)
+	r.waitDone(5)
+	// A long cut lasts two session timeouts and a second: when the master's
+	// host also runs the ZooKeeper leader, the majority first elects a new
+	// leader, and only then expires the old master's session.
+	long2 := 2*r.session + time.Second
+	cuts := []time.Duration{r.session / 2, long2, r.session / 2, long2}
+	var long [][2]Event
+	var last Event
+	for i, d := range cuts {
+		host := r.masterHost()
+		if !r.ok() {
+			return
+		}
+		part := r.partition(host)
+		r.hold(d, fmt.Sprintf("cut %d of %d (%v)", i+1, len(cuts), d))
+		last = r.heal(host)
+		if d > r.session {
+			long = append(long, [2]Event{part, last})
+		}
+		r.hold(r.session, "healed")
+	}
+	h := r.place.Clients[0]
+	r.startClient(h, r.newID("client", h), 5) // work after the last heal, whatever is left of the first client's
+	r.waitMoreDone(5)
+	r.expect("every cut past the session timeout makes the other master lead during the cut", func(o *observation) (bool, string) {
+		return o.electedDuring(long)
+	})
+	r.expect("work resumes after the last heal", func(o *observation) (bool, string) {
+		return o.resumed(last)
+	})
+}
+
+// slowNetwork: degrade a worker's host, below and past the session timeout.
+func slowNetwork(r *run) {
+	r.startMasters()
+	ws := r.startWorkers()
+	r.startClients(120)
+	r.waitDone(5)
+	_, followers := r.roles()
+	w := r.workerOnFollower(ws, followers)
+	if !r.ok() {
+		return
+	}
+	r.note("%s runs a ZooKeeper follower and worker %s; its outbound traffic to the other hosts is degraded.", w.Host, w.ID)
+	mild := r.degrade(ops.Degrade{Host: w.Host, Delay: 20 * time.Millisecond, Loss: 10, Rate: "1mbit", For: 30 * time.Second})
+	r.hold(4*time.Second, "a mild degradation")
+	mildEnd := r.degrade(ops.Degrade{Host: w.Host, Clear: true})
+	r.hold(r.session, "after the mild degradation")
+	cut := r.degrade(ops.Degrade{Host: w.Host, Loss: 100, For: 30 * time.Second})
+	r.holdUntil(cut.At.Add(r.session+1500*time.Millisecond), "every packet lost, past the session timeout")
+	cutEnd := r.degrade(ops.Degrade{Host: w.Host, Clear: true})
+	r.waitMoreDone(3)
+	r.expect("a stall below the session timeout: no failover, nothing lost", func(o *observation) (bool, string) {
+		return o.judgeStall(w, mild, mildEnd, false)
+	})
+	r.expect("a stall past the session timeout: the worker's tasks move, nothing lost", func(o *observation) (bool, string) {
+		return o.judgeStall(w, cut, cutEnd, true)
+	})
+}
+
+// masterHost is the host of the master that leads now.
+func (r *run) masterHost() string {
+	id := r.mon.status().Master
+	for _, p := range r.procs {
+		if p.Role == "master" && p.ID == id {
+			return p.Host
+		}
+	}
+	r.fail(fmt.Errorf("no master leads (/master %q)", id))
+	return ""
+}
+
+// sessionsOff is sessions() without the ephemeral znodes of the roles
+// that run on host (they are cut off with it).
+func (r *run) sessionsOff(host string) map[string]int64 {
+	all := r.sessions()
+	drop := map[int64]bool{}
+	for _, p := range r.procs {
+		if p.Host != host || !p.Ended.IsZero() {
+			continue
+		}
+		for path, owner := range all {
+			if path == protocol.WorkerAlive(p.ID) || candidateOf(path) == p.ID {
+				drop[owner] = true
+			}
+		}
+	}
+	for path, owner := range all {
+		if drop[owner] {
+			delete(all, path)
+		}
+	}
+	return all
+}
+
+// candidateOf is the name of the master whose election node is path, or "".
+func candidateOf(path string) string {
+	node, ok := strings.CutPrefix(path, protocol.ElectionPath+"/")
+	if !ok {
+		return ""
+	}
+	c, err := protocol.ParseCandidate(node)
+	if err != nil {
+		return ""
+	}
+	return c.Name
+}
+
+// modesOf returns the monitor's srvr samples of host in (from, to).
+func (o *observation) modesOf(host string, from, to time.Time) []string {
+	i := slices.Index(o.res.Samples.Servers, host)
+	if i < 0 {
+		return nil
+	}
+	var out []string
+	for _, s := range o.res.Samples.Server {
+		if s.At.After(from) && s.At.Before(to) {
+			out = append(out, s.Modes[i])
+		}
+	}
+	return out
+}
+
+// stoppedServing: host's server answered srvr as not serving (neither
+// leader nor follower) at some sample between the cut and the heal.
+func (o *observation) stoppedServing(host string, part, heal Event) (bool, string) {
+	modes := o.modesOf(host, part.End(), heal.At)
+	for i, m := range modes {
+		if m != "leader" && m != "follower" && m != "standalone" {
+			return true, fmt.Sprintf("%s's server was %q in the sample %d of %d between the cut (%s) and the heal (%s)",
+				host, m, i+1, len(modes), o.rel(part.At), o.rel(heal.At))
+		}
+	}
+	return false, fmt.Sprintf("%s's server served in all %d samples between the cut and the heal", host, len(modes))
+}
+
+// servesAgain: host's server leads or follows after the heal.
+func (o *observation) servesAgain(host string, heal Event) (bool, string) {
+	for _, m := range o.modesOf(host, heal.At, o.res.End.Add(time.Minute)) {
+		if m == "leader" || m == "follower" {
+			return true, fmt.Sprintf("%s's server is a %s again after the heal (%s)", host, m, o.rel(heal.At))
+		}
+	}
+	return false, host + "'s server did not serve again after the heal"
+}
+
+// lateRefused: worker w completed nothing under its registration of
+// before the cut once the cut was in place (a tick later); what it tried
+// is in its dropped lines.
+func (o *observation) lateRefused(w *Proc, part, heal Event) (bool, string) {
+	var late []string
+	for _, e := range o.done {
+		if e.Proc == w.Name() && e.ID == w.ID && e.At.After(part.End().Add(o.tick)) {
+			late = append(late, fmt.Sprintf("%s completed at %s", e.Task, o.rel(e.At)))
+		}
+	}
+	dropped := 0
+	for _, e := range filter(o.res.Events, KindDropped) {
+		if e.Proc == w.Name() && e.At.After(part.At) {
+			dropped++
+		}
+	}
+	if len(late) > 0 {
+		return false, fmt.Sprintf("%d completions by %s accepted after the cut", len(late), w.ID) + problems(late)
+	}
+	return true, fmt.Sprintf("no completion by %s accepted after the cut (%s); %d late results dropped once it was back (heal %s)",
+		w.ID, o.rel(part.At), dropped, o.rel(heal.At))
+}
+
+// electedDuring: a master was elected within each (cut, heal) pair.
+func (o *observation) electedDuring(pairs [][2]Event) (bool, string) {
+	if len(pairs) == 0 {
+		return false, "no long cut was made"
+	}
+	var parts []string
+	for _, p := range pairs {
+		e, ok := o.electedAfter(p[0].At)
+		if !ok || !e.At.Before(p[1].At) {
+			return false, fmt.Sprintf("no master elected during the cut %s–%s", o.rel(p[0].At), o.rel(p[1].At))
+		}
+		parts = append(parts, fmt.Sprintf("%s %.2fs after the cut at %s", e.ID, e.At.Sub(p[0].At).Seconds(), o.rel(p[0].At)))
+	}
+	return true, "elected: " + strings.Join(parts, ", ")
+}
+
+// stall is the longest time within (from, to) in which worker w (its
+// process, any registration) completed no task.
+func (o *observation) stall(w *Proc, from, to time.Time) time.Duration {
+	last, longest := from, time.Duration(0)
+	for _, e := range o.done {
+		if e.Proc != w.Name() || !e.At.After(from) || !e.At.Before(to) {
+			continue
+		}
+		longest = max(longest, e.At.Sub(last))
+		last = e.At
+	}
+	return max(longest, to.Sub(last))
+}
+
+// judgeStall judges a degradation of w's host by the stall it caused: a
+// stall below the session timeout must cause no failover (w is never
+// reported gone), one past it must move w's tasks. past is the stall the
+// script aimed at; the verdict follows the stall measured.
+func (o *observation) judgeStall(w *Proc, deg, clear Event, past bool) (bool, string) {
+	s := o.stall(w, deg.End(), clear.At)
+	what := fmt.Sprintf("%s (%s); longest stall of %s's completions %.2fs (session timeout %v)",
+		deg.Msg, orDash(deg.Attrs["applied"]), w.ID, s.Seconds(), o.run.session)
+	if s < o.run.session {
+		for _, e := range o.res.Events {
+			if e.Kind == KindWorkerGone && e.Worker == w.ID && e.At.After(deg.At) && e.At.Before(clear.At.Add(o.run.session)) {
+				return false, what + ", yet the master reported it gone at " + o.rel(e.At)
+			}
+		}
+		if past {
+			return false, what + ": the degradation meant to exceed the session timeout did not"
+		}
+		return true, what + ": no failover"
+	}
+	ok, detail := o.reassigned(w, deg)
+	return ok, what + ": " + detail
+}

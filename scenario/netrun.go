@@ -1,0 +1,163 @@
+package scenario
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"zkctl/deploy"
+	"zkctl/node"
+	"zkctl/ops"
+)
+
+// The steps of the network fault scenarios (netcatalog.go): partitions,
+// heals and degradations through the same operations as `zkctl partition`,
+// `heal` and `degrade`, and the runner's heal at the end of every scenario.
+
+// Skipped is a scenario that cannot run on a cluster, and why.
+type Skipped struct {
+	Scenario *Scenario
+	Reason   string
+}
+
+// Runnable splits scs into those that can run on c and those that cannot:
+// the network scenarios need hosts with their own addresses.
+func Runnable(ctx context.Context, c *deploy.Cluster, scs []*Scenario) ([]*Scenario, []Skipped) {
+	netErr := netPossible(ctx, c)
+	var run []*Scenario
+	var skipped []Skipped
+	for _, s := range scs {
+		if s.Net && netErr != nil {
+			skipped = append(skipped, Skipped{Scenario: s, Reason: netErr.Error()})
+			continue
+		}
+		run = append(run, s)
+	}
+	return run, skipped
+}
+
+// netPossible says why network faults cannot be made between the
+// scenarios' hosts, or nil.
+func netPossible(ctx context.Context, c *deploy.Cluster) error {
+	hosts := c.Inv.Hosts
+	if len(hosts) > HostsNeeded {
+		hosts = hosts[:HostsNeeded]
+	}
+	return ops.NetFaultsPossible(ctx, hosts)
+}
+
+// netEvent is the timeline's event of a network fault.
+func netEvent(rec ops.Record, fault, host, msg string) Event {
+	e := Event{At: rec.Start, Took: rec.Took(), Host: host, Kind: KindFault, Msg: msg, Attrs: map[string]string{"fault": fault}}
+	if len(rec.Notes) > 0 {
+		var parts []string
+		for _, n := range rec.Notes {
+			parts = append(parts, n.Host+": "+n.Msg)
+		}
+		e.Attrs["applied"] = strings.Join(parts, "; ")
+	}
+	return e
+}
+
+// partition cuts hosts off from the other hosts until healed (ops.Partition).
+func (r *run) partition(hosts ...string) Event {
+	op := ops.Partition{Hosts: hosts, For: 0}
+	e := Event{At: time.Now(), Host: hosts[0], Kind: KindFault, Msg: op.Title(), Attrs: map[string]string{"fault": "partition"}}
+	if !r.ok() {
+		return e
+	}
+	mode := r.serverMode(hosts[0])
+	r.setStep("%s", op.Title())
+	r.mon.fast(10 * time.Second)
+	rec, err := op.Run(r.ctx, r.c)
+	e = netEvent(rec, "partition", hosts[0], fmt.Sprintf("%s (zookeeper %s)", op.Title(), mode))
+	// The cut host's server is lost to the others, as a killed one is.
+	e.Role, e.Proc, e.Attrs["mode"] = node.ZooKeeperName, node.ZooKeeperName, mode
+	if err != nil {
+		r.fail(fmt.Errorf("%s: %w", op.Title(), err))
+		return e
+	}
+	r.events = append(r.events, e)
+	return e
+}
+
+// heal removes every network fault of hosts (every host when none).
+func (r *run) heal(hosts ...string) Event {
+	op := ops.Heal{Hosts: hosts}
+	host := ""
+	if len(hosts) > 0 {
+		host = hosts[0]
+	}
+	e := Event{At: time.Now(), Host: host, Kind: KindFault, Msg: op.Title(), Attrs: map[string]string{"fault": "heal"}}
+	if !r.ok() {
+		return e
+	}
+	r.setStep("%s", op.Title())
+	r.mon.fast(10 * time.Second)
+	rec, err := op.Run(r.ctx, r.c)
+	e = netEvent(rec, "heal", host, op.Title())
+	if err != nil {
+		r.fail(fmt.Errorf("%s: %w", op.Title(), err))
+		return e
+	}
+	r.events = append(r.events, e)
+	return e
+}
+
+// degrade applies d (ops.Degrade) and notes what was applied.
+func (r *run) degrade(d ops.Degrade) Event {
+	e := Event{At: time.Now(), Host: d.Host, Kind: KindFault, Msg: d.Title(), Attrs: map[string]string{"fault": "degrade"}}
+	if !r.ok() {
+		return e
+	}
+	r.setStep("%s", d.Title())
+	r.mon.fast(10 * time.Second)
+	rec, err := d.Run(r.ctx, r.c)
+	fault := "degrade"
+	if d.Clear {
+		fault = "heal" // a clear ends the degradations as a heal does
+	}
+	e = netEvent(rec, fault, d.Host, d.Title())
+	var applied []string
+	for _, n := range rec.Notes {
+		applied = append(applied, n.Msg)
+	}
+	r.note("%s — applied on %s: %s.", d.Title(), d.Host, strings.Join(applied, "; "))
+	if err != nil {
+		r.fail(fmt.Errorf("%s: %w", d.Title(), err))
+		return e
+	}
+	r.events = append(r.events, e)
+	return e
+}
+
+// healAll is the runner's heal at the end of every scenario on hosts that
+// can hold network faults, whether it passed, failed or was interrupted:
+// every host is healed, then each host's rules are read back.
+func (rn *Runner) healAll(ctx context.Context, res *Result) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	c := Check{Name: "every network fault healed", OK: true}
+	if _, err := (ops.Heal{}).Run(ctx, rn.Cluster); err != nil {
+		c.OK, c.Detail = false, "heal: "+err.Error()
+		res.Checks = append(res.Checks, c)
+		return
+	}
+	var left []string
+	for _, h := range rn.Cluster.Inv.Hosts {
+		st, err := rn.Cluster.NetStatusOn(ctx, h)
+		switch {
+		case err != nil:
+			left = append(left, h.Name+": "+err.Error())
+		case len(st.Partitions) > 0 || len(st.Degradations) > 0:
+			left = append(left, fmt.Sprintf("%s: %d cuts and %d degradations left", h.Name, len(st.Partitions), len(st.Degradations)))
+		}
+	}
+	c.OK = len(left) == 0
+	c.Detail = fmt.Sprintf("heal of every host, then net status read back on %d hosts: no partition, no degradation left", len(rn.Cluster.Inv.Hosts))
+	if !c.OK {
+		c.Detail = "left after heal" + problems(left)
+	}
+	res.Checks = append(res.Checks, c)
+}
