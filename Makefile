@@ -30,7 +30,7 @@ demo: setup build
 	@# The network scenarios need hosts with their own addresses: as root,
 	@# three network-namespace hosts made the way the tests make them.
 	@if [ "$$(id -u)" = 0 ]; then \
-		ZKCTL_DEMO_REPORT=docs/report-network.md $(GO) test -count=1 -timeout 20m -run '^TestDemoNetwork$$' -v ./scenario; \
+		ZKCTL_DEMO_REPORT=$(CURDIR)/docs/report-network.md $(GO) test -count=1 -timeout 20m -run '^TestDemoNetwork$$' -v ./scenario; \
 	else \
 		echo "skipped the network scenarios: they need root to make network-namespace hosts"; \
 	fi
