@@ -239,12 +239,7 @@ func standalone(r *run) {
 // hostCrash: the seed's cluster-mode example: a host running a ZooKeeper
 // follower and a worker goes down as a whole, then comes back.
 func hostCrash(r *run) {
-	r.startMasters()
-	ws := r.startWorkers()
-	r.startClients(50)
-	r.waitDone(5)
-	_, followers := r.roles()
-	w := r.workerOnFollower(ws, followers)
+	w := r.busyWorkerOnFollower(50)
 	if !r.ok() {
 		return
 	}

@@ -164,3 +164,16 @@ func (r *run) runsMaster(host string) bool {
 	}
 	return false
 }
+
+// busyWorkerOnFollower starts the placement's roles with a client that
+// submits tasks, waits until 5 are done, and returns a worker that runs on
+// a ZooKeeper follower's host and no master's: the target of the scenarios
+// that fault a worker's host.
+func (r *run) busyWorkerOnFollower(tasks int) *Proc {
+	r.startMasters()
+	ws := r.startWorkers()
+	r.startClients(tasks)
+	r.waitDone(5)
+	_, followers := r.roles()
+	return r.workerOnFollower(ws, followers)
+}

@@ -116,12 +116,7 @@ func zkLeaderPartition(r *run) {
 
 // workerPartition: a worker's host is cut off past the session timeout.
 func workerPartition(r *run) {
-	r.startMasters()
-	ws := r.startWorkers()
-	r.startClients(50)
-	r.waitDone(5)
-	_, followers := r.roles()
-	w := r.workerOnFollower(ws, followers)
+	w := r.busyWorkerOnFollower(50)
 	if !r.ok() {
 		return
 	}
@@ -178,12 +173,7 @@ func partitionFlap(r *run) {
 
 // slowNetwork: degrade a worker's host, below and past the session timeout.
 func slowNetwork(r *run) {
-	r.startMasters()
-	ws := r.startWorkers()
-	r.startClients(120)
-	r.waitDone(5)
-	_, followers := r.roles()
-	w := r.workerOnFollower(ws, followers)
+	w := r.busyWorkerOnFollower(120)
 	if !r.ok() {
 		return
 	}
