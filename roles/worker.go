@@ -323,7 +323,8 @@ func (w *worker) complete(ctx context.Context, t, result string, start time.Time
 			w.log.Info("completed task "+t, protocol.EventAttr, protocol.EventCompleted, "task", t, "result", result, "took_ms", time.Since(start).Milliseconds())
 			return
 		case IsConnErr(err):
-			if w.s.await(ctx) != nil {
+			if aerr := w.s.await(ctx); aerr != nil {
+				w.log.Warn(fmt.Sprintf("result of %s unanswered: %v", t, aerr), protocol.EventAttr, protocol.EventUnanswered, "task", t, "result", result, "err", err)
 				return
 			}
 		default:

@@ -125,12 +125,16 @@ func exactlyOnce(o *observation) []Check {
 		}
 	}
 	var bad, unseen []string
-	inferred := 0
+	inferred, unanswered := 0, 0
 	for _, s := range o.tasks {
 		t := s.task
 		n := len(s.done)
-		if n == 0 && o.diedBeforeLogging(s.results) {
+		switch {
+		case n > 0:
+		case o.diedBeforeLogging(s.results):
 			n, inferred = 1, inferred+1
+		case o.unansweredBy(t, s.results):
+			n, unanswered = 1, unanswered+1
 		}
 		if n != 1 {
 			bad = append(bad, fmt.Sprintf("%s completed %d times", t, n))
@@ -154,6 +158,9 @@ func exactlyOnce(o *observation) []Check {
 		len(o.tasks), len(o.done), len(filter(o.res.Events, KindDropped)))
 	if inferred > 0 {
 		c1.Detail += fmt.Sprintf(", %d completed by a worker SIGKILLed before it could log (its result names it)", inferred)
+	}
+	if unanswered > 0 {
+		c1.Detail += fmt.Sprintf(", %d completed by a worker whose session ended before the write was answered (it logged so; its result names it)", unanswered)
 	}
 	if len(o.tasks) == 0 {
 		c1.Detail = "no client logged a submission"
@@ -181,6 +188,25 @@ func (o *observation) diedBeforeLogging(results []Event) bool {
 	}
 	for _, p := range o.res.Procs {
 		if p.Role == "worker" && p.Killed && (w == p.ID || strings.HasPrefix(w, p.ID+".")) {
+			return true
+		}
+	}
+	return false
+}
+
+// unansweredBy tells whether a task without a completion line was
+// completed by a worker that logged its result's write unanswered (its
+// session ended first): its client saw one result, naming that worker.
+func (o *observation) unansweredBy(task string, results []Event) bool {
+	if len(results) != 1 {
+		return false
+	}
+	ok, w := protocol.ParseResult(results[0].Attrs["result"])
+	if !ok {
+		return false
+	}
+	for _, e := range filter(o.res.Events, KindUnanswered) {
+		if e.Task == task && e.ID == w {
 			return true
 		}
 	}

@@ -53,6 +53,10 @@ func TestCheckEveryTaskCompletedOnce(t *testing.T) {
 				procs: []*Proc{killed}}, ok: true,
 			detail: "2 tasks submitted, 1 completion lines, 0 results dropped by the fence of a move, " +
 				"1 completed by a worker SIGKILLed before it could log (its result names it)"},
+		{name: "completed by a worker whose session ended before the answer",
+			sc: scene{evs: plus(drop(healthy(), KindCompleted, "c1-2"), ev(1.9, KindUnanswered, "worker", "w1", "task", "c1-2")), procs: []*Proc{alive}}, ok: true,
+			detail: "2 tasks submitted, 1 completion lines, 0 results dropped by the fence of a move, " +
+				"1 completed by a worker whose session ended before the write was answered (it logged so; its result names it)"},
 		{name: "a client restarted with the same id reuses a name", sc: scene{evs: plus(healthy(),
 			signalled(3, "client", "c1", "SIGKILL"), started(4, "client", "c1"), submitted(4.1, "c1", "c1-1", "c1-1"),
 			done(5, "w1", "c1-1"), result(5.1, "c1", "c1-1", "ok w1"))}, ok: true,
@@ -68,6 +72,9 @@ func TestCheckEveryTaskCompletedOnce(t *testing.T) {
 		{name: "the result names another worker than the killed one",
 			sc: scene{evs: plus(drop(drop(healthy(), KindCompleted, "c1-2"), KindResult, "c1-2"), result(2.1, "c1", "c1-2", "ok w2")),
 				procs: []*Proc{killed}}, ok: false,
+			detail: "2 tasks submitted, 1 completion lines, 0 results dropped by the fence of a move: c1-2 completed 0 times"},
+		{name: "an unanswered write by another worker than the result names",
+			sc: scene{evs: plus(drop(healthy(), KindCompleted, "c1-2"), ev(1.9, KindUnanswered, "worker", "w2", "task", "c1-2")), procs: []*Proc{alive}}, ok: false,
 			detail: "2 tasks submitted, 1 completion lines, 0 results dropped by the fence of a move: c1-2 completed 0 times"},
 		{name: "completed but never submitted", sc: scene{evs: plus(healthy(), done(3, "w1", "c1-9"))}, ok: false,
 			detail: "2 tasks submitted, 3 completion lines, 0 results dropped by the fence of a move: c1-9 completed but never submitted"},

@@ -33,6 +33,7 @@ const (
 	KindRegistered      = Kind(protocol.EventRegistered)
 	KindCompleted       = Kind(protocol.EventCompleted)
 	KindDropped         = Kind(protocol.EventDropped)
+	KindUnanswered      = Kind(protocol.EventUnanswered)
 	KindSubmitted       = Kind(protocol.EventSubmitted)
 	KindResult          = Kind(protocol.EventResult)
 	KindCleaned         = Kind(protocol.EventCleaned)

@@ -59,7 +59,7 @@ func measure(o *observation) Metrics {
 func completed(o *observation) int {
 	n := 0
 	for _, s := range o.tasks {
-		if len(s.done) > 0 || o.diedBeforeLogging(s.results) {
+		if len(s.done) > 0 || o.diedBeforeLogging(s.results) || o.unansweredBy(s.task, s.results) {
 			n++
 		}
 	}

@@ -26,6 +26,9 @@ const (
 	EventRegistered Event = "registered" // registered under its id
 	EventCompleted  Event = "completed"  // wrote the result of a task (attribute task)
 	EventDropped    Event = "dropped"    // dropped a result: the task was moved meanwhile
+	// EventUnanswered: the session ended while the result's write went
+	// unanswered (attribute task); it may have gone through.
+	EventUnanswered Event = "unanswered"
 )
 
 // The events of the client.
