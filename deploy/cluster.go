@@ -87,7 +87,7 @@ func (c *Cluster) Transport(ctx context.Context, h inventory.Host) (transport.Tr
 			Host: h.Name, Address: h.Address, Port: h.SSH.Port, User: h.SSH.User,
 			IdentityFile: h.SSH.IdentityFile, KnownHosts: h.SSH.KnownHosts,
 			InsecureIgnoreHostKey: h.SSH.InsecureIgnoreHostKey, AcceptNew: c.AcceptNew,
-			Sudo: h.SSH.Sudo, DialTimeout: h.SSH.DialTimeout,
+			Sudo: h.SSH.Sudo, DialTimeout: h.SSH.DialTimeout, Jump: hops(h.SSH.Jump),
 		})
 		if err != nil {
 			return nil, stepError(h, "connect", err)
@@ -268,4 +268,13 @@ func truncate(s string, n int) string {
 		return s[:n] + "…"
 	}
 	return s
+}
+
+// hops are the inventory's jump hosts as the transport takes them.
+func hops(jump []inventory.Hop) []transport.Hop {
+	var out []transport.Hop
+	for _, j := range jump {
+		out = append(out, transport.Hop{User: j.User, Address: j.Address, Port: j.Port})
+	}
+	return out
 }

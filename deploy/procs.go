@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"zkctl/deploy/inventory"
+	"zkctl/deploy/transport"
 	"zkctl/node"
 	"zkctl/node/netfault"
 )
@@ -117,15 +118,16 @@ func (c *Cluster) ClockOffset(ctx context.Context, h inventory.Host) (offset, rt
 // The agent's network fault calls (`zkctl node net …`, package netfault).
 
 // ControllerAddrOn is the address h sees the controller connect from: the
-// local end of the SSH connection, or 127.0.0.1 for a local host. Network
+// local end of the SSH connection (behind jump hosts, the innermost hop's),
+// or 127.0.0.1 for a local host. Network
 // faults exempt it, so the controller never cuts itself off.
 func (c *Cluster) ControllerAddrOn(ctx context.Context, h inventory.Host) (string, error) {
 	t, err := c.Transport(ctx, h)
 	if err != nil {
 		return "", err
 	}
-	if la, ok := t.(interface{ LocalAddr() string }); ok {
-		return la.LocalAddr(), nil
+	if s, ok := t.(*transport.SSH); ok {
+		return s.ControllerAddr(ctx)
 	}
 	return "127.0.0.1", nil
 }

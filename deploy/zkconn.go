@@ -2,9 +2,13 @@ package deploy
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"net"
 	"os"
 	"strings"
+	"syscall"
+	"time"
 
 	"github.com/go-zookeeper/zk"
 
@@ -14,7 +18,8 @@ import (
 )
 
 // RoleConfig is the roles' configuration for a process run by the controller
-// itself (submit, scenarios, bench), connected to servers.
+// itself (submit, scenarios, bench), connected to servers, through SSH
+// tunnels where they are needed (ZKDialer).
 func (c *Cluster) RoleConfig(id string, servers []inventory.Host) (roles.Config, error) {
 	auth, err := roles.ReadAuth(c.Inv.Cluster.AuthFile)
 	if err != nil {
@@ -25,7 +30,8 @@ func (c *Cluster) RoleConfig(id string, servers []inventory.Host) (roles.Config,
 		eps[i] = h.ClientAddr()
 	}
 	host, _ := os.Hostname()
-	return roles.Config{Servers: eps, SessionTimeout: c.Inv.Cluster.SessionTimeout, ID: id, Host: host, Auth: auth, Logger: c.Log}, nil
+	return roles.Config{Servers: eps, SessionTimeout: c.Inv.Cluster.SessionTimeout, ID: id, Host: host, Auth: auth, Logger: c.Log,
+		Dialer: c.ZKDialer(servers)}, nil
 }
 
 // Connect opens a ZooKeeper session to the ensemble from the controller and
@@ -54,4 +60,55 @@ func (c *Cluster) CreateBase(ctx context.Context, servers []inventory.Host) erro
 	}
 	c.UI.Printf("created %s", strings.Join(protocol.BasePaths(), " "))
 	return nil
+}
+
+// ZKDialer is how the controller reaches the client ports of servers: nil
+// when every port is reached directly (local hosts, tunnel = false), else
+// a dialer that goes through the host's SSH connection (Transport.Dial)
+// where the inventory says so (tunnel = true, a jump host). Where it is
+// silent, the port is tried directly first and tunneled only when it is
+// out of reach (timed out, no route): a refusal means ZooKeeper is down
+// there, which no tunnel mends.
+func (c *Cluster) ZKDialer(servers []inventory.Host) zk.Dialer {
+	byAddr := map[string]inventory.Host{}
+	for _, h := range servers {
+		if !h.IsLocal() && h.SSH.Tunnel != inventory.TunnelNever {
+			byAddr[h.ClientAddr()] = h
+		}
+	}
+	if len(byAddr) == 0 {
+		return nil
+	}
+	return func(network, addr string, timeout time.Duration) (net.Conn, error) {
+		h, ok := byAddr[addr]
+		if !ok {
+			return net.DialTimeout(network, addr, timeout)
+		}
+		if h.SSH.Tunnel == inventory.TunnelAuto {
+			conn, err := net.DialTimeout(network, addr, timeout)
+			if err == nil || !outOfReach(err) {
+				return conn, err
+			}
+			c.Log.Debug("client port out of reach, tunneling", "host", h.Name, "addr", addr, "err", err)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), max(timeout, minTunnelTimeout))
+		defer cancel()
+		t, err := c.Transport(ctx, h)
+		if err != nil {
+			return nil, err
+		}
+		return t.Dial(ctx, addr)
+	}
+}
+
+// minTunnelTimeout bounds opening a tunnel, an SSH login included when the
+// host has no connection yet (the client library allows a direct dial 1 s).
+const minTunnelTimeout = 3 * time.Second
+
+// outOfReach reports a dial error that a tunnel may get around: no answer,
+// or no route to the address.
+func outOfReach(err error) bool {
+	var ne net.Error
+	return (errors.As(err, &ne) && ne.Timeout()) ||
+		errors.Is(err, syscall.EHOSTUNREACH) || errors.Is(err, syscall.ENETUNREACH)
 }

@@ -41,6 +41,7 @@ type Config struct {
 	Host           string        // inventory name of this host, for logs and /master; default os.Hostname
 	Auth           string        // "user:password" for digest auth and ACLs, or "" for none
 	Logger         *slog.Logger  // default: text on os.Stdout
+	Dialer         zk.Dialer     // how to reach the servers (a tunnel); nil = directly
 }
 
 // withDefaults checks cfg and fills in its defaults for role.

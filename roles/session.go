@@ -116,7 +116,7 @@ func Dial(ctx context.Context, cfg Config) (*zk.Conn, error) {
 func dial(ctx context.Context, cfg Config, log *slog.Logger) (*session, error) {
 	s := &session{acl: ACL(cfg.Auth), log: log, wake: make(chan struct{})}
 	conn, _, err := zk.Connect(cfg.Servers, cfg.SessionTimeout,
-		zk.WithEventCallback(s.onEvent), zk.WithLogger(zkLogger{log}))
+		zk.WithEventCallback(s.onEvent), zk.WithLogger(zkLogger{log}), Through(cfg.Dialer))
 	if err != nil {
 		return nil, fmt.Errorf("connect to %v: %w", cfg.Servers, err)
 	}

@@ -9,6 +9,7 @@ import (
 	"syscall"
 	"time"
 
+	"zkctl/deploy/inventory"
 	"zkctl/ops"
 	"zkctl/scenario/lincheck"
 )
@@ -33,9 +34,10 @@ func linearizable(r *run) {
 		return
 	}
 	var servers []string
+	var hosts []inventory.Host
 	for _, s := range r.servers {
 		h, _ := r.c.Inv.Host(s)
-		servers = append(servers, h.ClientAddr())
+		servers, hosts = append(servers, h.ClientAddr()), append(hosts, h)
 	}
 	r.setStep("register workload on %d servers, leader faults every %v", len(servers), linFaultEvery)
 	r.mon.fast(linDuration + 10*time.Second)
@@ -45,7 +47,7 @@ func linearizable(r *run) {
 		r.note("Network partitions were left out: %v.", netPossible(r.ctx, r.c))
 	}
 	h, err := lincheck.Run(r.ctx, lincheck.Config{Servers: servers, Ops: linOps, Duration: linDuration,
-		SessionTimeout: r.session, Logger: r.c.Log}, nem)
+		SessionTimeout: r.session, Logger: r.c.Log, Dialer: r.c.ZKDialer(hosts)}, nem)
 	if err != nil {
 		r.fail(fmt.Errorf("register workload: %w", err))
 		return

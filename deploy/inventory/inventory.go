@@ -74,6 +74,8 @@ type SSH struct {
 	InsecureIgnoreHostKey bool
 	Sudo                  bool
 	DialTimeout           time.Duration
+	Jump                  []Hop  // bastions, outermost first; none = direct
+	Tunnel                Tunnel // how the controller reaches the client port
 }
 
 // ClientAddr is the host's ZooKeeper client endpoint, "addr:port".
@@ -219,6 +221,8 @@ type rawSSH struct {
 	InsecureIgnoreHostKey any `toml:"insecure_ignore_host_key"`
 	Sudo                  any `toml:"sudo"`
 	DialTimeout           any `toml:"dial_timeout"`
+	Jump                  any `toml:"jump"`
+	Tunnel                any `toml:"tunnel"`
 }
 
 type rawZK struct {

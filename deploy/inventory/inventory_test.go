@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"strconv"
 	"strings"
@@ -218,6 +219,20 @@ var badCases = []badCase{
 		[]want{{9, "port = 0", `host "vm1": ssh.port 0 outside 1..65535`}}},
 	{"multi-line array holding a header", concat(host("vm1", "h1", "extra = [", "  [1],", "  [2], # [cluster]", "]", "client_port = 0")),
 		[]want{{5, "extra", `unknown key "host.extra"`}, {9, "client_port", `host "vm1": client_port 0 outside 1..65535`}}},
+
+	// Jump hosts and tunnels.
+	{"jump with an empty user", concat([]string{"[ssh]", `jump = "@bastion"`}, host("vm1", "h1")),
+		[]want{{2, "jump", `ssh.jump: hop "bastion": empty user`}}},
+	{"jump with a bad port", concat(host("vm1", "h1", "[host.ssh]", `jump = "admin@bastion:99999"`)),
+		[]want{{6, "jump", `host "vm1": ssh.jump: hop "bastion:99999": port "99999"`}}},
+	{"jump with an empty hop", concat([]string{"[ssh]", `jump = "a@b,,c"`}, host("vm1", "h1")),
+		[]want{{2, "jump", "an empty hop"}}},
+	{"jump is not a string", concat([]string{"[ssh]", `jump = ["a@b"]`}, host("vm1", "h1")),
+		[]want{{2, "jump", "ssh.jump: want a string"}}},
+	{"tunnel = false behind a bastion", concat([]string{"[ssh]", `jump = "admin@bastion"`, "tunnel = false"}, host("vm1", "h1"), host("vm2", "h2")),
+		[]want{{3, "tunnel", "ssh.tunnel: tunnel = false with a jump host"}}},
+	{"a host turns its tunnel off behind the cluster's bastion", concat([]string{"[ssh]", `jump = "admin@bastion"`}, host("vm1", "h1", "[host.ssh]", "tunnel = false")),
+		[]want{{8, "tunnel", `host "vm1": ssh.tunnel: tunnel = false with a jump host`}}},
 
 	// Every mistake is reported, in the order of the file.
 	{"several mistakes", concat([]string{"[cluster]", `tick_time = "x"`, `session_timeout = "y"`}, host("vm1", "h1", "bogus = 1"), host("vm1", "h2", `transport = "x"`)),
@@ -443,7 +458,7 @@ func TestDefaults(t *testing.T) {
 		SSH:   inventory.SSH{User: "root", Port: 22, KnownHosts: filepath.Join(home, ".ssh/known_hosts"), DialTimeout: inventory.DefaultDialTimeout},
 		RunAs: inventory.DefaultRunAs,
 	}
-	if got := inv.Hosts[0]; got != want {
+	if got := inv.Hosts[0]; !reflect.DeepEqual(got, want) {
 		t.Errorf("host\n got %+v\nwant %+v", got, want)
 	}
 	wantCluster := inventory.Cluster{TickTime: inventory.DefaultTickTime, SessionTimeout: inventory.DefaultSessionTimeout, RunAs: inventory.DefaultRunAs}
@@ -535,7 +550,7 @@ func TestOverrides(t *testing.T) {
 		t.Fatalf("%d hosts, want %d", len(inv.Hosts), len(want))
 	}
 	for i := range want {
-		if inv.Hosts[i] != want[i] {
+		if !reflect.DeepEqual(inv.Hosts[i], want[i]) {
 			t.Errorf("host %d\n got %+v\nwant %+v", i+1, inv.Hosts[i], want[i])
 		}
 	}
@@ -756,5 +771,39 @@ func TestErrorFormat(t *testing.T) {
 		if got := tc.e.Error(); got != tc.want {
 			t.Errorf("%+v: %q, want %q", tc.e, got, tc.want)
 		}
+	}
+}
+
+func TestJump(t *testing.T) {
+	inv, err := inventory.Parse("/srv/inv.toml", []byte(concat(
+		[]string{"[ssh]", `user = "ubuntu"`, `jump = "admin@bastion.example:2222, [fd00::1]"`},
+		host("vm1", "10.0.0.1"),
+		host("vm2", "10.0.0.2", "[host.ssh]", `user = "zk"`),
+		host("vm3", "10.0.0.3", "[host.ssh]", `jump = ""`),
+		host("vm4", "10.0.0.4", "[host.ssh]", `jump = ""`, "tunnel = true"),
+		host("vm5", "10.0.0.5", "[host.ssh]", `jump = ""`, "tunnel = false"),
+	)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []struct {
+		jump   []inventory.Hop
+		tunnel inventory.Tunnel
+	}{
+		{[]inventory.Hop{{User: "admin", Address: "bastion.example", Port: 2222}, {User: "ubuntu", Address: "fd00::1", Port: 22}}, inventory.TunnelAlways},
+		// A hop without a user logs in as the host's login user.
+		{[]inventory.Hop{{User: "admin", Address: "bastion.example", Port: 2222}, {User: "zk", Address: "fd00::1", Port: 22}}, inventory.TunnelAlways},
+		{nil, inventory.TunnelAuto},
+		{nil, inventory.TunnelAlways},
+		{nil, inventory.TunnelNever},
+	}
+	for i, w := range want {
+		h := inv.Hosts[i]
+		if !reflect.DeepEqual(h.SSH.Jump, w.jump) || h.SSH.Tunnel != w.tunnel {
+			t.Errorf("%s: jump %+v tunnel %v, want %+v %v", h.Name, h.SSH.Jump, h.SSH.Tunnel, w.jump, w.tunnel)
+		}
+	}
+	if got := inv.Hosts[0].SSH.Jump[1].String(); got != "ubuntu@[fd00::1]:22" {
+		t.Errorf("hop string %q", got)
 	}
 }

@@ -337,7 +337,39 @@ func (v *validator) ssh(s SSH, where at, r rawSSH) SSH {
 	if x, set := v.duration(a("dial_timeout"), r.DialTimeout); set && x > 0 {
 		s.DialTimeout = x
 	}
+	if x, set := v.str(a("jump"), r.Jump); set {
+		hops, err := parseJump(x)
+		if err != nil {
+			v.fail(a("jump"), "%s: %v", a("jump"), err)
+		}
+		s.Jump = hops
+	}
+	if x, set := v.boolean(a("tunnel"), r.Tunnel); set {
+		s.Tunnel = map[bool]Tunnel{true: TunnelAlways, false: TunnelNever}[x]
+	}
+	v.jumpTunnel(&s, where, r)
 	return s
+}
+
+// jumpTunnel settles jump and tunnel: a host behind a bastion is always
+// tunneled, so tunnel = false with a jump is refused, in the table that
+// brought the two together. At the host level, the hops without a user get
+// the host's login user.
+func (v *validator) jumpTunnel(s *SSH, where at, r rawSSH) {
+	if len(s.Jump) == 0 {
+		return
+	}
+	if s.Tunnel == TunnelNever && (r.Jump != nil || r.Tunnel != nil) {
+		where.key = "jump"
+		if r.Tunnel != nil {
+			where.key = "tunnel"
+		}
+		v.fail(where, "%s: tunnel = false with a jump host: behind a bastion the client port is reached only through SSH", where)
+	}
+	if where.table == "host.ssh" {
+		s.Jump = fillHopUsers(s.Jump, s.User)
+		s.Tunnel = TunnelAlways
+	}
 }
 
 // duplicates refuses two hosts with one name, one id, or one address and port.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -21,6 +22,11 @@ func (Local) Run(ctx context.Context, cmd string, stdout, stderr io.Writer) erro
 	c := exec.CommandContext(ctx, "/bin/sh", "-c", cmd)
 	c.Stdout, c.Stderr = stdout, stderr
 	return c.Run()
+}
+
+// Dial connects to addr from this machine.
+func (Local) Dial(ctx context.Context, addr string) (net.Conn, error) {
+	return new(net.Dialer).DialContext(ctx, "tcp", addr)
 }
 
 // Upload copies local to path through a temporary file and a rename.

@@ -33,6 +33,19 @@ type SSHConfig struct {
 	AcceptNew             bool // add unknown host keys to KnownHosts (never changed ones)
 	Sudo                  bool
 	DialTimeout           time.Duration
+	Jump                  []Hop // bastions, outermost first: ProxyJump
+}
+
+// Hop is one jump host. It is logged in to with the same keys and the same
+// known_hosts as the host behind it.
+type Hop struct {
+	User    string
+	Address string
+	Port    int
+}
+
+func (h Hop) String() string {
+	return h.User + "@" + net.JoinHostPort(h.Address, strconv.Itoa(h.Port))
 }
 
 // SSH is one reused SSH connection (and a lazily opened SFTP session).
@@ -41,16 +54,19 @@ type SSHConfig struct {
 type SSH struct {
 	cfg    SSHConfig
 	client *ssh.Client
-	runner Runner  // sessionRunner, or sudoRunner around it
-	files  fileOps // sftpFiles, or sudoFiles
+	hops   []*ssh.Client // the jump hosts' connections, outermost first
+	runner Runner        // sessionRunner, or sudoRunner around it
+	files  fileOps       // sftpFiles, or sudoFiles
 
 	mu   sync.Mutex
 	sftp *sftp.Client
+	peer string // ControllerAddr behind jump hosts, once asked
 }
 
-// DialSSH connects and authenticates, verifying the host key. Errors say
-// which of refused, timed out, not speaking SSH, unknown or changed key, or
-// authentication failed, happened.
+// DialSSH connects and authenticates, verifying the host key, directly or
+// through the jump hosts of cfg.Jump in turn. Errors say which of refused,
+// timed out, not speaking SSH, unknown or changed key, or authentication
+// failed, happened, and on which hop.
 func DialSSH(ctx context.Context, cfg SSHConfig) (*SSH, error) {
 	if cfg.DialTimeout <= 0 {
 		cfg.DialTimeout = 10 * time.Second
@@ -64,27 +80,30 @@ func DialSSH(ctx context.Context, cfg SSHConfig) (*SSH, error) {
 	if err != nil {
 		return nil, err
 	}
-	addr := net.JoinHostPort(cfg.Address, strconv.Itoa(cfg.Port))
-	d := net.Dialer{Timeout: cfg.DialTimeout}
-	conn, err := d.DialContext(ctx, "tcp", addr)
-	if err != nil {
-		return nil, describeDialError(addr, err)
+	s := &SSH{cfg: cfg}
+	var via *ssh.Client
+	for _, hop := range cfg.Jump {
+		hc := cfg
+		hc.User, hc.Address, hc.Port = hop.User, hop.Address, hop.Port
+		c, err := handshake(ctx, hc, via, auth, hostKey)
+		if err != nil {
+			s.closeHops()
+			return nil, fmt.Errorf("jump host %s: %w", hop, err)
+		}
+		s.hops, via = append(s.hops, c), c
 	}
-	_ = conn.SetDeadline(time.Now().Add(cfg.DialTimeout))
-	cc, chans, reqs, err := ssh.NewClientConn(conn, addr, &ssh.ClientConfig{
-		User: cfg.User, Auth: auth, HostKeyCallback: hostKey, Timeout: cfg.DialTimeout,
-	})
-	if err != nil {
-		conn.Close()
-		return nil, describeHandshakeError(addr, cfg, err)
+	if s.client, err = handshake(ctx, cfg, via, auth, hostKey); err != nil {
+		s.closeHops()
+		if via != nil {
+			err = fmt.Errorf("%w (through the jump host %s)", err, cfg.Jump[len(cfg.Jump)-1])
+		}
+		return nil, err
 	}
-	_ = conn.SetDeadline(time.Time{})
-	s := &SSH{cfg: cfg, client: ssh.NewClient(cc, chans, reqs)}
 	s.runner, s.files = sessionRunner{client: s.client}, sftpFiles{s: s}
 	if cfg.Sudo {
 		r, err := withSudo(ctx, s.runner, cfg.User)
 		if err != nil {
-			s.client.Close()
+			s.Close()
 			return nil, err
 		}
 		s.runner, s.files = r, sudoFiles{s: s, run: r}
@@ -92,13 +111,54 @@ func DialSSH(ctx context.Context, cfg SSHConfig) (*SSH, error) {
 	return s, nil
 }
 
+// handshake opens a TCP connection to cfg's address, from this machine or
+// through via, and logs in. DialTimeout bounds both, also through a hop,
+// whose channels have no deadlines: the connection is closed when it
+// passes.
+func handshake(ctx context.Context, cfg SSHConfig, via *ssh.Client, auth []ssh.AuthMethod, hostKey ssh.HostKeyCallback) (*ssh.Client, error) {
+	addr := net.JoinHostPort(cfg.Address, strconv.Itoa(cfg.Port))
+	dctx, cancel := context.WithTimeout(ctx, cfg.DialTimeout)
+	defer cancel()
+	var conn net.Conn
+	var err error
+	if via == nil {
+		conn, err = new(net.Dialer).DialContext(dctx, "tcp", addr)
+	} else {
+		conn, err = via.DialContext(dctx, "tcp", addr)
+	}
+	if err != nil {
+		return nil, describeDialError(addr, err)
+	}
+	stop := context.AfterFunc(dctx, func() { conn.Close() })
+	cc, chans, reqs, err := ssh.NewClientConn(conn, addr, &ssh.ClientConfig{
+		User: cfg.User, Auth: auth, HostKeyCallback: hostKey, Timeout: cfg.DialTimeout,
+	})
+	if !stop() {
+		if err == nil {
+			cc.Close()
+		}
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return nil, fmt.Errorf("ssh handshake with %s: no answer within %v (not an SSH server?)", addr, cfg.DialTimeout)
+	}
+	if err != nil {
+		conn.Close()
+		return nil, describeHandshakeError(addr, cfg, err)
+	}
+	return ssh.NewClient(cc, chans, reqs), nil
+}
+
 func describeDialError(addr string, err error) error {
 	var ne net.Error
+	msg := strings.ToLower(err.Error())
 	switch {
 	case errors.As(err, &ne) && ne.Timeout():
 		return fmt.Errorf("connect %s: timed out (host down or filtered?)", addr)
-	case strings.Contains(err.Error(), "connection refused"):
+	case strings.Contains(msg, "connection refused"):
 		return fmt.Errorf("connect %s: connection refused (is sshd running?)", addr)
+	case strings.Contains(msg, "administratively prohibited"):
+		return fmt.Errorf("connect %s: the jump host refuses to forward TCP (AllowTcpForwarding in its sshd_config): %w", addr, err)
 	}
 	return fmt.Errorf("connect %s: %w", addr, err)
 }
@@ -202,13 +262,37 @@ func appendKnownHost(file, host string, key ssh.PublicKey) error {
 	return err
 }
 
-// LocalAddr is this machine's end of the SSH connection, the address the
-// host sees the controller connect from (its IP, without the port).
-func (s *SSH) LocalAddr() string {
-	if ap, err := netip.ParseAddrPort(s.client.LocalAddr().String()); err == nil {
+// ControllerAddr is the address the host sees the controller connect from
+// (an IP, without the port): this machine's end of the connection, or
+// behind jump hosts the innermost hop's, as the host's sshd reports it in
+// $SSH_CONNECTION (asked once).
+func (s *SSH) ControllerAddr(ctx context.Context) (string, error) {
+	if len(s.hops) == 0 {
+		return addrIP(s.client.LocalAddr().String()), nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.peer != "" {
+		return s.peer, nil
+	}
+	out, err := Output(ctx, sessionRunner{client: s.client}, `printf '%s' "$SSH_CONNECTION"`)
+	if err != nil {
+		return "", lost(fmt.Errorf("ask the host for $SSH_CONNECTION: %w", err))
+	}
+	f := strings.Fields(string(out))
+	if len(f) != 4 {
+		return "", fmt.Errorf("$SSH_CONNECTION on the host is %q, want \"client-ip port server-ip port\"", out)
+	}
+	s.peer = addrIP(net.JoinHostPort(f[0], f[1]))
+	return s.peer, nil
+}
+
+// addrIP is the IP of "ip:port", an IPv4-mapped address unmapped.
+func addrIP(hostport string) string {
+	if ap, err := netip.ParseAddrPort(hostport); err == nil {
 		return ap.Addr().Unmap().String()
 	}
-	host, _, _ := net.SplitHostPort(s.client.LocalAddr().String())
+	host, _, _ := net.SplitHostPort(hostport)
 	return host
 }
 
@@ -349,5 +433,25 @@ func (s *SSH) Close() error {
 		s.sftp.Close()
 	}
 	s.mu.Unlock()
-	return s.client.Close()
+	err := s.client.Close()
+	s.closeHops()
+	return err
+}
+
+// closeHops closes the jump hosts' connections, innermost first.
+func (s *SSH) closeHops() {
+	for i := len(s.hops) - 1; i >= 0; i-- {
+		s.hops[i].Close()
+	}
+}
+
+// Dial opens a TCP connection from the host to addr: a direct-tcpip channel
+// of the SSH connection, the tunnel by which the controller reaches a
+// client port it cannot reach itself.
+func (s *SSH) Dial(ctx context.Context, addr string) (net.Conn, error) {
+	conn, err := s.client.DialContext(ctx, "tcp", addr)
+	if err != nil {
+		return nil, lost(fmt.Errorf("tunnel to %s through %s: %w", addr, s.cfg.Host, err))
+	}
+	return conn, nil
 }

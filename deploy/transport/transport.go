@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"os/exec"
 	"strings"
@@ -39,6 +40,9 @@ type Transport interface {
 	Remove(ctx context.Context, path string) error
 	// Stat describes a file on the host.
 	Stat(ctx context.Context, path string) (os.FileInfo, error)
+	// Dial opens a TCP connection from the host to addr ("ip:port"): for
+	// SSH a tunnel through the connection.
+	Dial(ctx context.Context, addr string) (net.Conn, error)
 	// Close releases the connection.
 	Close() error
 }

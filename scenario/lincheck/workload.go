@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/go-zookeeper/zk"
+
+	"zkctl/roles"
 )
 
 // Defaults of Config.
@@ -48,6 +50,8 @@ type Config struct {
 	// Seed seeds the random choices (0: the time).
 	Seed   int64
 	Logger *slog.Logger
+	// Dialer reaches the servers (roles.Config.Dialer); nil = directly.
+	Dialer zk.Dialer
 }
 
 func (c Config) withDefaults() (Config, error) {
@@ -211,7 +215,7 @@ func createParents(conn *zk.Conn, path string) error {
 // connect opens a session with servers and waits until it is established
 // or ctx ends.
 func connect(ctx context.Context, cfg Config, servers []string) (*zk.Conn, error) {
-	conn, _, err := zk.Connect(servers, cfg.SessionTimeout, zk.WithLogger(zkLogger{cfg.Logger}))
+	conn, _, err := zk.Connect(servers, cfg.SessionTimeout, zk.WithLogger(zkLogger{cfg.Logger}), roles.Through(cfg.Dialer))
 	if err != nil {
 		return nil, fmt.Errorf("connect to %v: %w", servers, err)
 	}
