@@ -39,13 +39,8 @@ type SSHConfig struct {
 // Hop is one jump host. It is logged in to with the same keys and the same
 // known_hosts as the host behind it.
 type Hop struct {
-	User    string
-	Address string
-	Port    int
-}
-
-func (h Hop) String() string {
-	return h.User + "@" + net.JoinHostPort(h.Address, strconv.Itoa(h.Port))
+	User, Address string
+	Port          int
 }
 
 // SSH is one reused SSH connection (and a lazily opened SFTP session).
@@ -88,14 +83,15 @@ func DialSSH(ctx context.Context, cfg SSHConfig) (*SSH, error) {
 		c, err := handshake(ctx, hc, via, auth, hostKey)
 		if err != nil {
 			s.closeHops()
-			return nil, fmt.Errorf("jump host %s: %w", hop, err)
+			return nil, fmt.Errorf("jump host %s: %w", hc.login(), err)
 		}
 		s.hops, via = append(s.hops, c), c
 	}
 	if s.client, err = handshake(ctx, cfg, via, auth, hostKey); err != nil {
 		s.closeHops()
 		if via != nil {
-			err = fmt.Errorf("%w (through the jump host %s)", err, cfg.Jump[len(cfg.Jump)-1])
+			last := cfg.Jump[len(cfg.Jump)-1]
+			err = fmt.Errorf("%w (through the jump host %s@%s)", err, last.User, last.Address)
 		}
 		return nil, err
 	}
@@ -109,6 +105,11 @@ func DialSSH(ctx context.Context, cfg SSHConfig) (*SSH, error) {
 		s.runner, s.files = r, sudoFiles{s: s, run: r}
 	}
 	return s, nil
+}
+
+// login is "user@address:port".
+func (cfg SSHConfig) login() string {
+	return cfg.User + "@" + net.JoinHostPort(cfg.Address, strconv.Itoa(cfg.Port))
 }
 
 // handshake opens a TCP connection to cfg's address, from this machine or
