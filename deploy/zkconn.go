@@ -44,9 +44,19 @@ func (c *Cluster) Connect(ctx context.Context, servers []inventory.Host) (*zk.Co
 	return roles.Dial(ctx, cfg)
 }
 
+// BaseConnectTimeout bounds how long CreateBase, run once the ensemble has
+// quorum, waits for the controller's session.
+const BaseConnectTimeout = 30 * time.Second
+
 // CreateBase creates the protocol's top-level znodes.
 func (c *Cluster) CreateBase(ctx context.Context, servers []inventory.Host) error {
-	conn, err := c.Connect(ctx, servers)
+	cctx, cancel := context.WithTimeout(ctx, BaseConnectTimeout)
+	conn, err := c.Connect(cctx, servers)
+	cancel()
+	if err != nil && ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Errorf("the ensemble has quorum, but no server answered this machine within %v: "+
+			"its client ports are out of reach from here (open them, or set tunnel = true in [ssh]): %w", BaseConnectTimeout, err)
+	}
 	if err != nil {
 		return fmt.Errorf("connect to ZooKeeper: %w", err)
 	}

@@ -83,6 +83,7 @@ func Merge(logs []ServerLog, voters int) (*History, error) {
 		return nil, err
 	}
 	committed := commit(logs, held, order, voters/2+1)
+	h.Txns = make([]Entry, 0, len(order))
 	for _, z := range order {
 		e := *held[z]
 		slices.Sort(e.HeldBy)
@@ -120,8 +121,14 @@ func (h *History) noteDropped() {
 // collect gathers every server's transactions by zxid, refusing two
 // different transactions at one zxid.
 func collect(logs []ServerLog, h *History) (map[int64]*Entry, []int64, error) {
-	held := map[int64]*Entry{}
-	var order []int64
+	n := 0
+	for _, l := range logs {
+		for _, f := range l.Files {
+			n = max(n, len(f.Txns))
+		}
+	}
+	held := make(map[int64]*Entry, n)
+	order := make([]int64, 0, n)
 	for _, l := range logs {
 		for _, f := range l.Files {
 			if f.Torn != "" {

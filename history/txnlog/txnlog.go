@@ -289,11 +289,11 @@ func (rd *reader) record(f *File) (more bool, err error) {
 // where the input ended inside them.
 func (rd *reader) payload(length int64) (body []byte, eor byte, torn string, err error) {
 	start := rd.off - 12
-	var buf bytes.Buffer // grows with what arrives, never to a claimed length
-	if _, err := io.CopyN(&buf, rd.r, length); err != nil {
-		rd.off += int64(buf.Len())
-		if errors.Is(err, io.EOF) {
-			return nil, 0, fmt.Sprintf("the file ends inside the record at offset %d (%d of %d bytes)", start, buf.Len(), length), nil
+	body, err = rd.read(length)
+	if err != nil {
+		rd.off += int64(len(body))
+		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+			return nil, 0, fmt.Sprintf("the file ends inside the record at offset %d (%d of %d bytes)", start, len(body), length), nil
 		}
 		return nil, 0, "", fmt.Errorf("txnlog: %s: read at offset %d: %w", rd.name, rd.off, err)
 	}
@@ -306,7 +306,24 @@ func (rd *reader) payload(length int64) (body []byte, eor byte, torn string, err
 		return nil, 0, "", fmt.Errorf("txnlog: %s: read at offset %d: %w", rd.name, rd.off, err)
 	}
 	rd.off++
-	return buf.Bytes(), eor, "", nil
+	return body, eor, "", nil
+}
+
+// exactUpTo is the longest claimed length read into a buffer of that size
+// at once; a longer claim (a damaged length field, most likely) is read
+// into a buffer that grows with what arrives.
+const exactUpTo = 64 << 10
+
+// read reads length bytes, or what arrives before an error.
+func (rd *reader) read(length int64) ([]byte, error) {
+	if length <= exactUpTo {
+		b := make([]byte, length)
+		n, err := io.ReadFull(rd.r, b)
+		return b[:n], err
+	}
+	var buf bytes.Buffer
+	_, err := io.CopyN(&buf, rd.r, length)
+	return buf.Bytes(), err
 }
 
 // damaged handles a record at start that fails its checks: torn when
