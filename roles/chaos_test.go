@@ -129,7 +129,7 @@ func (c *chaos) fault() {
 		c.ens.Kill(i)
 		time.Sleep(time.Duration(500+c.rng.IntN(2500)) * time.Millisecond)
 		c.ens.Start(i)
-		c.ens.WaitQuorum()
+		c.ens.WaitAllServing() // see zktest.SettleAfterSync
 	}
 }
 
