@@ -15,13 +15,15 @@ import (
 	"zkctl/internal/buildbin"
 	"zkctl/internal/testlab"
 	"zkctl/ops"
+	"zkctl/scenario"
 )
 
 // TestDeployBehindBastion runs an ensemble on hosts that only a bastion
 // reaches (this machine routes their subnet to "unreachable"): deploy and
 // every agent call go through the jump host, the controller's ZooKeeper
-// sessions through SSH tunnels, and a partition keeps the controller's
-// path, which the host sees coming from the bastion.
+// sessions and srvr through SSH tunnels, a partition keeps the controller's
+// path (which the host sees coming from the bastion), and a scenario runs
+// and is judged there.
 func TestDeployBehindBastion(t *testing.T) {
 	lab := testlab.NewVMs(t, testlab.VMOptions{Profiles: []testlab.Profile{testlab.Root, testlab.NoSudo, testlab.Root}, Bastion: true})
 	path := lab.WriteInventory(t, "[cluster]\ntick_time = \"200ms\"\nsession_timeout = \"4s\"\n")
@@ -53,6 +55,11 @@ func TestDeployBehindBastion(t *testing.T) {
 		})
 		if err != nil {
 			t.Fatal(err)
+		}
+		for _, h := range c.Inv.Hosts { // srvr from this machine, as the scenarios ask it
+			if m := c.QueryServer(h, 2*time.Second).Mode; m != "leader" && m != "follower" {
+				t.Errorf("srvr of %s through its tunnel: mode %q", h.Name, m)
+			}
 		}
 		st := c.Status(ctx)
 		if st.App == nil {
@@ -86,6 +93,14 @@ func TestDeployBehindBastion(t *testing.T) {
 		}
 		if m := serverMode(c, vm1.Name); m != "error" {
 			t.Errorf("%s cut off from its peers is %q, want \"not serving\"", vm1.Name, m)
+		}
+	})
+
+	t.Run("a scenario behind the bastion", func(t *testing.T) {
+		sc, _ := scenario.Lookup("c2w2m1")
+		res := (&scenario.Runner{Cluster: c}).Run(ctx, []*scenario.Scenario{sc})[0]
+		if res.Err != nil || !res.Passed() {
+			t.Errorf("c2w2m1 behind the bastion: %v; failed: %s", res.Err, strings.Join(res.Failed(), "; "))
 		}
 	})
 

@@ -13,6 +13,7 @@ import (
 	"github.com/go-zookeeper/zk"
 
 	"zkctl/deploy/inventory"
+	"zkctl/node"
 	"zkctl/roles"
 	"zkctl/roles/protocol"
 )
@@ -121,4 +122,10 @@ func outOfReach(err error) bool {
 	var ne net.Error
 	return (errors.As(err, &ne) && ne.Timeout()) ||
 		errors.Is(err, syscall.EHOSTUNREACH) || errors.Is(err, syscall.ENETUNREACH)
+}
+
+// QueryServer asks h's server for srvr from this machine, through the
+// tunnel ZKDialer chooses for it.
+func (c *Cluster) QueryServer(h inventory.Host, timeout time.Duration) node.ServerStatus {
+	return node.QueryServerVia(c.ZKDialer([]inventory.Host{h}), h.ClientAddr(), timeout)
 }

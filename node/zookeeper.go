@@ -199,12 +199,25 @@ func SignalZooKeeper(l Layout, sig syscall.Signal, grace time.Duration) (Proc, e
 
 // FourLetter sends a 4lw command to addr and returns the reply.
 func FourLetter(addr, cmd string, timeout time.Duration) (string, error) {
-	conn, err := net.DialTimeout("tcp", addr, timeout)
+	return FourLetterVia(nil, addr, cmd, timeout)
+}
+
+// FourLetterVia is FourLetter over a connection opened by dial (the
+// client library's dialer type: a tunnel, say); nil dials directly. The
+// whole exchange is bounded by timeout, also over a connection without
+// deadlines.
+func FourLetterVia(dial func(network, addr string, timeout time.Duration) (net.Conn, error), addr, cmd string, timeout time.Duration) (string, error) {
+	if dial == nil {
+		dial = net.DialTimeout
+	}
+	conn, err := dial("tcp", addr, timeout)
 	if err != nil {
 		return "", err
 	}
 	defer conn.Close()
 	_ = conn.SetDeadline(time.Now().Add(timeout))
+	stop := time.AfterFunc(timeout, func() { conn.Close() })
+	defer stop.Stop()
 	if _, err := io.WriteString(conn, cmd); err != nil {
 		return "", err
 	}
@@ -228,7 +241,13 @@ type ServerStatus struct {
 // QueryServer asks addr for srvr and parses it; a server that does not
 // answer is "down", one that answers without serving (no quorum) is "error".
 func QueryServer(addr string, timeout time.Duration) ServerStatus {
-	out, err := FourLetter(addr, "srvr", timeout)
+	return QueryServerVia(nil, addr, timeout)
+}
+
+// QueryServerVia is QueryServer over a connection opened by dial (see
+// FourLetterVia).
+func QueryServerVia(dial func(network, addr string, timeout time.Duration) (net.Conn, error), addr string, timeout time.Duration) ServerStatus {
+	out, err := FourLetterVia(dial, addr, "srvr", timeout)
 	if err != nil {
 		return ServerStatus{Mode: "down", Error: err.Error()}
 	}

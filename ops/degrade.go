@@ -89,7 +89,7 @@ func (d Degrade) Run(ctx context.Context, c *deploy.Cluster) (Record, error) {
 	}
 	if d.Clear {
 		ids, err := c.ClearDegradationsOn(ctx, h)
-		if unsupported(err) {
+		if Unsupported(err) {
 			return rec.done(nil, refusef("%s: cannot make network faults there: %v", h.Name, err))
 		}
 		msg := fmt.Sprintf("cleared %d degradations", len(ids))

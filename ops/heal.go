@@ -48,7 +48,7 @@ func (h Heal) Run(ctx context.Context, c *deploy.Cluster) (Record, error) {
 		}
 		res, err := c.HealOn(ctx, host)
 		switch {
-		case unsupported(err):
+		case Unsupported(err):
 			notes[i].Msg = "nothing to heal: " + err.Error()
 			return nil
 		case err != nil:

@@ -166,9 +166,9 @@ func exemptOn(ctx context.Context, c *deploy.Cluster, h inventory.Host) (netfaul
 	return ex, nil
 }
 
-// unsupported tells the agent's "cannot make network faults here" (no nft,
+// Unsupported tells the agent's "cannot make network faults here" (no nft,
 // tc or ip; no CAP_NET_ADMIN) from other failures.
-func unsupported(err error) bool {
+func Unsupported(err error) bool {
 	if err == nil {
 		return false
 	}
@@ -184,7 +184,7 @@ func preflight(ctx context.Context, c *deploy.Cluster, hosts []inventory.Host) e
 		return err
 	})
 	for i, err := range errs {
-		if unsupported(err) {
+		if Unsupported(err) {
 			return refusef("%s: cannot make network faults there: %v", hosts[i].Name, err)
 		}
 		if err != nil {

@@ -13,14 +13,13 @@ import (
 
 	"github.com/go-zookeeper/zk"
 
-	"zkctl/node"
 	"zkctl/roles/protocol"
 )
 
 // serverMode asks host's server for its mode.
 func (r *run) serverMode(host string) string {
 	h, _ := r.c.Inv.Host(host)
-	return node.QueryServer(h.ClientAddr(), time.Second).Mode
+	return r.c.QueryServer(h, time.Second).Mode
 }
 
 // roles waits until one server leads and every other one follows, and
@@ -96,7 +95,7 @@ func (r *run) connections() string {
 	var parts []string
 	for _, s := range r.servers {
 		h, _ := r.c.Inv.Host(s)
-		st := node.QueryServer(h.ClientAddr(), time.Second)
+		st := r.c.QueryServer(h, time.Second)
 		parts = append(parts, fmt.Sprintf("%s %s %d", s, st.Mode, st.Connections))
 	}
 	return strings.Join(parts, ", ")
@@ -136,7 +135,7 @@ func (r *run) busiest(hosts []string) string {
 	best, most := "", -1
 	for _, s := range hosts {
 		h, _ := r.c.Inv.Host(s)
-		if n := node.QueryServer(h.ClientAddr(), time.Second).Connections; n > most {
+		if n := r.c.QueryServer(h, time.Second).Connections; n > most {
 			best, most = s, n
 		}
 	}

@@ -112,8 +112,8 @@ func (n *linNemesis) Run(ctx context.Context, log func(lincheck.Fault)) {
 			return
 		case <-time.After(linFaultEvery):
 		}
-		leader := n.leader()
-		if leader == "" {
+		leader, all := n.leader()
+		if leader == "" || !all {
 			continue
 		}
 		f, fault, undo := n.pick(leader)
@@ -168,12 +168,21 @@ func (n *linNemesis) do(op ops.Op, f *lincheck.Fault) {
 		Proc: rec.Role, Kind: kind, Msg: rec.Title, Attrs: map[string]string{"signal": rec.Signal, "mode": "leader"}})
 }
 
-// leader is the server that leads now, "" when none does.
-func (n *linNemesis) leader() string {
+// leader is the server that leads now, "" when none does; all says that
+// every server serves. A fault waits for all: ZooKeeper 3.8.0 can lose
+// committed transactions when a server that just finished its sync, or its
+// leader, crashes right after (see zktest.SettleAfterSync), and this
+// scenario judges ZooKeeper under one fault at a time.
+func (n *linNemesis) leader() (leader string, all bool) {
+	all = true
 	for _, s := range n.r.servers {
-		if n.r.serverMode(s) == "leader" {
-			return s
+		switch n.r.serverMode(s) {
+		case "leader":
+			leader = s
+		case "follower":
+		default:
+			all = false
 		}
 	}
-	return ""
+	return leader, all
 }

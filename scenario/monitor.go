@@ -54,6 +54,7 @@ type AppSample struct {
 // monitor samples the ensemble (srvr, directly) and the application (with
 // its own ZooKeeper session) until stopped.
 type monitor struct {
+	c       *deploy.Cluster
 	servers []inventory.Host
 	conn    *zk.Conn
 	cancel  context.CancelFunc
@@ -78,7 +79,7 @@ func startMonitor(ctx context.Context, c *deploy.Cluster, servers []inventory.Ho
 		return nil, err
 	}
 	ctx, cancel = context.WithCancel(ctx)
-	m := &monitor{servers: servers, conn: conn, cancel: cancel, seen: map[string]bool{}, leader: "?"}
+	m := &monitor{c: c, servers: servers, conn: conn, cancel: cancel, seen: map[string]bool{}, leader: "?"}
 	for _, h := range servers {
 		m.samples.Servers = append(m.samples.Servers, h.Name)
 	}
@@ -135,7 +136,7 @@ func (m *monitor) pollServers() {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			st := node.QueryServer(h.ClientAddr(), srvrTimeout)
+			st := m.c.QueryServer(h, srvrTimeout)
 			s.Modes[i], s.Conns[i] = st.Mode, st.Connections
 		}()
 	}
