@@ -118,11 +118,11 @@ func (p *pipeLoad) close() {
 // the leader's zxid and the servers' packet counters read while the
 // pipeline is idle before and after, the cost of every task of the run.
 func (p *pipeLoad) run(ctx context.Context, ramp, d time.Duration, res *PipelineResult) error {
-	z0, err := settledZxid(ctx, p.cfg.Servers)
+	z0, err := settledZxid(ctx, p.cfg)
 	if err != nil {
 		return fmt.Errorf("pipeline: %w", err)
 	}
-	pk0 := serverPackets(p.cfg.Servers)
+	pk0 := serverPackets(p.cfg)
 	acl := roles.ACL(p.cfg.Auth)
 	if res.lat == nil {
 		res.lat = newLatencies()
@@ -180,7 +180,7 @@ func (p *pipeLoad) run(ctx context.Context, ramp, d time.Duration, res *Pipeline
 	if err != nil {
 		return fmt.Errorf("pipeline: %w", err)
 	}
-	z1, err := settledZxid(ctx, p.cfg.Servers)
+	z1, err := settledZxid(ctx, p.cfg)
 	if err != nil {
 		return fmt.Errorf("pipeline: %w", err)
 	}
@@ -188,7 +188,7 @@ func (p *pipeLoad) run(ctx context.Context, ramp, d time.Duration, res *Pipeline
 	if err != nil {
 		return fmt.Errorf("pipeline: %w", err)
 	}
-	pk1 := serverPackets(p.cfg.Servers)
+	pk1 := serverPackets(p.cfg)
 	res.AllTasks += done.Load()
 	res.Txns += txns
 	res.received += pk1.received - pk0.received

@@ -129,11 +129,11 @@ func (l *rawLoad) run(ctx context.Context, ramp, d time.Duration) (writes int64,
 	}
 	err = retry.Sleep(ctx, ramp)
 	if err == nil {
-		z0, _ = leaderZxid(l.cfg.Servers)
+		z0, _ = leaderZxid(l.cfg)
 		w0, t0 := count.Load(), time.Now()
 		err = retry.Sleep(ctx, d)
 		writes, window = count.Load()-w0, time.Since(t0)
-		z1, _ = leaderZxid(l.cfg.Servers)
+		z1, _ = leaderZxid(l.cfg)
 	}
 	stop.Store(true)
 	wg.Wait()

@@ -40,16 +40,18 @@ func txnsBetween(a, b zxid) (int64, error) {
 	return b.counter() - a.counter(), nil
 }
 
-// leaderZxid asks every server for srvr and returns the leader's Zxid (or the
-// standalone server's): the ensemble's transaction counter.
-func leaderZxid(servers []string) (zxid, error) {
+// leaderZxid asks every server of cfg for srvr (through cfg.Dialer, a
+// tunnel where the controller needs one) and returns the leader's Zxid (or
+// the standalone server's): the ensemble's transaction counter.
+func leaderZxid(cfg roles.Config) (zxid, error) {
+	servers := cfg.Servers
 	sts := make([]node.ServerStatus, len(servers))
 	var wg sync.WaitGroup
 	for i, s := range servers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			sts[i] = node.QueryServer(s, 2*time.Second)
+			sts[i] = node.QueryServerVia(cfg.Dialer, s, 2*time.Second)
 		}()
 	}
 	wg.Wait()
@@ -68,15 +70,15 @@ func leaderZxid(servers []string) (zxid, error) {
 // events), from 4lw mntr; servers that do not answer count nothing.
 type packets struct{ received, sent int64 }
 
-func serverPackets(servers []string) packets {
+func serverPackets(cfg roles.Config) packets {
 	var total packets
 	var mu sync.Mutex
 	var wg sync.WaitGroup
-	for _, s := range servers {
+	for _, s := range cfg.Servers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			out, err := node.FourLetter(s, "mntr", 2*time.Second)
+			out, err := node.FourLetterVia(cfg.Dialer, s, "mntr", 2*time.Second)
 			if err != nil {
 				return
 			}
@@ -103,8 +105,8 @@ func serverPackets(servers []string) packets {
 
 // settledZxid waits until the leader's zxid stops moving (up to a second)
 // and returns it: the last transactions of a phase are then counted.
-func settledZxid(ctx context.Context, servers []string) (zxid, error) {
-	last, err := leaderZxid(servers)
+func settledZxid(ctx context.Context, cfg roles.Config) (zxid, error) {
+	last, err := leaderZxid(cfg)
 	if err != nil {
 		return 0, err
 	}
@@ -112,7 +114,7 @@ func settledZxid(ctx context.Context, servers []string) (zxid, error) {
 		if err := retry.Sleep(ctx, 50*time.Millisecond); err != nil {
 			return 0, err
 		}
-		z, err := leaderZxid(servers)
+		z, err := leaderZxid(cfg)
 		if err != nil {
 			return 0, err
 		}
