@@ -13,6 +13,8 @@ import (
 
 	"github.com/go-zookeeper/zk"
 
+	"zkctl/internal/retry"
+	"zkctl/roles"
 	"zkctl/roles/protocol"
 )
 
@@ -57,7 +59,8 @@ func (r *run) sessions() map[string]int64 {
 		return out
 	}
 	for _, dir := range []string{protocol.ElectionPath, protocol.WorkersEphPath} {
-		kids, _, err := r.mon.conn.Children(dir)
+		var kids []string
+		err := r.observe(func() (err error) { kids, _, err = r.mon.conn.Children(dir); return err })
 		if err != nil {
 			r.fail(fmt.Errorf("list %s: %w", dir, err))
 			return out
@@ -74,9 +77,18 @@ func (r *run) sessions() map[string]int64 {
 	return out
 }
 
+// observe runs a read of the observer's session, again while it fails
+// because the connection dropped (a fault moments before can leave the
+// observer reconnecting to another server).
+func (r *run) observe(read func() error) error {
+	return retry.Policy{Attempts: 10, Delay: 100 * time.Millisecond, Factor: 2, Max: time.Second,
+		Retryable: roles.IsConnErr}.Do(r.ctx, func(int) error { return read() })
+}
+
 // leftResults lists the results waiting in /results for client id's tasks.
 func (r *run) leftResults(id string) []string {
-	kids, _, err := r.mon.conn.Children(protocol.ResultsPath)
+	var kids []string
+	err := r.observe(func() (err error) { kids, _, err = r.mon.conn.Children(protocol.ResultsPath); return err })
 	if err != nil {
 		r.fail(fmt.Errorf("list %s: %w", protocol.ResultsPath, err))
 		return nil

@@ -108,7 +108,7 @@ func (rn *Runner) conclude(ctx context.Context, r *run, res *Result) {
 	if r.ok() {
 		r.snapshot("after every client finished")
 		var err error
-		if open, err = openZnodes(r.mon.conn); err != nil {
+		if err = r.observe(func() error { open, err = openZnodes(r.mon.conn); return err }); err != nil {
 			r.fail(err)
 		}
 	}
