@@ -175,20 +175,9 @@ func (c *Cluster) Each(ctx context.Context, hosts []inventory.Host, fn func(ctx 
 }
 
 // Hosts returns the named hosts (all when names is empty); an unknown name
-// is an error that lists the known ones.
+// is an error matching inventory.ErrUnknownHost (Inventory.Lookup).
 func (c *Cluster) Hosts(names ...string) ([]inventory.Host, error) {
-	if len(names) == 0 {
-		return c.Inv.Hosts, nil
-	}
-	var out []inventory.Host
-	for _, n := range names {
-		h, ok := c.Inv.Host(n)
-		if !ok {
-			return nil, fmt.Errorf("unknown host %q: the inventory has %v", n, c.Inv.HostNames())
-		}
-		out = append(out, h)
-	}
-	return out, nil
+	return c.Inv.Lookup(names...)
 }
 
 // AgentPath is where deploy puts the zkctl binary on a host.

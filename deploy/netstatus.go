@@ -2,9 +2,9 @@ package deploy
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
-	"net/netip"
 	"strings"
 	"sync"
 	"time"
@@ -24,25 +24,17 @@ type NetRow struct {
 	Error     string    `json:"error,omitempty"`
 }
 
-// CanHoldNetFaults says whether zkctl may have made network faults on h:
-// not on a local host or one on loopback, where partitions are refused.
-func CanHoldNetFaults(h inventory.Host) bool {
-	if h.IsLocal() || h.Address == "localhost" {
-		return false
-	}
-	a, err := netip.ParseAddr(h.Address)
-	return err != nil || !a.Unmap().IsLoopback()
-}
-
-// netFaults asks every host that can hold network faults for them. A host
-// whose agent cannot make them (no nft, no privilege) shows nothing.
+// netFaults asks every host that can hold network faults for them
+// (inventory.Host.CheckNetFaults: not one on loopback; a host whose name
+// does not resolve here is asked, since its agent knows). A host whose
+// agent cannot make them (no nft, no privilege) shows nothing.
 func (c *Cluster) netFaults(ctx context.Context) []NetRow {
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	rows := make([][]NetRow, len(c.Inv.Hosts))
 	var wg sync.WaitGroup
 	for i, h := range c.Inv.Hosts {
-		if !CanHoldNetFaults(h) {
+		if errors.Is(h.CheckNetFaults(ctx), inventory.ErrLoopback) {
 			continue
 		}
 		wg.Add(1)

@@ -43,7 +43,7 @@ func (h Heal) Run(ctx context.Context, c *deploy.Cluster) (Record, error) {
 	errs := eachHost(hosts, func(host inventory.Host) error {
 		i := indexOf(hosts, host.Name)
 		notes[i] = HostNote{Host: host.Name}
-		if err := NetFaultsPossible(ctx, []inventory.Host{host}); err != nil {
+		if err := host.CheckNetFaults(ctx); err != nil {
 			notes[i].Msg = "nothing to heal: loopback host, zkctl makes no network fault there"
 			return nil
 		}
