@@ -6,10 +6,10 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"sync"
 	"time"
 
 	"zkctl/deploy/inventory"
+	"zkctl/internal/fanout"
 	"zkctl/node/netfault"
 	"zkctl/node/wire"
 )
@@ -32,25 +32,20 @@ func (c *Cluster) netFaults(ctx context.Context) []NetRow {
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	rows := make([][]NetRow, len(c.Inv.Hosts))
-	var wg sync.WaitGroup
-	for i, h := range c.Inv.Hosts {
+	fanout.Each(c.Inv.Hosts, func(i int, h inventory.Host) error {
 		if errors.Is(h.CheckNetFaults(ctx), inventory.ErrLoopback) {
-			continue
+			return nil
 		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			st, err := c.NetStatusOn(ctx, h)
-			switch {
-			case err != nil && wire.Unsupported(err):
-			case err != nil:
-				rows[i] = []NetRow{{Host: h.Name, Fault: "?", Error: err.Error()}}
-			default:
-				rows[i] = NetRows(h.Name, st)
-			}
-		}()
-	}
-	wg.Wait()
+		st, err := c.NetStatusOn(ctx, h)
+		switch {
+		case err != nil && wire.Unsupported(err):
+		case err != nil:
+			rows[i] = []NetRow{{Host: h.Name, Fault: "?", Error: err.Error()}}
+		default:
+			rows[i] = NetRows(h.Name, st)
+		}
+		return nil
+	})
 	var out []NetRow
 	for _, r := range rows {
 		out = append(out, r...)

@@ -7,11 +7,11 @@ import (
 	"net/netip"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"zkctl/deploy"
 	"zkctl/deploy/inventory"
+	"zkctl/internal/fanout"
 	"zkctl/node/netfault"
 	"zkctl/node/wire"
 )
@@ -164,7 +164,7 @@ func exemptOn(ctx context.Context, c *deploy.Cluster, h inventory.Host) (netfaul
 // preflight asks every host's agent for its network state, so that a host
 // without nft or privilege refuses the fault before any host is touched.
 func preflight(ctx context.Context, c *deploy.Cluster, hosts []inventory.Host) error {
-	errs := eachHost(hosts, func(h inventory.Host) error {
+	errs := fanout.Each(hosts, func(_ int, h inventory.Host) error {
 		_, err := c.NetStatusOn(ctx, h)
 		return err
 	})
@@ -177,21 +177,6 @@ func preflight(ctx context.Context, c *deploy.Cluster, hosts []inventory.Host) e
 		}
 	}
 	return nil
-}
-
-// eachHost runs fn on every host at once and returns their errors in order.
-func eachHost(hosts []inventory.Host, fn func(h inventory.Host) error) []error {
-	errs := make([]error, len(hosts))
-	var wg sync.WaitGroup
-	for i, h := range hosts {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			errs[i] = fn(h)
-		}()
-	}
-	wg.Wait()
-	return errs
 }
 
 // expiry describes when a fault ends.
