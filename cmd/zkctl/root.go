@@ -52,7 +52,7 @@ func newRoot() *cobra.Command {
 		a.crashCmd(), a.freezeCmd(), a.thawCmd(), a.partitionCmd(), a.healCmd(), a.degradeCmd(),
 		a.benchCmd(),
 		a.scenarioCmd(),
-		a.tailCmd(), a.treeCmd(), a.historyCmd(), a.submitCmd(), nodeCmd())
+		a.tailCmd(), a.treeCmd(), a.historyCmd(), a.submitCmd(), a.watchCmd(), nodeCmd())
 	return root
 }
 
