@@ -262,7 +262,7 @@ func (s *State) applyQuorum(at time.Time, quorum bool, add adder) {
 			add("zk", "quorum lost: no server serves")
 		}
 		s.QuorumLost = at
-	case quorum && !s.Quorum && !s.QuorumLost.IsZero() && s.Leader != "":
+	case quorum && !s.Quorum && !s.QuorumLost.IsZero():
 		add("zk", "quorum back after %s", fmtDur(at.Sub(s.QuorumLost)))
 	}
 	if quorum {

@@ -14,9 +14,11 @@ import (
 	"zkctl/roles/protocol"
 )
 
-// relistGap is the shortest time between two reads of one znode: a watch
-// that fires during a burst of changes is answered by one listing of them
-// all, so a folder of 10,000 tasks is not listed per task.
+// relistGap is the shortest time between two listings of a folder that
+// may be large (/tasks, /results, a worker's assignments): a watch that
+// fires during a burst of changes is answered by one listing of them all,
+// so a folder of 10,000 tasks is not listed per task. The small znodes
+// (/master, /election, the workers) are read again at once.
 const relistGap = 200 * time.Millisecond
 
 // retryGap is the wait before a read that failed (no connection, no
@@ -83,10 +85,10 @@ func (quiet) Printf(string, ...any) {}
 // the watch fires, or done when there is nothing more to follow.
 type read func() (ch <-chan zk.Event, done bool, err error)
 
-// follow repeats r each time its watch fires, at most every relistGap,
-// until ctx ends or r is done. Failures are retried after retryGap; one
-// that is not about the connection is reported first.
-func (w *zkWatcher) follow(ctx context.Context, path string, r read) {
+// follow repeats r each time its watch fires, at most every gap, until
+// ctx ends or r is done. Failures are retried after retryGap; one that is
+// not about the connection is reported first.
+func (w *zkWatcher) follow(ctx context.Context, path string, gap time.Duration, r read) {
 	for ctx.Err() == nil {
 		start := time.Now()
 		ch, done, err := r()
@@ -105,7 +107,7 @@ func (w *zkWatcher) follow(ctx context.Context, path string, r read) {
 			return
 		case <-ch:
 		}
-		sleep(ctx, relistGap-time.Since(start))
+		sleep(ctx, gap-time.Since(start))
 	}
 }
 
@@ -144,26 +146,26 @@ func (w *zkWatcher) children(path string, got func(kids []string, st *zk.Stat)) 
 }
 
 func (w *zkWatcher) election(ctx context.Context) {
-	w.follow(ctx, protocol.ElectionPath, w.children(protocol.ElectionPath, func(kids []string, _ *zk.Stat) {
+	w.follow(ctx, protocol.ElectionPath, 0, w.children(protocol.ElectionPath, func(kids []string, _ *zk.Stat) {
 		w.emit(CandidatesListed{At: time.Now(), Nodes: kids})
 	}))
 }
 
 func (w *zkWatcher) tasks(ctx context.Context) {
-	w.follow(ctx, protocol.TasksPath, w.children(protocol.TasksPath, func(kids []string, st *zk.Stat) {
+	w.follow(ctx, protocol.TasksPath, relistGap, w.children(protocol.TasksPath, func(kids []string, st *zk.Stat) {
 		w.emit(TasksListed{At: time.Now(), Count: len(kids), Cversion: st.Cversion})
 	}))
 }
 
 func (w *zkWatcher) results(ctx context.Context) {
-	w.follow(ctx, protocol.ResultsPath, w.children(protocol.ResultsPath, func(kids []string, _ *zk.Stat) {
+	w.follow(ctx, protocol.ResultsPath, relistGap, w.children(protocol.ResultsPath, func(kids []string, _ *zk.Stat) {
 		w.emit(ResultsListed{At: time.Now(), Count: len(kids)})
 	}))
 }
 
 // master follows /master's data, or its creation while it is absent.
 func (w *zkWatcher) master(ctx context.Context) {
-	w.follow(ctx, protocol.MasterPath, func() (<-chan zk.Event, bool, error) {
+	w.follow(ctx, protocol.MasterPath, 0, func() (<-chan zk.Event, bool, error) {
 		data, _, ch, err := w.conn.GetW(protocol.MasterPath)
 		if errors.Is(err, zk.ErrNoNode) {
 			var ok bool
@@ -199,7 +201,7 @@ func closedEvents() <-chan zk.Event {
 func (w *zkWatcher) workers(ctx context.Context) {
 	each := newFollowers(ctx)
 	defer each.stop()
-	w.follow(ctx, protocol.WorkersPath, w.children(protocol.WorkersPath, func(kids []string, _ *zk.Stat) {
+	w.follow(ctx, protocol.WorkersPath, 0, w.children(protocol.WorkersPath, func(kids []string, _ *zk.Stat) {
 		w.emit(WorkersListed{At: time.Now(), Names: kids})
 		each.keep(kids, w.assignments)
 	}))
@@ -210,7 +212,7 @@ func (w *zkWatcher) workers(ctx context.Context) {
 // completions from tasks moved back.
 func (w *zkWatcher) assignments(ctx context.Context, name string) {
 	p := protocol.Worker(name)
-	w.follow(ctx, p, func() (<-chan zk.Event, bool, error) {
+	w.follow(ctx, p, relistGap, func() (<-chan zk.Event, bool, error) {
 		kids, st, ch, err := w.conn.ChildrenW(p)
 		if errors.Is(err, zk.ErrNoNode) {
 			w.emit(AssignmentsListed{At: time.Now(), Worker: name, Gone: true})
@@ -232,7 +234,7 @@ func (w *zkWatcher) assignments(ctx context.Context, name string) {
 func (w *zkWatcher) alive(ctx context.Context) {
 	each := newFollowers(ctx)
 	defer each.stop()
-	w.follow(ctx, protocol.WorkersEphPath, w.children(protocol.WorkersEphPath, func(kids []string, _ *zk.Stat) {
+	w.follow(ctx, protocol.WorkersEphPath, 0, w.children(protocol.WorkersEphPath, func(kids []string, _ *zk.Stat) {
 		w.emit(AliveListed{At: time.Now(), Names: kids})
 		each.keep(kids, w.capacity)
 	}))
@@ -241,7 +243,7 @@ func (w *zkWatcher) alive(ctx context.Context) {
 // capacity follows /workers_eph/<name>'s data until it is deleted.
 func (w *zkWatcher) capacity(ctx context.Context, name string) {
 	p := protocol.WorkerAlive(name)
-	w.follow(ctx, p, func() (<-chan zk.Event, bool, error) {
+	w.follow(ctx, p, 0, func() (<-chan zk.Event, bool, error) {
 		data, _, ch, err := w.conn.GetW(p)
 		if errors.Is(err, zk.ErrNoNode) {
 			return nil, true, nil
