@@ -121,7 +121,7 @@ func TestApply(t *testing.T) {
 				ServersPolled{At: at(time.Second), Servers: []ServerObs{srv("vm1", "down"), srv("vm2", "error")}},
 				ServersPolled{At: at(4 * time.Second), Servers: []ServerObs{srv("vm1", "follower"), srv("vm2", "leader")}},
 			},
-			want: []string{"zk: vm1: down → follower", "zk: vm2: error → leader", "zk: quorum back after 3s", "zk: leader: vm2"},
+			want:  []string{"zk: vm1: down → follower", "zk: vm2: error → leader", "zk: quorum back after 3s", "zk: leader: vm2"},
 			check: func(t *testing.T, s *State) { eq(t, strings.Contains(banner(s), "QUORUM"), false) },
 		},
 		{
@@ -257,7 +257,7 @@ func TestApply(t *testing.T) {
 				FaultsRead{At: at(0), Host: "vm1", Err: "no nft"},
 				FaultsRead{At: at(3 * time.Second), Host: "vm1", Err: "no nft"},
 			},
-			want: nil,
+			want:  nil,
 			check: func(t *testing.T, s *State) { eq(t, faultCell(s, "vm1"), "? no nft") },
 		},
 	}
