@@ -56,9 +56,18 @@ func startLab(t *testing.T) *lab {
 	return l
 }
 
-// inventoryFor writes an inventory of local hosts vm1…vm3 whose client
-// ports are the ensemble's.
+// inventoryFor loads the inventory writeInventory writes.
 func inventoryFor(t *testing.T, e *zktest.Ensemble) *inventory.Inventory {
+	inv, err := inventory.Load(writeInventory(t, e))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return inv
+}
+
+// writeInventory writes an inventory of local hosts vm1…vm3 whose client
+// ports are the ensemble's, and returns its path.
+func writeInventory(t *testing.T, e *zktest.Ensemble) string {
 	ports := zktest.FreePorts(t, 6)
 	var b strings.Builder
 	b.WriteString(zktest.Timings)
@@ -70,11 +79,7 @@ func inventoryFor(t *testing.T, e *zktest.Ensemble) *inventory.Inventory {
 	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	inv, err := inventory.Load(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return inv
+	return path
 }
 
 func (l *lab) session() *zk.Conn {

@@ -107,6 +107,7 @@ func NewState(now time.Time, hosts []string) *State {
 	for _, h := range hosts {
 		s.Servers = append(s.Servers, ServerState{ServerObs: ServerObs{Host: h, Mode: "?"}, Since: now})
 	}
+	s.advance()
 	return s
 }
 

@@ -114,3 +114,14 @@ func TestRenderBanner(t *testing.T) {
 		t.Errorf("second line %q is not the banner", lines[1])
 	}
 }
+
+func TestRenderBeforeAnyEvent(t *testing.T) {
+	lines := screenText(NewState(t0, []string{"vm1"}), 80, 24)
+	for _, want := range []string{"MASTER  not read yet", "WORKERS  none", "TASKS  0 pending  0 assigned  0 results waiting"} {
+		if !strings.Contains(strings.Join(lines, "\n"), want) {
+			t.Errorf("the first screen does not say %q:\n%s", want, strings.Join(lines, "\n"))
+		}
+	}
+	var zero Series
+	eq(t, zero.Last(3), []int{0, 0, 0})
+}

@@ -22,17 +22,20 @@ func (r *Series) advance(now time.Time) {
 		return
 	}
 	for i := max(r.last+1, s-seriesLen+1); i <= s; i++ {
-		r.sec[i%seriesLen] = 0
+		r.sec[slot(i)] = 0
 	}
 	r.last = s
 }
+
+// slot is second s's bucket; seconds before 1970 too (a zero Series).
+func slot(s int64) int64 { return (s%seriesLen + seriesLen) % seriesLen }
 
 // Add counts n at time t; a t older than the window is dropped.
 func (r *Series) Add(t time.Time, n int) {
 	r.advance(t)
 	s := t.Unix()
 	if s > r.last-seriesLen {
-		r.sec[s%seriesLen] += n
+		r.sec[slot(s)] += n
 	}
 }
 
@@ -42,7 +45,7 @@ func (r *Series) Last(k int) []int {
 	k = min(k, seriesLen-1)
 	out := make([]int, k)
 	for i := range k {
-		out[i] = r.sec[(r.last-int64(k)+int64(i))%seriesLen]
+		out[i] = r.sec[slot(r.last-int64(k)+int64(i))]
 	}
 	return out
 }
