@@ -88,13 +88,20 @@ func pollServers(ctx context.Context, src Source, interval time.Duration, emit f
 	})
 }
 
+// notServing is what a server answers to srvr while it has no quorum
+// (it is looking for a leader).
+const notServing = "This ZooKeeper instance is not currently serving requests"
+
 // parseServer reads a srvr reply (node.ParseSrvr) and the version in it;
-// no answer is "down".
+// no answer is "down", an answer without serving is "not serving".
 func parseServer(host, out string, err error) ServerObs {
 	if err != nil {
 		return ServerObs{Host: host, Mode: "down", Err: err.Error()}
 	}
 	st := node.ParseSrvr(out)
+	if st.Mode == "error" && strings.Contains(out, notServing) {
+		return ServerObs{Host: host, Mode: "not serving"}
+	}
 	return ServerObs{Host: host, Mode: st.Mode, Zxid: st.Zxid, Conns: st.Connections,
 		Version: srvrVersion(out), Err: st.Error}
 }

@@ -136,7 +136,7 @@ func Apply(s *State, ev Event) []Line {
 	case MasterRead:
 		s.applyMaster(e, add)
 	case WorkersListed:
-		s.applyWorkers(e)
+		s.applyWorkers(e, add)
 	case AliveListed:
 		s.applyAlive(e, add)
 	case CapacityRead:
@@ -408,18 +408,33 @@ func (s *State) worker(name string) *Worker {
 	return w
 }
 
-func (s *State) applyWorkers(e WorkersListed) {
+// applyWorkers notes who is registered. The master deletes a gone
+// worker's folder only once it has moved all its tasks back, so those
+// still counted on it then were moved back.
+func (s *State) applyWorkers(e WorkersListed, add adder) {
 	in := map[string]bool{}
 	for _, n := range e.Names {
 		in[n] = true
 		s.worker(n).Registered = true
 	}
 	for name, w := range s.Workers {
-		if !in[name] {
-			w.Registered, w.Assigned, w.seen = false, 0, false
-			s.forgetIfGone(w)
+		if in[name] || !w.Registered {
+			continue
 		}
+		if w.Assigned > 0 && !w.Alive {
+			add("reassign", "%s of %s moved back to pending", tasksN(w.Assigned), name)
+		}
+		w.Registered, w.Assigned, w.seen = false, 0, false
+		s.forgetIfGone(w)
 	}
+}
+
+// tasksN is "1 task", "3 tasks".
+func tasksN(n int) string {
+	if n == 1 {
+		return "1 task"
+	}
+	return fmt.Sprintf("%d tasks", n)
 }
 
 func (s *State) applyAlive(e AliveListed, add adder) {
@@ -435,7 +450,7 @@ func (s *State) applyAlive(e AliveListed, add adder) {
 	for name, w := range s.Workers {
 		if w.Alive && !in[name] {
 			w.Alive = false
-			add("worker", "%s gone (its session ended), %d tasks assigned", name, w.Assigned)
+			add("worker", "%s gone (its session ended), %s assigned", name, tasksN(w.Assigned))
 			s.forgetIfGone(w)
 		}
 	}
@@ -471,7 +486,7 @@ func (s *State) applyAssignments(e AssignmentsListed, add adder) {
 	case left > 0 && e.Alive:
 		w.Done.Add(e.At, left) // the total comes from /tasks
 	case left > 0:
-		add("reassign", "%d tasks of %s moved back to pending", left, e.Worker)
+		add("reassign", "%s of %s moved back to pending", tasksN(left), e.Worker)
 	}
 	w.Assigned, w.cv, w.seen = e.Count, e.Cversion, !e.Gone
 	if e.Gone {

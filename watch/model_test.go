@@ -206,6 +206,28 @@ func TestApply(t *testing.T) {
 			check: func(t *testing.T, s *State) { eq(t, len(s.Workers), 0) },
 		},
 		{
+			name: "a gone worker's folder deleted before its last listing",
+			events: []Event{
+				WorkersListed{At: at(0), Names: []string{"w1"}},
+				AssignmentsListed{At: at(0), Worker: "w1", Count: 3, Cversion: 3, Alive: true},
+				AliveListed{At: at(0)},
+				AssignmentsListed{At: at(time.Second), Worker: "w1", Count: 2, Cversion: 4},
+				WorkersListed{At: at(time.Second)},
+				AssignmentsListed{At: at(time.Second), Worker: "w1", Gone: true},
+			},
+			want:  nil,
+			check: func(t *testing.T, s *State) {
+				var moved []string
+				for _, l := range s.Events {
+					if l.Kind == "reassign" {
+						moved = append(moved, l.Text)
+					}
+				}
+				eq(t, moved, []string{"1 task of w1 moved back to pending", "2 tasks of w1 moved back to pending"})
+				eq(t, len(s.Workers), 0)
+			},
+		},
+		{
 			name: "task counts and rates",
 			events: []Event{
 				TasksListed{At: at(0), Count: 0, Cversion: 10},
@@ -331,7 +353,8 @@ func TestParseServer(t *testing.T) {
 	eq(t, parseServer("vm1", out, nil), ServerObs{Host: "vm1", Mode: "follower", Zxid: 0x10000002a, Conns: 4, Version: "3.8.0"})
 	down := parseServer("vm2", "", errString("connection refused"))
 	eq(t, down.Mode, "down")
-	eq(t, parseServer("vm3", "This ZooKeeper instance is not currently serving requests\n", nil).Mode, "error")
+	eq(t, parseServer("vm3", "This ZooKeeper instance is not currently serving requests\n", nil).Mode, "not serving")
+	eq(t, parseServer("vm3", "garbage\n", nil), ServerObs{Host: "vm3", Mode: "error", Err: "garbage"})
 }
 
 type errString string
