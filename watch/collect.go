@@ -17,10 +17,12 @@ type Polls struct {
 	Faults  time.Duration // the agents' fault status
 }
 
-// DefaultPolls asks srvr every second and the agents every 3 s: a fault
-// shows within 3 s, and an idle view spawns one agent process per
-// fault-capable host every 3 s.
-var DefaultPolls = Polls{Servers: time.Second, Faults: 3 * time.Second}
+// DefaultPolls asks srvr every second and the agents every 10 s. An
+// agent's fault status is a process on the host that runs nft, ip and tc
+// (about 30 ms of CPU on a host with one interface; see BENCHMARKS.md):
+// every 10 s it keeps the view and its agents under 2% of a core on three
+// hosts, and a fault shows within 10 s (--fault-poll for sooner).
+var DefaultPolls = Polls{Servers: time.Second, Faults: 10 * time.Second}
 
 func (p Polls) withDefaults() Polls {
 	if p.Servers <= 0 {
