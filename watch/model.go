@@ -140,7 +140,9 @@ func Apply(s *State, ev Event) []Line {
 	case AliveListed:
 		s.applyAlive(e, add)
 	case CapacityRead:
-		s.worker(e.Worker).Capacity = max(e.Capacity, 1)
+		if w, ok := s.Workers[e.Worker]; ok {
+			w.Capacity = max(e.Capacity, 1)
+		}
 	case AssignmentsListed:
 		s.applyAssignments(e, add)
 	case TasksListed:
@@ -467,13 +469,14 @@ func (s *State) forgetIfGone(w *Worker) {
 // a child version counts every create and delete, so deletes are
 // (Δcversion − Δcount)/2. A task leaves a live worker when it completes;
 // it leaves a gone one when the master moves it back.
+//
+// A listing of a worker the state does not know (any more) is late: its
+// folder's loop starts only after /workers listed it, so the worker has
+// gone since.
 func (s *State) applyAssignments(e AssignmentsListed, add adder) {
 	w, ok := s.Workers[e.Worker]
-	if !ok && e.Gone {
-		return
-	}
 	if !ok {
-		w = s.worker(e.Worker)
+		return
 	}
 	left := 0
 	switch {

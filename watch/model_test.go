@@ -174,8 +174,21 @@ func TestApply(t *testing.T) {
 			},
 		},
 		{
+			name: "late reads of a forgotten worker leave no ghost",
+			events: []Event{
+				WorkersListed{At: at(0), Names: []string{"w1"}},
+				AliveListed{At: at(0), Names: []string{"w1"}},
+				AliveListed{At: at(time.Second)},
+				WorkersListed{At: at(time.Second)},
+				AssignmentsListed{At: at(time.Second), Worker: "w1", Count: 0, Cversion: 4},
+				CapacityRead{At: at(time.Second), Worker: "w1", Capacity: 2},
+			},
+			check: func(t *testing.T, s *State) { eq(t, len(s.Workers), 0) },
+		},
+		{
 			name: "completions of a live worker from the child version",
 			events: []Event{
+				WorkersListed{At: at(0), Names: []string{"w1"}},
 				AssignmentsListed{At: at(0), Worker: "w1", Count: 2, Cversion: 2, Alive: true},
 				// 3 created, 4 deleted: cversion +7, count -1
 				AssignmentsListed{At: at(1500 * time.Millisecond), Worker: "w1", Count: 1, Cversion: 9, Alive: true},
@@ -189,6 +202,7 @@ func TestApply(t *testing.T) {
 		{
 			name: "tasks of a gone worker moved back",
 			events: []Event{
+				WorkersListed{At: at(0), Names: []string{"w1"}},
 				AssignmentsListed{At: at(0), Worker: "w1", Count: 3, Cversion: 3, Alive: true},
 				AssignmentsListed{At: at(time.Second), Worker: "w1", Count: 1, Cversion: 5},
 			},
