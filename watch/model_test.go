@@ -229,7 +229,7 @@ func TestApply(t *testing.T) {
 				WorkersListed{At: at(time.Second)},
 				AssignmentsListed{At: at(time.Second), Worker: "w1", Gone: true},
 			},
-			want:  nil,
+			want: nil,
 			check: func(t *testing.T, s *State) {
 				var moved []string
 				for _, l := range s.Events {
