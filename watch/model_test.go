@@ -153,7 +153,7 @@ func TestApply(t *testing.T) {
 			},
 			want: nil,
 			check: func(t *testing.T, s *State) {
-				eq(t, banner(s), "session disconnected for 2s: reconnecting, the znodes below may be stale")
+				eq(t, banner(s), "session disconnected for 2s: reconnecting, shown as last seen")
 			},
 		},
 		{

@@ -57,13 +57,15 @@ func header(s *State, width int) string {
 func banner(s *State) string {
 	var parts []string
 	if !s.Quorum && !s.QuorumLost.IsZero() {
-		parts = append(parts, fmt.Sprintf("NO QUORUM for %s: no server serves", fmtDur(s.Now.Sub(s.QuorumLost))))
+		parts = append(parts, fmt.Sprintf("NO QUORUM for %s", fmtDur(s.Now.Sub(s.QuorumLost))))
 	}
 	if s.Session.State != SessionConnected {
-		parts = append(parts, fmt.Sprintf("session %s for %s: reconnecting, the znodes below may be stale",
-			s.Session.State, fmtDur(s.Now.Sub(s.Session.Since))))
+		parts = append(parts, fmt.Sprintf("session %s for %s", s.Session.State, fmtDur(s.Now.Sub(s.Session.Since))))
 	}
-	return strings.Join(parts, "; ")
+	if len(parts) == 0 {
+		return ""
+	}
+	return strings.Join(parts, "; ") + ": reconnecting, shown as last seen"
 }
 
 func plainTable(headers []string, rows [][]string, style func(row, col int) lipgloss.Style) string {

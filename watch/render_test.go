@@ -110,7 +110,7 @@ func TestRenderBanner(t *testing.T) {
 	Apply(s, SessionChanged{At: at(14 * time.Second), State: SessionDisconnected})
 	Apply(s, Tick{At: at(16 * time.Second)})
 	lines := screenText(s, 120, 40)
-	if !strings.Contains(lines[1], "session disconnected for 2s: reconnecting") {
+	if !strings.Contains(lines[1], "session disconnected for 2s: reconnecting, shown as last seen") {
 		t.Errorf("second line %q is not the banner", lines[1])
 	}
 }
