@@ -123,12 +123,16 @@ func srvrVersion(out string) string {
 	return ""
 }
 
+// faultTimeout bounds an agent's fault status beyond the poll interval:
+// an SSH login on first use and a loaded host.
+const faultTimeout = 15 * time.Second
+
 // pollFaults asks host's agent for its network faults each interval and
 // reports them when they changed.
 func pollFaults(ctx context.Context, src Source, host string, interval time.Duration, emit func(Event)) {
 	var last *FaultsRead
 	every(ctx, interval, func() {
-		cctx, cancel := context.WithTimeout(ctx, interval+5*time.Second)
+		cctx, cancel := context.WithTimeout(ctx, interval+faultTimeout)
 		fs, err := src.NetFaults(cctx, host)
 		cancel()
 		if ctx.Err() != nil {

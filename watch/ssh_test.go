@@ -72,9 +72,9 @@ func TestWatchOverSSH(t *testing.T) {
 		}
 	}
 	wait(15*time.Second, `master\s+vm1-\S+ (leads|elected)`)
-	zkctl("partition", "vm3", "--for", "3s")
-	wait(10*time.Second, `fault\s+vm3: partition \S+ both applied \(expires `)
-	wait(15*time.Second, `fault\s+vm3: partition \S+ both expired`)
+	zkctl("partition", "vm3", "--for", "10s")
+	wait(20*time.Second, `fault\s+vm3: partition \S+ both applied \(expires `)
+	wait(30*time.Second, `fault\s+vm3: partition \S+ both expired`)
 	zkctl("start", "master", "vm2")
 	wait(10*time.Second, `election\s+candidate vm2-\S+ joined \(position 2 of 2\)`)
 	zkctl("kill", "master", "vm1", "-s", "KILL")
