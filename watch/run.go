@@ -16,6 +16,10 @@ type Options struct {
 	Polls Polls // how often srvr and the agents' fault status are asked
 }
 
+// maxFPS caps the screen's redraws: the renderer wakes up this often to
+// flush a changed frame (Bubble Tea's default, 60, costs CPU while idle).
+const maxFPS = 10
+
 // Run shows the cluster of src until ctx ends or, on the full screen, the
 // user presses q. Faults of the cluster never end it: a lost connection
 // or quorum is shown and the collectors carry on.
@@ -31,7 +35,7 @@ func Run(ctx context.Context, src Source, o Options, out io.Writer, in io.Reader
 		return runPlain(ctx, st, box, out)
 	}
 	p := tea.NewProgram(&screen{st: st, in: box}, tea.WithAltScreen(), tea.WithContext(ctx),
-		tea.WithInput(in), tea.WithOutput(out))
+		tea.WithInput(in), tea.WithOutput(out), tea.WithFPS(maxFPS))
 	_, err := p.Run()
 	if errors.Is(err, tea.ErrProgramKilled) && ctx.Err() != nil {
 		return nil
