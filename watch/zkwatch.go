@@ -137,7 +137,11 @@ func (w *zkWatcher) children(path string, got func(kids []string, st *zk.Stat)) 
 		kids, st, ch, err := w.conn.ChildrenW(path)
 		if errors.Is(err, zk.ErrNoNode) {
 			got(nil, &zk.Stat{})
-			_, _, ch, err = w.conn.ExistsW(path)
+			var ok bool
+			ok, _, ch, err = w.conn.ExistsW(path)
+			if err == nil && ok { // created meanwhile: list it now
+				return closedEvents(), false, nil
+			}
 		} else if err == nil {
 			got(kids, st)
 		}
