@@ -89,6 +89,7 @@ type read func() (ch <-chan zk.Event, done bool, err error)
 // ctx ends or r is done. Failures are retried after retryGap; one that is
 // not about the connection is reported first.
 func (w *zkWatcher) follow(ctx context.Context, path string, gap time.Duration, r read) {
+	said := "" // the failure last reported, so that a lasting one is said once
 	for ctx.Err() == nil {
 		start := time.Now()
 		ch, done, err := r()
@@ -96,12 +97,14 @@ func (w *zkWatcher) follow(ctx context.Context, path string, gap time.Duration, 
 		case done:
 			return
 		case err != nil:
-			if ctx.Err() == nil && !connErr(err) {
-				w.emit(WatchFailed{At: time.Now(), Path: path, Err: err.Error()})
+			if ctx.Err() == nil && !connErr(err) && err.Error() != said {
+				said = err.Error()
+				w.emit(WatchFailed{At: time.Now(), Path: path, Err: said})
 			}
 			sleep(ctx, retryGap)
 			continue
 		}
+		said = ""
 		select {
 		case <-ctx.Done():
 			return
