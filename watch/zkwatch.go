@@ -87,7 +87,7 @@ type read func() (ch <-chan zk.Event, done bool, err error)
 
 // follow repeats r each time its watch fires, at most every gap, until
 // ctx ends or r is done. Failures are retried after retryGap; one that is
-// not about the connection is reported first.
+// not about the connection is reported, once while it lasts.
 func (w *zkWatcher) follow(ctx context.Context, path string, gap time.Duration, r read) {
 	said := "" // the failure last reported, so that a lasting one is said once
 	for ctx.Err() == nil {
