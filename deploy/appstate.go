@@ -7,17 +7,17 @@ import (
 
 	"github.com/go-zookeeper/zk"
 
-	"zkctl/roles/protocol"
+	"zkctl/schema"
 )
 
 // AppState is the task system as ZooKeeper holds it, for `zkctl status`.
 type AppState struct {
-	Master     *protocol.MasterInfo `json:"master"`
-	Candidates int                  `json:"candidates"`
-	Workers    []WorkerState        `json:"workers"`
-	Pending    int                  `json:"pending"`  // submitted, not assigned
-	Assigned   int                  `json:"assigned"` // assigned, not finished
-	Results    int                  `json:"results"`  // finished, not yet collected
+	Master     *schema.MasterInfo `json:"master"`
+	Candidates int                `json:"candidates"`
+	Workers    []WorkerState      `json:"workers"`
+	Pending    int                `json:"pending"`  // submitted, not assigned
+	Assigned   int                `json:"assigned"` // assigned, not finished
+	Results    int                `json:"results"`  // finished, not yet collected
 }
 
 // WorkerState is one worker and its load.
@@ -31,16 +31,16 @@ type WorkerState struct {
 // per worker, no per-task reads.
 func ReadAppState(conn *zk.Conn) (*AppState, error) {
 	s := &AppState{}
-	if data, _, err := conn.Get(protocol.MasterPath); err == nil {
-		if m, err := protocol.ParseMasterInfo(data); err == nil {
+	if data, _, err := conn.Get(schema.MasterPath); err == nil {
+		if m, err := schema.ParseMasterInfo(data); err == nil {
 			s.Master = &m
 		}
 	} else if !errors.Is(err, zk.ErrNoNode) {
-		return nil, fmt.Errorf("read %s: %w", protocol.MasterPath, err)
+		return nil, fmt.Errorf("read %s: %w", schema.MasterPath, err)
 	}
-	counts := map[string]*int{protocol.ElectionPath: &s.Candidates, protocol.ResultsPath: &s.Results}
+	counts := map[string]*int{schema.ElectionPath: &s.Candidates, schema.ResultsPath: &s.Results}
 	var tasks int
-	counts[protocol.TasksPath] = &tasks
+	counts[schema.TasksPath] = &tasks
 	for p, n := range counts {
 		kids, err := children(conn, p)
 		if err != nil {
@@ -48,7 +48,7 @@ func ReadAppState(conn *zk.Conn) (*AppState, error) {
 		}
 		*n = len(kids)
 	}
-	alive, err := children(conn, protocol.WorkersEphPath)
+	alive, err := children(conn, schema.WorkersEphPath)
 	if err != nil {
 		return nil, err
 	}
@@ -56,13 +56,13 @@ func ReadAppState(conn *zk.Conn) (*AppState, error) {
 	for _, w := range alive {
 		live[w] = true
 	}
-	workers, err := children(conn, protocol.WorkersPath)
+	workers, err := children(conn, schema.WorkersPath)
 	if err != nil {
 		return nil, err
 	}
 	sort.Strings(workers)
 	for _, w := range workers {
-		kids, err := children(conn, protocol.Worker(w))
+		kids, err := children(conn, schema.WorkersPath+"/"+w)
 		if err != nil {
 			return nil, err
 		}

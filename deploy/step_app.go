@@ -11,7 +11,6 @@ import (
 	"zkctl/deploy/inventory"
 	"zkctl/deploy/transport"
 	"zkctl/node"
-	"zkctl/roles"
 	"zkctl/schema"
 )
 
@@ -195,7 +194,7 @@ func (c *Cluster) roleCommands(h inventory.Host, nc *node.Config) map[string]nod
 		"tls_ca": "", "tls_cert": "", "tls_key": "", // no TLS yet
 	}
 	defaults := map[string]string{
-		"tasks": fmt.Sprint(roles.DefaultTasks), "duration": node.Seconds(roles.DefaultTaskDuration), "concurrency": "1",
+		"tasks": fmt.Sprint(schema.DefaultTasks), "duration": node.Seconds(schema.DefaultTaskDuration), "concurrency": "1",
 	}
 	out := map[string]node.RoleCommand{}
 	for name, r := range c.Inv.Roles {

@@ -8,7 +8,7 @@ import (
 	"zkctl/deploy/inventory"
 	"zkctl/deploy/transport"
 	"zkctl/node"
-	"zkctl/roles"
+	"zkctl/zksession"
 )
 
 // configStep writes the host's conf/node.json (and conf/auth) for an
@@ -45,7 +45,7 @@ func (c *Cluster) NodeConfig(h inventory.Host, servers []inventory.Host) *node.C
 
 func (c *Cluster) writeNodeConfig(ctx context.Context, h inventory.Host, t transport.Transport, nc *node.Config) error {
 	if c.Inv.Cluster.AuthFile != "" {
-		secret, err := roles.ReadAuth(c.Inv.Cluster.AuthFile)
+		secret, err := zksession.ReadAuth(c.Inv.Cluster.AuthFile)
 		if err != nil {
 			return stepError(h, "read auth_file", err)
 		}

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"os"
 	"strings"
 	"syscall"
 	"time"
@@ -14,35 +13,35 @@ import (
 
 	"zkctl/deploy/inventory"
 	"zkctl/node"
-	"zkctl/roles"
-	"zkctl/roles/protocol"
+	"zkctl/schema"
+	"zkctl/zksession"
 )
 
-// RoleConfig is the roles' configuration for a process run by the controller
-// itself (submit, scenarios, bench), connected to servers, through SSH
-// tunnels where they are needed (ZKDialer).
-func (c *Cluster) RoleConfig(id string, servers []inventory.Host) (roles.Config, error) {
-	auth, err := roles.ReadAuth(c.Inv.Cluster.AuthFile)
+// SessionConfig is how a ZooKeeper client run by the controller itself
+// (submit, status, scenarios, bench) reaches servers: their client
+// addresses, the inventory's session timeout and auth, through SSH tunnels
+// where they are needed (ZKDialer).
+func (c *Cluster) SessionConfig(servers []inventory.Host) (zksession.Config, error) {
+	auth, err := zksession.ReadAuth(c.Inv.Cluster.AuthFile)
 	if err != nil {
-		return roles.Config{}, err
+		return zksession.Config{}, err
 	}
 	eps := make([]string, len(servers))
 	for i, h := range servers {
 		eps[i] = h.ClientAddr()
 	}
-	host, _ := os.Hostname()
-	return roles.Config{Servers: eps, SessionTimeout: c.Inv.Cluster.SessionTimeout, ID: id, Host: host, Auth: auth, Logger: c.Log,
+	return zksession.Config{Servers: eps, SessionTimeout: c.Inv.Cluster.SessionTimeout, Auth: auth, Logger: c.Log,
 		Dialer: c.ZKDialer(servers)}, nil
 }
 
 // Connect opens a ZooKeeper session to the ensemble from the controller and
 // waits until it is established.
 func (c *Cluster) Connect(ctx context.Context, servers []inventory.Host) (*zk.Conn, error) {
-	cfg, err := c.RoleConfig("zkctl", servers)
+	cfg, err := c.SessionConfig(servers)
 	if err != nil {
 		return nil, err
 	}
-	return roles.Dial(ctx, cfg)
+	return zksession.Dial(ctx, cfg, nil)
 }
 
 // BaseConnectTimeout bounds how long CreateBase, run once the ensemble has
@@ -62,14 +61,14 @@ func (c *Cluster) CreateBase(ctx context.Context, servers []inventory.Host) erro
 		return fmt.Errorf("connect to ZooKeeper: %w", err)
 	}
 	defer conn.Close()
-	auth, _ := roles.ReadAuth(c.Inv.Cluster.AuthFile)
-	if err := roles.EnsureBase(conn, roles.ACL(auth)); err != nil {
+	auth, _ := zksession.ReadAuth(c.Inv.Cluster.AuthFile)
+	if err := zksession.EnsureBase(conn, zksession.ACL(auth)); err != nil {
 		return fmt.Errorf("create base znodes: %w", err)
 	}
-	if err := roles.ProtectRoot(conn, auth); err != nil {
+	if err := zksession.ProtectRoot(conn, auth); err != nil {
 		return err
 	}
-	c.UI.Printf("created %s", strings.Join(protocol.BasePaths(), " "))
+	c.UI.Printf("created %s", strings.Join(schema.BasePaths(), " "))
 	return nil
 }
 

@@ -10,6 +10,7 @@ import (
 
 	"zkctl/internal/zktest"
 	"zkctl/roles/protocol"
+	"zkctl/zksession"
 )
 
 // With digest auth, a foreign client may read everything but write nothing:
@@ -27,7 +28,7 @@ func TestForeignWritesRefused(t *testing.T) {
 	if err := EnsureBase(owner, ACL(auth)); err != nil {
 		t.Fatal(err)
 	}
-	if err := ProtectRoot(owner, auth); err != nil {
+	if err := zksession.ProtectRoot(owner, auth); err != nil {
 		t.Fatal(err)
 	}
 	r.master("m1") // no worker: the task stays pending

@@ -35,8 +35,8 @@ type Options struct {
 
 // Client defaults, when Options leaves them zero.
 const (
-	DefaultTasks        = 10
-	DefaultTaskDuration = 500 * time.Millisecond
+	DefaultTasks        = schema.DefaultTasks
+	DefaultTaskDuration = schema.DefaultTaskDuration
 )
 
 // OptionFlag is one field of Options as a command-line flag: exactly one

@@ -17,7 +17,6 @@ package roles
 import (
 	"crypto/rand"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -27,6 +26,7 @@ import (
 	"github.com/go-zookeeper/zk"
 
 	"zkctl/roles/protocol"
+	"zkctl/zksession"
 )
 
 // DefaultSessionTimeout is the session timeout when Config leaves it zero.
@@ -82,56 +82,12 @@ func randomID(role string) string {
 	return role + "-" + hex.EncodeToString(b[:])
 }
 
-// ReadAuth reads an auth_file: one line "user:password". An empty path
-// means no authentication (""). The secret is never part of an error.
-func ReadAuth(path string) (string, error) {
-	if path == "" {
-		return "", nil
-	}
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return "", fmt.Errorf("auth_file: %w", err)
-	}
-	line := strings.TrimSpace(string(data))
-	if user, pass, ok := strings.Cut(line, ":"); !ok || user == "" || pass == "" || strings.ContainsAny(line, "\n") {
-		return "", fmt.Errorf("auth_file %s: want one line \"user:password\"", path)
-	}
-	return line, nil
-}
+// ReadAuth reads an auth_file (zksession.ReadAuth, the one reader).
+func ReadAuth(path string) (string, error) { return zksession.ReadAuth(path) }
 
-// ACL is the ACL of every znode the roles create: with auth "user:password",
-// all permissions for that digest user and read for everyone; without,
-// all permissions for everyone.
-func ACL(auth string) []zk.ACL {
-	if auth == "" {
-		return zk.WorldACL(zk.PermAll)
-	}
-	user, pass, _ := strings.Cut(auth, ":")
-	return append(zk.DigestACL(zk.PermAll, user, pass), zk.WorldACL(zk.PermRead)...)
-}
+// ACL is the ACL of every znode the roles create (zksession.ACL).
+func ACL(auth string) []zk.ACL { return zksession.ACL(auth) }
 
-// EnsureBase creates the persistent top-level znodes that are missing
-// (protocol.BasePaths: /election /workers /workers_eph /tasks /data
-// /results), with acl.
-func EnsureBase(conn *zk.Conn, acl []zk.ACL) error {
-	for _, p := range protocol.BasePaths() {
-		_, err := conn.Create(p, nil, 0, acl)
-		if err != nil && !errors.Is(err, zk.ErrNodeExists) {
-			return fmt.Errorf("create %s: %w", p, err)
-		}
-	}
-	return nil
-}
-
-// ProtectRoot gives the root znode the ACL of auth, so that with digest auth
-// nobody else can create or delete top-level znodes such as /master; without
-// auth it does nothing. The operator's reset calls it once.
-func ProtectRoot(conn *zk.Conn, auth string) error {
-	if auth == "" {
-		return nil
-	}
-	if _, err := conn.SetACL("/", ACL(auth), -1); err != nil {
-		return fmt.Errorf("set the ACL of /: %w", err)
-	}
-	return nil
-}
+// EnsureBase creates the protocol's missing top-level znodes with acl
+// (zksession.EnsureBase).
+func EnsureBase(conn *zk.Conn, acl []zk.ACL) error { return zksession.EnsureBase(conn, acl) }

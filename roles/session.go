@@ -11,6 +11,7 @@ import (
 	"github.com/go-zookeeper/zk"
 
 	"zkctl/internal/retry"
+	"zkctl/zksession"
 )
 
 // errSessionLost ends an epoch: the session expired or was replaced.
@@ -112,60 +113,20 @@ func Dial(ctx context.Context, cfg Config) (*zk.Conn, error) {
 }
 
 // dial opens a session and waits for it, logging a warning every few seconds
-// while no server answers.
+// while no server answers (zksession.Dial).
 func dial(ctx context.Context, cfg Config, log *slog.Logger) (*session, error) {
 	s := &session{acl: ACL(cfg.Auth), log: log, wake: make(chan struct{})}
-	conn, _, err := zk.Connect(cfg.Servers, cfg.SessionTimeout,
-		zk.WithEventCallback(s.onEvent), zk.WithLogger(zkLogger{log}), Through(cfg.Dialer))
+	conn, err := zksession.Dial(ctx, zksession.Config{Servers: cfg.Servers, SessionTimeout: cfg.SessionTimeout,
+		Auth: cfg.Auth, Logger: log, Dialer: cfg.Dialer}, s.onEvent)
 	if err != nil {
-		return nil, fmt.Errorf("connect to %v: %w", cfg.Servers, err)
-	}
-	s.conn = conn
-	if err := s.waitFirst(ctx, cfg); err != nil {
-		conn.Close()
 		return nil, err
 	}
-	s.id = conn.SessionID()
-	if cfg.Auth != "" {
-		if err := conn.AddAuth("digest", []byte(cfg.Auth)); err != nil {
-			conn.Close()
-			return nil, fmt.Errorf("add digest auth: %w", err)
-		}
-	}
-	log.Debug("session established", "session", sessionHex(s.id))
+	s.conn, s.id = conn, conn.SessionID()
 	return s, nil
-}
-
-// waitFirst waits for the first established session.
-func (s *session) waitFirst(ctx context.Context, cfg Config) error {
-	start := time.Now()
-	tick := time.NewTicker(5 * time.Second)
-	defer tick.Stop()
-	for {
-		st := s.state()
-		if st.connected {
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("connect to %v: %w", cfg.Servers, ctx.Err())
-		case <-tick.C:
-			s.log.Warn("waiting for ZooKeeper", "servers", cfg.Servers, "waited", time.Since(start).Round(time.Second))
-		case <-st.wake:
-		}
-	}
 }
 
 // sessionHex formats a session id the way ZooKeeper's logs do.
 func sessionHex(id int64) string { return fmt.Sprintf("0x%x", id) }
-
-// zkLogger sends the client library's messages to slog at debug level.
-type zkLogger struct{ log *slog.Logger }
-
-// Printf implements zk.Logger.
-func (l zkLogger) Printf(format string, args ...any) {
-	l.log.Debug("zk: " + fmt.Sprintf(format, args...))
-}
 
 // IsConnErr tells whether err leaves a request's fate unknown: the
 // connection was lost or closed, or the session expired or moved. The

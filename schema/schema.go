@@ -1,15 +1,18 @@
 // Package schema names what the task system is made of, for everyone who
 // needs the names without the application: the roles (master, worker,
-// client) and the znode protocol's top-level paths. The role registry
+// client), the client's defaults, the znode protocol's top-level paths and
+// /master's payload (MasterInfo). The role registry
 // (package roles) and the znode protocol (roles/protocol) build on it; the
 // controller, the agent and the history read it without importing roles.
 // It imports only the standard library.
 package schema
 
 import (
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 )
 
 // The roles, in the order usage text names them.
@@ -46,3 +49,33 @@ const (
 func BasePaths() []string {
 	return []string{ElectionPath, WorkersPath, WorkersEphPath, TasksPath, DataPath, ResultsPath}
 }
+
+// MasterInfo is the JSON content of /master.
+type MasterInfo struct {
+	ID    string    `json:"id"`
+	Host  string    `json:"host"` // inventory name of the master's host
+	PID   int       `json:"pid"`
+	Since time.Time `json:"since"` // when it took the lead
+}
+
+// Marshal encodes m as /master's data.
+func (m MasterInfo) Marshal() []byte {
+	b, _ := json.Marshal(m) // cannot fail: strings, an int and a time
+	return b
+}
+
+// ParseMasterInfo decodes /master's data.
+func ParseMasterInfo(data []byte) (MasterInfo, error) {
+	var m MasterInfo
+	if err := json.Unmarshal(data, &m); err != nil {
+		return MasterInfo{}, fmt.Errorf("parse %s: %w", MasterPath, err)
+	}
+	return m, nil
+}
+
+// The client role's defaults: the tasks it submits and what each lasts,
+// when its options leave them zero.
+const (
+	DefaultTasks        = 10
+	DefaultTaskDuration = 500 * time.Millisecond
+)

@@ -10,8 +10,8 @@ import (
 
 	"github.com/go-zookeeper/zk"
 
-	"zkctl/roles"
 	"zkctl/roles/protocol"
+	"zkctl/zksession"
 )
 
 // relistGap is the shortest time between two listings of a folder that
@@ -52,7 +52,7 @@ func watchZooKeeper(ctx context.Context, cfg SessionConfig, emit func(Event)) {
 		}
 	}
 	conn, _, err := zk.Connect(cfg.Servers, cfg.Timeout, zk.WithEventCallback(onEvent),
-		zk.WithLogger(quiet{}), roles.Through(cfg.Dialer))
+		zk.WithLogger(quiet{}), zksession.Through(cfg.Dialer))
 	if err != nil { // only a malformed server list
 		emit(WatchFailed{At: time.Now(), Path: "/", Err: err.Error()})
 		return

@@ -3,12 +3,16 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"os"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"zkctl/bench"
+	"zkctl/deploy"
+	"zkctl/deploy/inventory"
+	"zkctl/roles"
 )
 
 func (a *app) benchCmd() *cobra.Command {
@@ -51,7 +55,7 @@ exits 1 when a target is missed.`,
 				return err
 			}
 			defer c.Close()
-			cfg, err := c.RoleConfig("bench", c.Inv.Hosts)
+			cfg, err := benchRoleConfig(c, "bench", c.Inv.Hosts)
 			if err != nil {
 				return err
 			}
@@ -99,4 +103,17 @@ exits 1 when a target is missed.`,
 	f.IntVar(&o.Repeats, "repeat", 5, "failover: repetitions of each kill")
 	f.StringVar(&only, "only", "", "comma-separated phases to run: "+strings.Join(bench.AllPhases(), ","))
 	return cmd
+}
+
+// benchRoleConfig is the roles' configuration for a process that this machine
+// runs as id (the bench's roles), connected to servers the way the
+// controller reaches them (Cluster.SessionConfig).
+func benchRoleConfig(c *deploy.Cluster, id string, servers []inventory.Host) (roles.Config, error) {
+	s, err := c.SessionConfig(servers)
+	if err != nil {
+		return roles.Config{}, err
+	}
+	host, _ := os.Hostname()
+	return roles.Config{Servers: s.Servers, SessionTimeout: s.SessionTimeout, ID: id, Host: host, Auth: s.Auth,
+		Logger: s.Logger, Dialer: s.Dialer}, nil
 }

@@ -14,7 +14,6 @@
 package protocol
 
 import (
-	"encoding/json"
 	"fmt"
 	"math"
 	"strconv"
@@ -147,25 +146,8 @@ func ParseResult(s string) (ok bool, detail string) {
 	return false, s
 }
 
-// MasterInfo is the JSON content of /master.
-type MasterInfo struct {
-	ID    string    `json:"id"`
-	Host  string    `json:"host"` // inventory name of the master's host
-	PID   int       `json:"pid"`
-	Since time.Time `json:"since"` // when it took the lead
-}
+// MasterInfo is the JSON content of /master (schema.MasterInfo).
+type MasterInfo = schema.MasterInfo
 
-// Marshal encodes m as /master's data.
-func (m MasterInfo) Marshal() []byte {
-	b, _ := json.Marshal(m) // cannot fail: strings, an int and a time
-	return b
-}
-
-// ParseMasterInfo decodes /master's data.
-func ParseMasterInfo(data []byte) (MasterInfo, error) {
-	var m MasterInfo
-	if err := json.Unmarshal(data, &m); err != nil {
-		return MasterInfo{}, fmt.Errorf("parse %s: %w", MasterPath, err)
-	}
-	return m, nil
-}
+// ParseMasterInfo decodes /master's data (schema.ParseMasterInfo).
+func ParseMasterInfo(data []byte) (MasterInfo, error) { return schema.ParseMasterInfo(data) }

@@ -13,7 +13,7 @@ import (
 
 	"github.com/go-zookeeper/zk"
 
-	"zkctl/roles"
+	"zkctl/zksession"
 )
 
 // Defaults of Config.
@@ -215,7 +215,7 @@ func createParents(conn *zk.Conn, path string) error {
 // connect opens a session with servers and waits until it is established
 // or ctx ends.
 func connect(ctx context.Context, cfg Config, servers []string) (*zk.Conn, error) {
-	conn, _, err := zk.Connect(servers, cfg.SessionTimeout, zk.WithLogger(zkLogger{cfg.Logger}), roles.Through(cfg.Dialer))
+	conn, _, err := zk.Connect(servers, cfg.SessionTimeout, zk.WithLogger(zksession.Logger{Log: cfg.Logger}), zksession.Through(cfg.Dialer))
 	if err != nil {
 		return nil, fmt.Errorf("connect to %v: %w", servers, err)
 	}
@@ -244,12 +244,4 @@ func waitSession(ctx context.Context, conn *zk.Conn, d time.Duration) bool {
 		}
 	}
 	return true
-}
-
-// zkLogger sends the client library's messages to slog at debug level.
-type zkLogger struct{ log *slog.Logger }
-
-// Printf implements zk.Logger.
-func (l zkLogger) Printf(format string, args ...any) {
-	l.log.Debug(fmt.Sprintf(format, args...), "component", "zk")
 }
