@@ -11,7 +11,7 @@ import (
 
 // TxnLogs asks the agent of every server in servers, in parallel, for its
 // transaction logs, decoded on the host (`zkctl node zk txnlog`), in zxid
-// order, each file a history/txnlog.File in JSON: names[i] and files[i]
+// order, each file a txnlog.File in JSON: names[i] and files[i]
 // are servers[i]'s. The first failure, in servers' order, is err. The
 // history side merges them (history.Merged(c.TxnLogs(…))); the controller
 // does not depend on it.

@@ -7,7 +7,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"zkctl/history/txnlog"
+	"zkctl/txnlog"
 )
 
 // BenchmarkReadTxnLog decodes the testdata's real transaction logs (three

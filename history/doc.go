@@ -1,11 +1,11 @@
 // Package history merges the transaction logs of every server of a
-// ZooKeeper ensemble (decoded by package history/txnlog) into the
+// ZooKeeper ensemble (decoded by package txnlog) into the
 // ensemble's committed history, ordered by zxid; names the role instance
 // behind each session from the history itself; prints it like the
 // ensemble's `git log`; and judges zkctl's invariants on it, operation by
 // operation. It is pure: it reads no file and talks to no server (the node
 // agent fetches the logs, the controller calls Merge). It imports
-// history/txnlog and roles/protocol only.
+// txnlog and roles/protocol only.
 //
 // # Merge rules
 //

@@ -3,7 +3,7 @@ package history
 import (
 	"time"
 
-	"zkctl/history/txnlog"
+	"zkctl/txnlog"
 )
 
 // Hand-built histories: each step is one transaction of a session.

@@ -6,7 +6,7 @@ import (
 	"sort"
 	"strings"
 
-	"zkctl/history/txnlog"
+	"zkctl/txnlog"
 	"zkctl/roles/protocol"
 )
 

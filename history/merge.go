@@ -6,7 +6,7 @@ import (
 	"sort"
 	"strings"
 
-	"zkctl/history/txnlog"
+	"zkctl/txnlog"
 )
 
 // ServerLog is what one server's data dir holds: its log files, in zxid

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"zkctl/history/txnlog"
+	"zkctl/txnlog"
 )
 
 // txns makes transactions at zxids of epoch e, counters from..to, each a
@@ -183,7 +183,7 @@ func TestMergeHeldByAndNotes(t *testing.T) {
 }
 
 // realHistory merges the logs of a real ensemble that ran zkctl's roles
-// (written by history/txnlog's cross-check test; see its envSave).
+// (written by txnlog's cross-check test; see its envSave).
 func realHistory(t *testing.T) *History {
 	t.Helper()
 	var logs []ServerLog

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"zkctl/history/txnlog"
+	"zkctl/txnlog"
 )
 
 // Filter selects the transactions Print shows; its zero value selects all.

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"zkctl/history/txnlog"
+	"zkctl/txnlog"
 )
 
 func TestPrint(t *testing.T) {

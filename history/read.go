@@ -4,7 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 
-	"zkctl/history/txnlog"
+	"zkctl/txnlog"
 )
 
 // Merged decodes the servers' transaction log files as their agents sent

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"strings"
 
-	"zkctl/history/txnlog"
+	"zkctl/txnlog"
 	"zkctl/roles/protocol"
 	"zkctl/schema"
 )

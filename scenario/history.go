@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"zkctl/history"
-	"zkctl/history/txnlog"
+	"zkctl/txnlog"
 )
 
 // HistoryInfo says what the history judges read: the ensemble's committed

@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"zkctl/history"
-	"zkctl/history/txnlog"
+	"zkctl/txnlog"
 	"zkctl/roles/protocol"
 )
 

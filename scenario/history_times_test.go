@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"zkctl/history"
-	"zkctl/history/txnlog"
+	"zkctl/txnlog"
 )
 
 // TestHistoryTimings: an interval within one epoch is taken from the

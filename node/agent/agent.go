@@ -12,7 +12,7 @@
 // list (Handlers here, netfault.Calls), and its use on the controller
 // (deploy.Call, or a method of deploy.Cluster).
 //
-// agent imports node, node/netfault, node/wire, history/txnlog (the
+// agent imports node, node/netfault, node/wire, txnlog (the
 // transaction logs are decoded on the host) and schema (the role names).
 package agent
 

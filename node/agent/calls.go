@@ -9,7 +9,7 @@ import (
 	"syscall"
 	"time"
 
-	"zkctl/history/txnlog"
+	"zkctl/txnlog"
 	"zkctl/node"
 	"zkctl/node/wire"
 	"zkctl/schema"
@@ -38,7 +38,7 @@ type SignalServer struct {
 type TxnLogs struct{}
 
 // TxnLogFiles are the decoded transaction log files in zxid order, each a
-// history/txnlog.File in JSON, decoded by whoever merges them (the
+// txnlog.File in JSON, decoded by whoever merges them (the
 // controller does not depend on the history packages); none when the
 // server never wrote one.
 type TxnLogFiles struct {

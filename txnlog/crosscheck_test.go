@@ -18,7 +18,7 @@ const toolkitClasspath = "/usr/share/java/zookeeper.jar:/usr/share/java/slf4j-ap
 
 // envSave names a folder to keep the workload's logs in, trimmed to their
 // records, as testdata for this package and package history:
-// ZKCTL_TXNLOG_SAVE=$PWD/testdata/ensemble go test -run CrossCheck.
+// ZKCTL_TXNLOG_SAVE=$PWD/../history/testdata/ensemble go test -run CrossCheck.
 const envSave = "ZKCTL_TXNLOG_SAVE"
 
 // TestCrossCheckWithTxnLogToolkit decodes every log of every server of a

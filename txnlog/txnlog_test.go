@@ -19,7 +19,7 @@ import (
 // envSave in crosscheck_test.go), trimmed to their records.
 func realLogs(t testing.TB) []string {
 	t.Helper()
-	files, err := filepath.Glob("../testdata/ensemble/zk*/log.*")
+	files, err := filepath.Glob("../history/testdata/ensemble/zk*/log.*")
 	if err != nil || len(files) < 3 {
 		t.Fatalf("testdata logs: %v %v", files, err)
 	}
@@ -28,7 +28,7 @@ func realLogs(t testing.TB) []string {
 
 func realLog(t testing.TB) []byte {
 	t.Helper()
-	data, err := os.ReadFile("../testdata/ensemble/zk1/log.100000001")
+	data, err := os.ReadFile("../history/testdata/ensemble/zk1/log.100000001")
 	if err != nil {
 		t.Fatal(err)
 	}
