@@ -23,7 +23,7 @@ import (
 
 	"github.com/go-zookeeper/zk"
 
-	"zkctl/deploy"
+	"zkctl/controller"
 	"zkctl/node"
 	"zkctl/roles"
 )
@@ -50,7 +50,7 @@ type Target struct {
 	TickTime time.Duration
 	// Cluster starts and kills role processes on the inventory's hosts
 	// (failover, memory); nil skips those phases.
-	Cluster *deploy.Cluster
+	Cluster *controller.Cluster
 }
 
 // Options shape a run. The zero value of each field has a usable default.
@@ -420,7 +420,7 @@ func (r *Report) PrintTable(w io.Writer) {
 		}
 		rows = append(rows, []string{c.Figure, formatValue(c.Value), c.Target, verdict, c.Note})
 	}
-	deploy.Table(w, []string{"FIGURE", "VALUE", "TARGET", "VERDICT", "NOTE"}, rows)
+	controller.Table(w, []string{"FIGURE", "VALUE", "TARGET", "VERDICT", "NOTE"}, rows)
 	for _, s := range r.Skipped {
 		fmt.Fprintln(w, "skipped:", s)
 	}

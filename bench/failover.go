@@ -9,7 +9,7 @@ import (
 
 	"github.com/go-zookeeper/zk"
 
-	"zkctl/deploy"
+	"zkctl/controller"
 	"zkctl/node"
 	"zkctl/ops"
 	"zkctl/roles"
@@ -33,7 +33,7 @@ type FailoverResult struct {
 // on its hosts: SIGKILL then SIGTERM of the leading master (a standby on
 // another host takes over), then SIGKILL of a worker holding tasks (the
 // master moves them to the surviving worker). progress reports each sample.
-func Failover(ctx context.Context, c *deploy.Cluster, cfg roles.Config, reps int, progress func(string)) (FailoverResult, error) {
+func Failover(ctx context.Context, c *controller.Cluster, cfg roles.Config, reps int, progress func(string)) (FailoverResult, error) {
 	var res FailoverResult
 	hosts := c.Inv.HostNames()
 	conn, err := roles.Dial(ctx, cfg)

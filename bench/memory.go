@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"time"
 
-	"zkctl/deploy"
+	"zkctl/controller"
 	"zkctl/ops"
 	"zkctl/roles"
 	"zkctl/roles/protocol"
@@ -27,7 +27,7 @@ type MemoryResult struct {
 // (their session closes) so that it moves all n back to pending, and then
 // reads its peak resident size (VmHWM of /proc/PID/status, over the host's
 // transport).
-func MasterMemory(ctx context.Context, c *deploy.Cluster, cfg roles.Config, host string, n, workers int) (MemoryResult, error) {
+func MasterMemory(ctx context.Context, c *controller.Cluster, cfg roles.Config, host string, n, workers int) (MemoryResult, error) {
 	res := MemoryResult{Tasks: n, Host: host}
 	conn, err := roles.Dial(ctx, cfg)
 	if err != nil {

@@ -39,7 +39,7 @@ func aptScript(pkgs []string) string {
 // aptInstall runs aptScript on h, showing its progress with the elapsed
 // time ("vm1: apt-get install default-jre-headless zookeeper: 12s"): live
 // on a terminal, and a line every aptReport otherwise.
-func (c *Cluster) aptInstall(ctx context.Context, h inventory.Host, t transport.Transport, pkgs []string) error {
+func (c *cluster) aptInstall(ctx context.Context, h inventory.Host, t transport.Transport, pkgs []string) error {
 	title := "apt-get install " + strings.Join(pkgs, " ")
 	c.UI.Host(h.Name, "%s (through %s)", title, loginKind(h))
 	start := time.Now()
@@ -71,7 +71,7 @@ func (c *Cluster) aptInstall(ctx context.Context, h inventory.Host, t transport.
 // aptReport is how often a line reports apt's progress off a terminal.
 const aptReport = 10 * time.Second
 
-func (c *Cluster) aptProgress(h inventory.Host, title string, start time.Time, last *lastLine, done <-chan struct{}) {
+func (c *cluster) aptProgress(h inventory.Host, title string, start time.Time, last *lastLine, done <-chan struct{}) {
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
 	reported := start

@@ -40,11 +40,11 @@ func TestDeployWithAuth(t *testing.T) {
 	c, _ := newCluster(t, path)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	t.Cleanup(func() { _ = c.StopAll(context.Background()) })
-	if _, err := c.Deploy(ctx, deploy.DeployOptions{Binary: buildbin.Path(t)}); err != nil {
+	t.Cleanup(func() { _ = deploy.StopAll(context.Background(), c) })
+	if _, err := deploy.Deploy(ctx, c, deploy.DeployOptions{Binary: buildbin.Path(t)}); err != nil {
 		t.Fatal(err)
 	}
-	if err := c.Reset(ctx); err != nil {
+	if err := deploy.Reset(ctx, c); err != nil {
 		t.Fatal(err)
 	}
 	for _, p := range []struct{ role, host string }{{"master", "vm1"}, {"worker", "vm2"}} {

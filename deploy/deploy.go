@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"zkctl/controller"
 	"zkctl/deploy/inventory"
 	"zkctl/deploy/transport"
 	"zkctl/node"
@@ -65,17 +66,17 @@ type longWay struct {
 	step
 }
 
-func (l longWay) Run(ctx context.Context, c *Cluster, h inventory.Host, t transport.Transport) error {
+func (l longWay) Run(ctx context.Context, c *cluster, h inventory.Host, t transport.Transport) error {
 	if l.s.upToDate {
 		return nil
 	}
 	return l.step.Run(ctx, c, h, t)
 }
 
-// Deploy pushes the binary, provisions Java and ZooKeeper and writes the
+// deploy pushes the binary, provisions Java and ZooKeeper and writes the
 // node configuration on every host in parallel (deploySteps). It is
 // idempotent: an unchanged binary is not sent again.
-func (c *Cluster) Deploy(ctx context.Context, opts DeployOptions) ([]DeployResult, error) {
+func (c *cluster) deploy(ctx context.Context, opts DeployOptions) ([]DeployResult, error) {
 	bin := opts.Binary
 	if bin == "" {
 		exe, err := os.Executable()
@@ -98,7 +99,7 @@ func (c *Cluster) Deploy(ctx context.Context, opts DeployOptions) ([]DeployResul
 		r := s.result
 		r.Host, r.Took, r.Err = h.Name, time.Since(start), err
 		mu.Lock()
-		results[indexOf(c.Inv.Hosts, h.Name)] = r
+		results[controller.HostIndex(c.Inv.Hosts, h.Name)] = r
 		mu.Unlock()
 		return err
 	})
@@ -108,15 +109,6 @@ func (c *Cluster) Deploy(ctx context.Context, opts DeployOptions) ([]DeployResul
 		}
 	}
 	return results, err
-}
-
-func indexOf(hosts []inventory.Host, name string) int {
-	for i, h := range hosts {
-		if h.Name == name {
-			return i
-		}
-	}
-	return -1
 }
 
 // PrintDeploySummary writes the summary table of a deploy.
@@ -133,5 +125,10 @@ func PrintDeploySummary(w io.Writer, results []DeployResult) {
 		}
 		rows[i] = []string{r.Host, bin, r.ZooKeeper, r.Took.Round(time.Millisecond).String(), status}
 	}
-	Table(w, []string{"HOST", "BINARY", "ZOOKEEPER", "TIME", "RESULT"}, rows)
+	controller.Table(w, []string{"HOST", "BINARY", "ZOOKEEPER", "TIME", "RESULT"}, rows)
+}
+
+// Deploy deploys the inventory to its hosts with c (deploySteps on every host).
+func Deploy(ctx context.Context, c *controller.Cluster, opts DeployOptions) ([]DeployResult, error) {
+	return (&cluster{c}).deploy(ctx, opts)
 }

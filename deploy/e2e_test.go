@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"zkctl/controller"
 	"zkctl/deploy"
 	"zkctl/deploy/inventory"
 	"zkctl/internal/buildbin"
@@ -30,14 +31,14 @@ const timings = zktest.Timings
 
 func localInventory(t *testing.T) string { return zktest.LocalInventory(t, 3) }
 
-func newCluster(t *testing.T, path string) (*deploy.Cluster, *bytes.Buffer) {
+func newCluster(t *testing.T, path string) (*controller.Cluster, *bytes.Buffer) {
 	t.Helper()
 	inv, err := inventory.Load(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var out bytes.Buffer
-	c := deploy.NewCluster(inv, deploy.NewUI(&out), nil)
+	c := controller.NewCluster(inv, controller.NewUI(&out), nil)
 	t.Cleanup(c.Close)
 	return c, &out
 }
@@ -66,8 +67,8 @@ func TestDeploySSH(t *testing.T) {
 	t.Run("changed host key is refused", func(t *testing.T) {
 		lab.SwapHostKey(1)
 		c2, _ := newCluster(t, lab.WriteInventory(t, timings)) // fresh connections
-		_, err := c2.Deploy(context.Background(), deploy.DeployOptions{Binary: buildbin.Path(t)})
-		var he *deploy.HostError
+		_, err := deploy.Deploy(context.Background(), c2, deploy.DeployOptions{Binary: buildbin.Path(t)})
+		var he *controller.HostError
 		if !errors.As(err, &he) || he.Host != "vm2" || !strings.Contains(err.Error(), "CHANGED") || !strings.Contains(err.Error(), "ssh-keygen -f") {
 			t.Fatalf("want vm2 refused with the ssh-keygen -R fix, got %v", err)
 		}
@@ -78,7 +79,7 @@ func TestDeploySSH(t *testing.T) {
 	t.Run("unreachable host is named", func(t *testing.T) {
 		lab.StopSSHD(2)
 		c2, _ := newCluster(t, lab.WriteInventory(t, timings))
-		_, err := c2.Deploy(context.Background(), deploy.DeployOptions{Binary: buildbin.Path(t)})
+		_, err := deploy.Deploy(context.Background(), c2, deploy.DeployOptions{Binary: buildbin.Path(t)})
 		if err == nil || !strings.Contains(err.Error(), "vm3: connect") || !strings.Contains(err.Error(), "connection refused") {
 			t.Fatalf("want vm3 connection refused, got %v", err)
 		}
@@ -88,13 +89,13 @@ func TestDeploySSH(t *testing.T) {
 
 // exerciseEnsemble deploys, resets, checks the ensemble, re-deploys, kills
 // and restarts a follower.
-func exerciseEnsemble(t *testing.T, c *deploy.Cluster) {
+func exerciseEnsemble(t *testing.T, c *controller.Cluster) {
 	ctx := context.Background()
 	bin := buildbin.Path(t)
-	t.Cleanup(func() { _ = c.StopAll(context.Background()) })
+	t.Cleanup(func() { _ = deploy.StopAll(context.Background(), c) })
 
 	first := time.Now()
-	res, err := c.Deploy(ctx, deploy.DeployOptions{Binary: bin})
+	res, err := deploy.Deploy(ctx, c, deploy.DeployOptions{Binary: bin})
 	if err != nil {
 		t.Fatalf("deploy: %v", err)
 	}
@@ -104,14 +105,14 @@ func exerciseEnsemble(t *testing.T, c *deploy.Cluster) {
 			t.Errorf("%s: binary %q on first deploy, want pushed", r.Host, r.Binary)
 		}
 	}
-	if err := c.Reset(ctx); err != nil {
+	if err := deploy.Reset(ctx, c); err != nil {
 		t.Fatalf("reset: %v", err)
 	}
 	leader := checkModes(t, c)
 
 	again := time.Now()
 	fresh, _ := newCluster(t, c.Inv.Path) // a second `zkctl deploy`: new connections
-	res, err = fresh.Deploy(ctx, deploy.DeployOptions{Binary: bin})
+	res, err = deploy.Deploy(ctx, fresh, deploy.DeployOptions{Binary: bin})
 	if err != nil {
 		t.Fatalf("re-deploy: %v", err)
 	}
@@ -123,13 +124,13 @@ func exerciseEnsemble(t *testing.T, c *deploy.Cluster) {
 	}
 
 	// A binary changed behind zkctl's back is noticed and replaced.
-	f, err := os.OpenFile(deploy.AgentPath(c.Inv.Hosts[0]), os.O_WRONLY|os.O_APPEND, 0)
+	f, err := os.OpenFile(controller.AgentPath(c.Inv.Hosts[0]), os.O_WRONLY|os.O_APPEND, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
 	f.Write([]byte{0})
 	f.Close()
-	res, err = c.Deploy(ctx, deploy.DeployOptions{Binary: bin})
+	res, err = deploy.Deploy(ctx, c, deploy.DeployOptions{Binary: bin})
 	if err != nil {
 		t.Fatalf("deploy after tampering: %v", err)
 	}
@@ -162,7 +163,7 @@ func exerciseEnsemble(t *testing.T, c *deploy.Cluster) {
 }
 
 // checkModes asks each server srvr directly: one leader, two followers.
-func checkModes(t *testing.T, c *deploy.Cluster) int {
+func checkModes(t *testing.T, c *controller.Cluster) int {
 	t.Helper()
 	leader, followers := -1, 0
 	for i, h := range c.Inv.Hosts {
@@ -203,7 +204,7 @@ func sequentialBaseline(t *testing.T, lab *testlab.Lab) {
 // submits tasks from the controller, SIGKILLs the leading master with the
 // code of `zkctl kill master HOST -s KILL`, and checks every task completes
 // exactly once.
-func exerciseRoles(t *testing.T, c *deploy.Cluster) {
+func exerciseRoles(t *testing.T, c *controller.Cluster) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	for _, p := range []struct{ role, host string }{{"master", "vm1"}, {"master", "vm2"}, {"worker", "vm2"}, {"worker", "vm3"}} {
@@ -253,7 +254,7 @@ func exerciseRoles(t *testing.T, c *deploy.Cluster) {
 		t.Fatalf("master still on %s after SIGKILL", leader)
 	}
 	var logs bytes.Buffer
-	if err := c.Tail(ctx, c.Inv.Hosts, deploy.TailOptions{Role: "worker", Lines: 100000}, &logs); err != nil {
+	if err := c.Tail(ctx, c.Inv.Hosts, controller.TailOptions{Role: "worker", Lines: 100000}, &logs); err != nil {
 		t.Fatal(err)
 	}
 	for _, n := range names {
@@ -264,7 +265,7 @@ func exerciseRoles(t *testing.T, c *deploy.Cluster) {
 }
 
 // waitMaster waits for a /master on a host other than not and returns it.
-func waitMaster(t *testing.T, c *deploy.Cluster, not string) string {
+func waitMaster(t *testing.T, c *controller.Cluster, not string) string {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
@@ -279,11 +280,11 @@ func waitMaster(t *testing.T, c *deploy.Cluster, not string) string {
 
 // followAndStop runs `zkctl tail -f` over SSH, sees a new line arrive, and
 // checks that the agents on the hosts exit once the controller stops.
-func followAndStop(t *testing.T, c *deploy.Cluster, lab *testlab.Lab) {
+func followAndStop(t *testing.T, c *controller.Cluster, lab *testlab.Lab) {
 	ctx, cancel := context.WithCancel(context.Background())
 	var out syncbuf.Buffer
 	done := make(chan error, 1)
-	go func() { done <- c.Tail(ctx, c.Inv.Hosts, deploy.TailOptions{Lines: 0, Follow: true}, &out) }()
+	go func() { done <- c.Tail(ctx, c.Inv.Hosts, controller.TailOptions{Lines: 0, Follow: true}, &out) }()
 	time.Sleep(time.Second)
 	logf := filepath.Join(lab.Hosts[1].Dir, "logs", "marker.log")
 	if err := os.WriteFile(logf, []byte("hello from the test\n"), 0o644); err != nil {

@@ -87,7 +87,7 @@ func TestDeployRetriesAConnectionResetDuringUpload(t *testing.T) {
 	lab := testlab.New(t, 1)
 	proxy := newResettingProxy(t, net.JoinHostPort(lab.Hosts[0].Addr, "22"), 2<<20)
 	c, out := newCluster(t, proxiedInventory(t, lab, proxy.port()))
-	res, err := c.Deploy(context.Background(), deploy.DeployOptions{Binary: buildbin.Path(t)})
+	res, err := deploy.Deploy(context.Background(), c, deploy.DeployOptions{Binary: buildbin.Path(t)})
 	if err != nil {
 		t.Fatalf("deploy should survive one reset: %v\n%s", err, out)
 	}
@@ -121,7 +121,7 @@ func TestDeployLock(t *testing.T) {
 	t.Run("a held lock is waited for, then refused", func(t *testing.T) {
 		c, out := newCluster(t, path)
 		c.LockWait = time.Second
-		_, err := c.Deploy(context.Background(), deploy.DeployOptions{Binary: buildbin.Path(t)})
+		_, err := deploy.Deploy(context.Background(), c, deploy.DeployOptions{Binary: buildbin.Path(t)})
 		if err == nil || !strings.Contains(err.Error(), "vm1: lock: another deploy has held") {
 			t.Fatalf("want refusal naming the lock, got %v\n%s", err, out)
 		}
@@ -132,7 +132,7 @@ func TestDeployLock(t *testing.T) {
 	t.Run("the second deploy proceeds once the first ends", func(t *testing.T) {
 		c, _ := newCluster(t, path)
 		go func() { time.Sleep(700 * time.Millisecond); os.Remove(lock) }()
-		if _, err := c.Deploy(context.Background(), deploy.DeployOptions{Binary: buildbin.Path(t)}); err != nil {
+		if _, err := deploy.Deploy(context.Background(), c, deploy.DeployOptions{Binary: buildbin.Path(t)}); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := os.Stat(lock); !os.IsNotExist(err) {
@@ -146,7 +146,7 @@ func TestDeployLock(t *testing.T) {
 			t.Fatal(err)
 		}
 		c, out := newCluster(t, path)
-		if _, err := c.Deploy(context.Background(), deploy.DeployOptions{Binary: buildbin.Path(t)}); err != nil {
+		if _, err := deploy.Deploy(context.Background(), c, deploy.DeployOptions{Binary: buildbin.Path(t)}); err != nil {
 			t.Fatal(err)
 		}
 		if !strings.Contains(out.String(), "taking over a deploy lock") {
@@ -162,7 +162,7 @@ func TestDeployLock(t *testing.T) {
 		hold(fmt.Sprintf("%s %d\n", host, dead.Process.Pid))
 		c, out := newCluster(t, path)
 		c.LockWait = 100 * time.Millisecond // no waiting: the owner is known dead
-		if _, err := c.Deploy(context.Background(), deploy.DeployOptions{Binary: buildbin.Path(t)}); err != nil {
+		if _, err := deploy.Deploy(context.Background(), c, deploy.DeployOptions{Binary: buildbin.Path(t)}); err != nil {
 			t.Fatalf("%v\n%s", err, out)
 		}
 		if !strings.Contains(out.String(), "which is gone") {
@@ -181,7 +181,7 @@ func TestDeployKilledMidUpload(t *testing.T) {
 	path := lab.WriteInventory(t, timings)
 	c, _ := newCluster(t, path)
 	old := buildbin.Path(t)
-	if _, err := c.Deploy(context.Background(), deploy.DeployOptions{Binary: old}); err != nil {
+	if _, err := deploy.Deploy(context.Background(), c, deploy.DeployOptions{Binary: old}); err != nil {
 		t.Fatal(err)
 	}
 	// A different, larger binary: the same program with 64 MiB appended.
@@ -213,7 +213,7 @@ func TestDeployKilledMidUpload(t *testing.T) {
 	}
 	c2, out := newCluster(t, path)
 	c2.LockWait = time.Second
-	res, err := c2.Deploy(context.Background(), deploy.DeployOptions{Binary: newer})
+	res, err := deploy.Deploy(context.Background(), c2, deploy.DeployOptions{Binary: newer})
 	if err != nil || res[0].Binary != "pushed" {
 		t.Fatalf("next deploy: %v %+v\n%s", err, res, out)
 	}

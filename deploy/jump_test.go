@@ -29,7 +29,7 @@ func TestDeployBehindBastion(t *testing.T) {
 	path := lab.WriteInventory(t, "[cluster]\ntick_time = \"200ms\"\nsession_timeout = \"4s\"\n")
 	c, out := newCluster(t, path)
 	ctx := context.Background()
-	if _, err := c.Deploy(ctx, deploy.DeployOptions{Binary: buildbin.Path(t)}); err != nil {
+	if _, err := deploy.Deploy(ctx, c, deploy.DeployOptions{Binary: buildbin.Path(t)}); err != nil {
 		t.Fatalf("deploy behind the bastion: %v\n%s", err, out)
 	}
 	vm1 := c.Inv.Hosts[0]
@@ -37,10 +37,10 @@ func TestDeployBehindBastion(t *testing.T) {
 		conn.Close()
 		t.Fatalf("%s is reachable from this machine: the lab has no bastion to test", vm1.ClientAddr())
 	}
-	if err := c.Reset(ctx); err != nil { // starts the servers, then creates the base znodes through a tunnel
+	if err := deploy.Reset(ctx, c); err != nil { // starts the servers, then creates the base znodes through a tunnel
 		t.Fatalf("reset: %v\n%s", err, out)
 	}
-	t.Cleanup(func() { _ = c.StopAll(context.Background()) })
+	t.Cleanup(func() { _ = deploy.StopAll(context.Background(), c) })
 
 	t.Run("the controller's sessions go through tunnels", func(t *testing.T) {
 		err := c.WithConn(ctx, func(conn *zk.Conn) error {

@@ -36,7 +36,7 @@ func benchDeploys(t *testing.T, path, bin, what string) {
 	for _, run := range []string{"first deploy to three fresh hosts", "re-deploy with nothing changed"} {
 		c, out := newCluster(t, path)
 		start := time.Now()
-		res, err := c.Deploy(context.Background(), deploy.DeployOptions{Binary: bin})
+		res, err := deploy.Deploy(context.Background(), c, deploy.DeployOptions{Binary: bin})
 		if err != nil {
 			t.Fatalf("%s: %v\n%s", run, err, out)
 		}

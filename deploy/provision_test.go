@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"zkctl/controller"
 	"zkctl/deploy"
 	"zkctl/deploy/inventory"
 	"zkctl/internal/buildbin"
@@ -45,7 +46,7 @@ func TestProvisionVMs(t *testing.T) {
 	deployOnce := func(t *testing.T, path string) ([]deploy.DeployResult, string, error) {
 		t.Helper()
 		c, out := newCluster(t, path)
-		res, err := c.Deploy(ctx, deploy.DeployOptions{Binary: bin})
+		res, err := deploy.Deploy(ctx, c, deploy.DeployOptions{Binary: bin})
 		return res, out.String(), err
 	}
 
@@ -108,10 +109,10 @@ func TestProvisionVMs(t *testing.T) {
 	})
 
 	c, _ := newCluster(t, apt)
-	t.Cleanup(func() { _ = c.StopAll(context.Background()) })
+	t.Cleanup(func() { _ = deploy.StopAll(context.Background(), c) })
 	users := []string{"zookeeper", "zk", "zksvc"} // Debian's user reused on vm1
 	t.Run("processes and files belong to run_as", func(t *testing.T) {
-		if err := c.Reset(ctx); err != nil {
+		if err := deploy.Reset(ctx, c); err != nil {
 			t.Fatalf("reset: %v", err)
 		}
 		if err := c.WaitQuorum(ctx, c.Inv.Hosts, time.Minute); err != nil {
@@ -143,7 +144,7 @@ func TestProvisionVMs(t *testing.T) {
 			checkOwners(t, lab, i, h, users[i], 2)
 		}
 		var tail bytes.Buffer
-		if err := c.Tail(ctx, c.Inv.Hosts, deploy.TailOptions{Lines: 5}, &tail); err != nil {
+		if err := c.Tail(ctx, c.Inv.Hosts, controller.TailOptions{Lines: 5}, &tail); err != nil {
 			t.Fatalf("tail: %v", err)
 		}
 		for _, h := range c.Inv.Hosts {
@@ -151,7 +152,7 @@ func TestProvisionVMs(t *testing.T) {
 				t.Errorf("tail shows nothing of %s's server:\n%s", h.Name, tail.String())
 			}
 		}
-		if err := c.StopAll(ctx); err != nil {
+		if err := deploy.StopAll(ctx, c); err != nil {
 			t.Fatalf("stop: %v", err)
 		}
 		for i, h := range c.Inv.Hosts {
@@ -214,8 +215,8 @@ func TestProvisionVMs(t *testing.T) {
 			}
 		}
 		ct, _ := newCluster(t, path)
-		t.Cleanup(func() { _ = ct.StopAll(context.Background()) })
-		if err := ct.Reset(ctx); err != nil {
+		t.Cleanup(func() { _ = deploy.StopAll(context.Background(), ct) })
+		if err := deploy.Reset(ctx, ct); err != nil {
 			t.Fatalf("reset: %v", err)
 		}
 		if err := ct.WaitQuorum(ctx, ct.Inv.Hosts, time.Minute); err != nil {
@@ -247,7 +248,7 @@ func TestProvisionVMs(t *testing.T) {
 				t.Errorf("%s: zookeeper %q on re-deploy, want found", r.Host, r.ZooKeeper)
 			}
 		}
-		if err := ct.StopAll(ctx); err != nil {
+		if err := deploy.StopAll(ctx, ct); err != nil {
 			t.Fatalf("stop: %v", err)
 		}
 	})
@@ -281,16 +282,16 @@ func TestProvisionVMs(t *testing.T) {
 		if inv.Hosts[0].ID != 2 || inv.Hosts[1].ID != 3 {
 			t.Fatalf("ids %d %d", inv.Hosts[0].ID, inv.Hosts[1].ID)
 		}
-		c2 := deploy.NewCluster(inv, deploy.NewUI(&bytes.Buffer{}), nil)
+		c2 := controller.NewCluster(inv, controller.NewUI(&bytes.Buffer{}), nil)
 		defer c2.Close()
-		if _, err := c2.Deploy(ctx, deploy.DeployOptions{Binary: bin}); err != nil {
+		if _, err := deploy.Deploy(ctx, c2, deploy.DeployOptions{Binary: bin}); err != nil {
 			t.Fatalf("deploy with the ids set: %v", err)
 		}
 	})
 	t.Logf("provisioning tests took %v in all", time.Since(begin).Round(time.Millisecond))
 }
 
-// wantHostErr fails unless err has a *deploy.HostError for host at step
+// wantHostErr fails unless err has a *controller.HostError for host at step
 // whose message holds every want.
 func wantHostErr(t *testing.T, err error, host, step string, want ...string) {
 	t.Helper()
@@ -306,7 +307,7 @@ func wantHostErr(t *testing.T, err error, host, step string, want ...string) {
 				t.Errorf("%s's error lacks %q: %s", host, w, line)
 			}
 		}
-		var he *deploy.HostError
+		var he *controller.HostError
 		if !errors.As(err, &he) {
 			t.Errorf("not a HostError: %v", err)
 		}
@@ -375,7 +376,7 @@ func humanSize(path string) string {
 	return fmt.Sprintf("%.1f MB", float64(st.Size())/1e6)
 }
 
-func serverMode(c *deploy.Cluster, host string) string {
+func serverMode(c *controller.Cluster, host string) string {
 	for _, s := range c.Status(context.Background()).Servers {
 		if s.Host == host {
 			return s.Mode

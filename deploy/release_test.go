@@ -5,7 +5,6 @@ import (
 	"archive/zip"
 	"bufio"
 	"compress/gzip"
-
 	"os"
 	"path/filepath"
 	"strings"

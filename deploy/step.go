@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"zkctl/controller"
 	"zkctl/deploy/inventory"
 	"zkctl/deploy/transport"
 )
@@ -17,7 +18,7 @@ import (
 // reset.go, stop.go. One step type a file, step_*.go.
 type step interface {
 	Title() string
-	Run(ctx context.Context, c *Cluster, h inventory.Host, t transport.Transport) error
+	Run(ctx context.Context, c *cluster, h inventory.Host, t transport.Transport) error
 }
 
 // A releaser is a step that acquires something the host must be given
@@ -25,7 +26,7 @@ type step interface {
 // list ends, however it ends: success, a failing step, or ctx cancelled.
 type releaser interface {
 	step
-	Release(ctx context.Context, c *Cluster, h inventory.Host, t transport.Transport)
+	Release(ctx context.Context, c *cluster, h inventory.Host, t transport.Transport)
 }
 
 // releaseTimeout bounds the releases run after the list ends.
@@ -36,19 +37,19 @@ const releaseTimeout = 10 * time.Second
 // current connection, so one that reconnected hands the new one on. What
 // the steps acquired is released at the end in reverse order, under a
 // context that outlives a cancelled ctx by up to releaseTimeout.
-func (c *Cluster) runSteps(ctx context.Context, h inventory.Host, steps []step) error {
+func (c *cluster) runSteps(ctx context.Context, h inventory.Host, steps []step) error {
 	var held []releaser
 	defer func() { c.release(ctx, h, held) }()
 	for _, st := range steps {
 		if err := ctx.Err(); err != nil {
-			return stepError(h, st.Title(), err)
+			return controller.StepError(h, st.Title(), err)
 		}
 		t, err := c.Transport(ctx, h)
 		if err != nil {
 			return err
 		}
 		if err := st.Run(ctx, c, h, t); err != nil {
-			return stepError(h, st.Title(), err)
+			return controller.StepError(h, st.Title(), err)
 		}
 		if r, ok := st.(releaser); ok {
 			held = append(held, r)
@@ -58,7 +59,7 @@ func (c *Cluster) runSteps(ctx context.Context, h inventory.Host, steps []step) 
 }
 
 // release gives back what the steps acquired, last acquired first.
-func (c *Cluster) release(ctx context.Context, h inventory.Host, held []releaser) {
+func (c *cluster) release(ctx context.Context, h inventory.Host, held []releaser) {
 	if len(held) == 0 {
 		return
 	}
@@ -81,11 +82,11 @@ type phase struct {
 	header string
 	hosts  []inventory.Host
 	steps  []step
-	run    func(ctx context.Context, c *Cluster) error
+	run    func(ctx context.Context, c *cluster) error
 }
 
 // runPhases runs phases in order and stops at the first that fails.
-func (c *Cluster) runPhases(ctx context.Context, phases []phase) error {
+func (c *cluster) runPhases(ctx context.Context, phases []phase) error {
 	for _, p := range phases {
 		if p.header != "" {
 			c.UI.Phase("%s", p.header)
@@ -103,4 +104,12 @@ func (c *Cluster) runPhases(ctx context.Context, phases []phase) error {
 		}
 	}
 	return nil
+}
+
+// truncate shortens s to n bytes and an ellipsis.
+func truncate(s string, n int) string {
+	if len(s) > n {
+		return s[:n] + "…"
+	}
+	return s
 }

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 
+	"zkctl/controller"
 	"zkctl/deploy/inventory"
 	"zkctl/deploy/transport"
 	"zkctl/node"
@@ -23,14 +24,14 @@ type appStep struct{ s *hostDeploy }
 
 func (appStep) Title() string { return "push role programs" }
 
-func (a appStep) Run(ctx context.Context, c *Cluster, h inventory.Host, t transport.Transport) error {
+func (a appStep) Run(ctx context.Context, c *cluster, h inventory.Host, t transport.Transport) error {
 	files, pkgs := c.appFiles(), c.appPackages()
 	if len(files) == 0 && len(pkgs) == 0 {
 		return nil
 	}
 	have, installed, err := appProbe(ctx, t, h, files, pkgs)
 	if err != nil {
-		return stepError(h, "probe "+node.Layout{Dir: h.Dir}.App(), err)
+		return controller.StepError(h, "probe "+node.Layout{Dir: h.Dir}.App(), err)
 	}
 	if err := c.pushAppFiles(ctx, h, t, files, have); err != nil {
 		return err
@@ -45,7 +46,7 @@ func (a appStep) Run(ctx context.Context, c *Cluster, h inventory.Host, t transp
 }
 
 // appFiles are the local files of every foreign role, each once.
-func (c *Cluster) appFiles() []string {
+func (c *cluster) appFiles() []string {
 	var out []string
 	for _, name := range schema.Roles() {
 		for _, f := range c.Inv.Roles[name].Files {
@@ -58,7 +59,7 @@ func (c *Cluster) appFiles() []string {
 }
 
 // appPackages are the Debian packages every foreign role needs, each once.
-func (c *Cluster) appPackages() []string {
+func (c *cluster) appPackages() []string {
 	var out []string
 	for _, name := range schema.Roles() {
 		for _, p := range c.Inv.Roles[name].Packages {
@@ -103,13 +104,13 @@ func appProbe(ctx context.Context, t transport.Transport, h inventory.Host, file
 }
 
 // pushAppFiles uploads every file whose sha256 on the host differs.
-func (c *Cluster) pushAppFiles(ctx context.Context, h inventory.Host, t transport.Transport, files []string, have map[string]string) error {
+func (c *cluster) pushAppFiles(ctx context.Context, h inventory.Host, t transport.Transport, files []string, have map[string]string) error {
 	app := node.Layout{Dir: h.Dir}.App()
 	pushed, skipped := 0, 0
 	for _, f := range files {
 		sum, _, err := fileSHA256(f)
 		if err != nil {
-			return stepError(h, "read "+f, err)
+			return controller.StepError(h, "read "+f, err)
 		}
 		remote := filepath.Join(app, filepath.Base(f))
 		if have[remote] == sum {
@@ -121,7 +122,7 @@ func (c *Cluster) pushAppFiles(ctx context.Context, h inventory.Host, t transpor
 			mode = 0o755
 		}
 		if err := t.Upload(ctx, f, remote, mode, nil); err != nil {
-			return stepError(h, "upload "+f, err)
+			return controller.StepError(h, "upload "+f, err)
 		}
 		pushed++
 	}
@@ -134,22 +135,22 @@ func (c *Cluster) pushAppFiles(ctx context.Context, h inventory.Host, t transpor
 // package apt cannot find is refused before anything is installed. The
 // lists are not refreshed for that check, so a package known only to a
 // newer list is refused too, with the fix.
-func (c *Cluster) installPackages(ctx context.Context, h inventory.Host, t transport.Transport, missing []string) error {
+func (c *cluster) installPackages(ctx context.Context, h inventory.Host, t transport.Transport, missing []string) error {
 	if len(missing) == 0 {
 		return nil
 	}
 	unknown, err := noCandidate(ctx, t, missing)
 	if err != nil {
-		return stepError(h, "apt-cache policy", err)
+		return controller.StepError(h, "apt-cache policy", err)
 	}
 	if len(unknown) > 0 {
-		return stepError(h, "packages", fmt.Errorf("apt cannot find package %s (`apt-cache policy` shows no candidate): fix [roles.*] packages in %s, or run `apt-get update` on the host if its package lists are old",
+		return controller.StepError(h, "packages", fmt.Errorf("apt cannot find package %s (`apt-cache policy` shows no candidate): fix [roles.*] packages in %s, or run `apt-get update` on the host if its package lists are old",
 			strings.Join(unknown, ", "), c.Inv.Path))
 	}
 	c.UI.Host(h.Name, "installing %s with apt-get", strings.Join(missing, " "))
 	cmd := "export DEBIAN_FRONTEND=noninteractive; apt-get update -q && " + transport.Join(append([]string{"apt-get", "install", "-y", "-q"}, missing...)...)
 	if _, err := transport.Output(ctx, t, cmd); err != nil {
-		return stepError(h, "apt-get install", err)
+		return controller.StepError(h, "apt-get install", err)
 	}
 	return nil
 }
@@ -183,7 +184,7 @@ func hasCandidate(policy string) bool {
 // roleCommands is what node.json says of the foreign roles on h in an
 // ensemble of servers: their commands with what the controller knows
 // expanded, and the defaults of the per-instance placeholders.
-func (c *Cluster) roleCommands(h inventory.Host, nc *node.Config) map[string]node.RoleCommand {
+func (c *cluster) roleCommands(h inventory.Host, nc *node.Config) map[string]node.RoleCommand {
 	if len(c.Inv.Roles) == 0 {
 		return nil
 	}

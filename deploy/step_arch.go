@@ -14,7 +14,7 @@ type archStep struct{ s *hostDeploy }
 
 func (archStep) Title() string { return "check architecture" }
 
-func (a archStep) Run(_ context.Context, _ *Cluster, _ inventory.Host, _ transport.Transport) error {
+func (a archStep) Run(_ context.Context, _ *cluster, _ inventory.Host, _ transport.Transport) error {
 	probe, bin := a.s.probe, a.s.bin
 	if probe.arch == bin.arch {
 		return nil

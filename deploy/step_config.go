@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 
+	"zkctl/controller"
 	"zkctl/deploy/inventory"
 	"zkctl/deploy/transport"
 	"zkctl/node"
@@ -17,16 +18,16 @@ type configStep struct{ servers []inventory.Host }
 
 func (configStep) Title() string { return "write conf/node.json" }
 
-func (s configStep) Run(ctx context.Context, c *Cluster, h inventory.Host, t transport.Transport) error {
+func (s configStep) Run(ctx context.Context, c *cluster, h inventory.Host, t transport.Transport) error {
 	servers := s.servers
 	if servers == nil {
 		servers = c.Inv.Hosts
 	}
-	return c.writeNodeConfig(ctx, h, t, c.NodeConfig(h, servers))
+	return c.writeNodeConfig(ctx, h, t, c.nodeConfig(h, servers))
 }
 
-// NodeConfig is the node configuration of host h in an ensemble of servers.
-func (c *Cluster) NodeConfig(h inventory.Host, servers []inventory.Host) *node.Config {
+// nodeConfig is the node configuration of host h in an ensemble of servers.
+func (c *cluster) nodeConfig(h inventory.Host, servers []inventory.Host) *node.Config {
 	nc := &node.Config{
 		Host: h.Name, Dir: h.Dir, MyID: h.ID, Address: h.Address, ClientPort: h.ClientPort,
 		TickTime: c.Inv.Cluster.TickTime, SessionTimeout: c.Inv.Cluster.SessionTimeout,
@@ -43,14 +44,14 @@ func (c *Cluster) NodeConfig(h inventory.Host, servers []inventory.Host) *node.C
 	return nc
 }
 
-func (c *Cluster) writeNodeConfig(ctx context.Context, h inventory.Host, t transport.Transport, nc *node.Config) error {
+func (c *cluster) writeNodeConfig(ctx context.Context, h inventory.Host, t transport.Transport, nc *node.Config) error {
 	if c.Inv.Cluster.AuthFile != "" {
 		secret, err := zksession.ReadAuth(c.Inv.Cluster.AuthFile)
 		if err != nil {
-			return stepError(h, "read auth_file", err)
+			return controller.StepError(h, "read auth_file", err)
 		}
 		if err := writeIfChanged(ctx, t, nc.AuthFile, []byte(secret+"\n"), 0o600); err != nil {
-			return stepError(h, "write conf/auth", err)
+			return controller.StepError(h, "write conf/auth", err)
 		}
 	}
 	data, err := json.MarshalIndent(nc, "", "  ")
@@ -58,7 +59,7 @@ func (c *Cluster) writeNodeConfig(ctx context.Context, h inventory.Host, t trans
 		return err
 	}
 	if err := writeIfChanged(ctx, t, node.Layout{Dir: h.Dir}.ConfigFile(), append(data, '\n'), 0o644); err != nil {
-		return stepError(h, "write conf/node.json", err)
+		return controller.StepError(h, "write conf/node.json", err)
 	}
 	return nil
 }
@@ -69,4 +70,9 @@ func writeIfChanged(ctx context.Context, t transport.Transport, path string, dat
 		return nil
 	}
 	return t.WriteFile(ctx, path, data, mode)
+}
+
+// NodeConfig is the agent's configuration of h in an ensemble of servers.
+func NodeConfig(c *controller.Cluster, h inventory.Host, servers []inventory.Host) *node.Config {
+	return (&cluster{c}).nodeConfig(h, servers)
 }

@@ -20,7 +20,7 @@ type idStep struct{}
 
 func (idStep) Title() string { return "check myid" }
 
-func (idStep) Run(ctx context.Context, c *Cluster, h inventory.Host, t transport.Transport) error {
+func (idStep) Run(ctx context.Context, c *cluster, h inventory.Host, t transport.Transport) error {
 	was, ok := deployedID(ctx, t, h)
 	if !ok || was == h.ID {
 		return nil

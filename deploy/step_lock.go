@@ -11,6 +11,7 @@ import (
 	"syscall"
 	"time"
 
+	"zkctl/controller"
 	"zkctl/deploy/inventory"
 	"zkctl/deploy/transport"
 	"zkctl/internal/retry"
@@ -41,7 +42,7 @@ func (lockStep) Title() string { return "lock" }
 
 // Run polls under a retry policy that retries only a lock held by a live
 // deploy, until the wait is over; the refusal then ends the polling.
-func (l lockStep) Run(ctx context.Context, c *Cluster, h inventory.Host, t transport.Transport) error {
+func (l lockStep) Run(ctx context.Context, c *cluster, h inventory.Host, t transport.Transport) error {
 	wait, expiry := orDefault(c.LockWait, DefaultLockWait), orDefault(c.LockExpiry, DefaultLockExpiry)
 	deadline := time.Now().Add(wait)
 	owner := lockOwner()
@@ -70,7 +71,7 @@ func (l lockStep) Run(ctx context.Context, c *Cluster, h inventory.Host, t trans
 
 // try creates the lock once; when it is held, it takes over a stale one
 // and tries again, or returns the *heldLock.
-func (lockStep) try(ctx context.Context, c *Cluster, h inventory.Host, t transport.Transport, owner string, expiry time.Duration) error {
+func (lockStep) try(ctx context.Context, c *cluster, h inventory.Host, t transport.Transport, owner string, expiry time.Duration) error {
 	const takeovers = 2 // a lock re-taken by a racing deploy is waited for
 	for i := 0; ; i++ {
 		err := t.CreateExclusive(ctx, lockPath(h), []byte(owner), 0o644)
@@ -87,13 +88,13 @@ func (lockStep) try(ctx context.Context, c *Cluster, h inventory.Host, t transpo
 		}
 		c.UI.Host(h.Name, "taking over a deploy lock %s", stale)
 		if err := t.Remove(ctx, lockPath(h)); err != nil {
-			return stepError(h, "remove stale deploy lock", err)
+			return controller.StepError(h, "remove stale deploy lock", err)
 		}
 	}
 }
 
 // Release removes the lock, even when the deploy failed or was cancelled.
-func (lockStep) Release(ctx context.Context, c *Cluster, h inventory.Host, t transport.Transport) {
+func (lockStep) Release(ctx context.Context, c *cluster, h inventory.Host, t transport.Transport) {
 	if err := t.Remove(ctx, lockPath(h)); err != nil {
 		c.UI.Host(h.Name, "could not release the deploy lock %s: %v", lockPath(h), err)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"zkctl/controller"
 	"zkctl/deploy/inventory"
 	"zkctl/deploy/transport"
 	"zkctl/node"
@@ -23,8 +24,8 @@ func (ownerStep) Title() string { return "run_as user" }
 // noUserStatus is the exit status of ownerScript when useradd failed.
 const noUserStatus = 65
 
-func (ownerStep) Run(ctx context.Context, c *Cluster, h inventory.Host, t transport.Transport) error {
-	u := serviceUser(h)
+func (ownerStep) Run(ctx context.Context, c *cluster, h inventory.Host, t transport.Transport) error {
+	u := controller.ServiceUser(h)
 	if u == "" {
 		return nil
 	}

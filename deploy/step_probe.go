@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 
+	"zkctl/controller"
 	"zkctl/deploy/inventory"
 	"zkctl/deploy/transport"
 	"zkctl/node"
@@ -26,10 +27,10 @@ type probeStep struct{ s *hostDeploy }
 
 func (probeStep) Title() string { return "probe" }
 
-func (p probeStep) Run(ctx context.Context, c *Cluster, h inventory.Host, t transport.Transport) error {
+func (p probeStep) Run(ctx context.Context, c *cluster, h inventory.Host, t transport.Transport) error {
 	mkdir := append([]string{"mkdir", "-p"}, node.Layout{Dir: h.Dir}.Folders()...)
-	bin := transport.Quote(AgentPath(h))
-	info := []string{AgentPath(h), "node", "info", "--dir", h.Dir}
+	bin := transport.Quote(controller.AgentPath(h))
+	info := []string{controller.AgentPath(h), "node", "info", "--dir", h.Dir}
 	if home := c.zooKeeperHome(h); home != "" {
 		info = append(info, "--home", home)
 	}
@@ -38,11 +39,11 @@ func (p probeStep) Run(ctx context.Context, c *Cluster, h inventory.Host, t tran
 		` && if [ -x ` + bin + ` ]; then echo "info=$(` + transport.Join(info...) + ` 2>/dev/null)"; fi`
 	out, err := transport.Output(ctx, t, cmd)
 	if err != nil {
-		return stepError(h, "prepare "+h.Dir, err)
+		return controller.StepError(h, "prepare "+h.Dir, err)
 	}
 	probe, err := parseProbe(string(out))
 	if err != nil {
-		return stepError(h, "prepare "+h.Dir, err)
+		return controller.StepError(h, "prepare "+h.Dir, err)
 	}
 	p.s.probe = probe
 	return nil

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"zkctl/controller"
 	"zkctl/deploy/inventory"
 	"zkctl/deploy/transport"
 	"zkctl/node"
@@ -18,7 +19,7 @@ type provisionStep struct{ s *hostDeploy }
 
 func (provisionStep) Title() string { return "provision" }
 
-func (p provisionStep) Run(ctx context.Context, c *Cluster, h inventory.Host, t transport.Transport) error {
+func (p provisionStep) Run(ctx context.Context, c *cluster, h inventory.Host, t transport.Transport) error {
 	info, how, err := c.provision(ctx, h, t, p.s.known)
 	if err != nil {
 		return err
@@ -29,7 +30,7 @@ func (p provisionStep) Run(ctx context.Context, c *Cluster, h inventory.Host, t 
 
 // provision makes sure Java and ZooKeeper are on the host. known is what
 // the installed agent already said, nil when it must be asked.
-func (c *Cluster) provision(ctx context.Context, h inventory.Host, t transport.Transport, known *node.Info) (node.Info, string, error) {
+func (c *cluster) provision(ctx context.Context, h inventory.Host, t transport.Transport, known *node.Info) (node.Info, string, error) {
 	zk := c.Inv.ZooKeeper
 	var info node.Info
 	var err error
@@ -42,7 +43,7 @@ func (c *Cluster) provision(ctx context.Context, h inventory.Host, t transport.T
 	if zk.Tarball != "" {
 		unpacked, err := c.provisionTarball(ctx, h, t, zk.Tarball)
 		if err != nil {
-			return info, "", stepError(h, "unpack ZooKeeper tarball", err)
+			return info, "", controller.StepError(h, "unpack ZooKeeper tarball", err)
 		}
 		if unpacked || info.Install.ZooKeeperHome == "" {
 			if info, err = c.hostInfo(ctx, h, t, tarballHome(h, zk.Tarball)); err != nil {
@@ -55,17 +56,17 @@ func (c *Cluster) provision(ctx context.Context, h inventory.Host, t transport.T
 	}
 	missing := info.Install.Java == "" || info.Install.ZooKeeperHome == ""
 	if missing && zk.Install != "apt" {
-		return info, "", stepError(h, "provision", missingMessage(h, info.Install))
+		return info, "", controller.StepError(h, "provision", missingMessage(h, info.Install))
 	}
 	if zk.Install == "apt" && (missing || c.dpkgBroken(ctx, t)) {
 		if err := c.aptInstall(ctx, h, t, aptWanted(info.Install, zk.Tarball != "")); err != nil {
-			return info, "", stepError(h, "apt-get install", err)
+			return info, "", controller.StepError(h, "apt-get install", err)
 		}
 		if info, err = c.hostInfo(ctx, h, t, c.zooKeeperHome(h)); err != nil {
 			return info, "", err
 		}
 		if info.Install.Java == "" || info.Install.ZooKeeperHome == "" {
-			return info, "", stepError(h, "provision", missingMessage(h, info.Install))
+			return info, "", controller.StepError(h, "provision", missingMessage(h, info.Install))
 		}
 		how = "installed (apt)"
 	}
@@ -113,15 +114,15 @@ func missingMessage(h inventory.Host, in node.Install) error {
 
 // dpkgBroken reports whether dpkg lists half-installed or half-configured
 // packages (an apt install that failed half-way), which apt must repair.
-func (c *Cluster) dpkgBroken(ctx context.Context, t transport.Transport) bool {
+func (c *cluster) dpkgBroken(ctx context.Context, t transport.Transport) bool {
 	out, err := transport.Output(ctx, t, "dpkg --audit 2>/dev/null | head -n 3")
 	return err == nil && strings.TrimSpace(string(out)) != ""
 }
 
-func (c *Cluster) hostInfo(ctx context.Context, h inventory.Host, t transport.Transport, home string) (node.Info, error) {
-	info, err := call(ctx, c, h, t, agent.Info{Home: home})
+func (c *cluster) hostInfo(ctx context.Context, h inventory.Host, t transport.Transport, home string) (node.Info, error) {
+	info, err := controller.CallOn(ctx, c.Cluster, h, t, agent.Info{Home: home})
 	if err != nil {
-		return info, stepError(h, "detect Java and ZooKeeper", err)
+		return info, controller.StepError(h, "detect Java and ZooKeeper", err)
 	}
 	return info, nil
 }
@@ -134,7 +135,7 @@ func tarballHome(h inventory.Host, tarball string) string {
 
 // zooKeeperHome is where ZooKeeper is expected on h: an unpacked tarball,
 // the inventory's home, or "" for Debian's package.
-func (c *Cluster) zooKeeperHome(h inventory.Host) string {
+func (c *cluster) zooKeeperHome(h inventory.Host) string {
 	if c.Inv.ZooKeeper.Tarball != "" {
 		return tarballHome(h, c.Inv.ZooKeeper.Tarball)
 	}

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"zkctl/controller"
 	"zkctl/deploy/inventory"
 	"zkctl/deploy/transport"
 	"zkctl/node"
@@ -34,7 +35,7 @@ type quickCheckStep struct{ s *hostDeploy }
 
 func (quickCheckStep) Title() string { return "quick check" }
 
-func (q quickCheckStep) Run(ctx context.Context, c *Cluster, h inventory.Host, t transport.Transport) error {
+func (q quickCheckStep) Run(ctx context.Context, c *cluster, h inventory.Host, t transport.Transport) error {
 	s := q.s
 	info, ok := c.quickCheck(ctx, h, t, s.bin)
 	if !ok {
@@ -47,13 +48,13 @@ func (q quickCheckStep) Run(ctx context.Context, c *Cluster, h inventory.Host, t
 	return nil
 }
 
-func (c *Cluster) quickCheck(ctx context.Context, h inventory.Host, t transport.Transport, bin binaryInfo) (node.Info, bool) {
+func (c *cluster) quickCheck(ctx context.Context, h inventory.Host, t transport.Transport, bin binaryInfo) (node.Info, bool) {
 	data, err := t.ReadFile(ctx, recordPath(h))
 	var rec deployRecord
 	if err != nil || json.Unmarshal(data, &rec) != nil || rec.SHA256 != bin.sha256 || rec.Home != c.zooKeeperHome(h) {
 		return node.Info{}, false
 	}
-	st, err := t.Stat(ctx, AgentPath(h))
+	st, err := t.Stat(ctx, controller.AgentPath(h))
 	if err != nil || st.Size() != rec.Size || !st.ModTime().Equal(rec.ModTime) {
 		return node.Info{}, false
 	}

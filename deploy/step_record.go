@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 
+	"zkctl/controller"
 	"zkctl/deploy/inventory"
 	"zkctl/deploy/transport"
 )
@@ -15,8 +16,8 @@ type recordStep struct{ s *hostDeploy }
 
 func (recordStep) Title() string { return "write deploy record" }
 
-func (r recordStep) Run(ctx context.Context, c *Cluster, h inventory.Host, t transport.Transport) error {
-	st, err := t.Stat(ctx, AgentPath(h))
+func (r recordStep) Run(ctx context.Context, c *cluster, h inventory.Host, t transport.Transport) error {
+	st, err := t.Stat(ctx, controller.AgentPath(h))
 	if err != nil {
 		return nil // no record: the next deploy takes the long way
 	}

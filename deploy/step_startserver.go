@@ -3,6 +3,7 @@ package deploy
 import (
 	"context"
 
+	"zkctl/controller"
 	"zkctl/deploy/inventory"
 	"zkctl/deploy/transport"
 )
@@ -13,11 +14,11 @@ type startServerStep struct{}
 
 func (startServerStep) Title() string { return "start zookeeper" }
 
-func (startServerStep) Run(ctx context.Context, c *Cluster, h inventory.Host, t transport.Transport) error {
+func (startServerStep) Run(ctx context.Context, c *cluster, h inventory.Host, t transport.Transport) error {
 	return c.startZooKeeper(ctx, h, t)
 }
 
-func (c *Cluster) startZooKeeper(ctx context.Context, h inventory.Host, _ transport.Transport) error {
+func (c *cluster) startZooKeeper(ctx context.Context, h inventory.Host, _ transport.Transport) error {
 	p, err := c.StartServerOn(ctx, h)
 	if err == nil {
 		c.UI.Host(h.Name, "zookeeper pid %d, log %s", p.PID, p.Log)
@@ -25,7 +26,12 @@ func (c *Cluster) startZooKeeper(ctx context.Context, h inventory.Host, _ transp
 	return err
 }
 
-// StartZooKeeper starts the server on each host (a no-op where it runs).
-func (c *Cluster) StartZooKeeper(ctx context.Context, hosts []inventory.Host) error {
+// startZooKeeperOn starts the server on each host (a no-op where it runs).
+func (c *cluster) startZooKeeperOn(ctx context.Context, hosts []inventory.Host) error {
 	return c.Each(ctx, hosts, c.startZooKeeper)
+}
+
+// StartZooKeeper starts the ZooKeeper server on hosts.
+func StartZooKeeper(ctx context.Context, c *controller.Cluster, hosts []inventory.Host) error {
+	return (&cluster{c}).startZooKeeperOn(ctx, hosts)
 }

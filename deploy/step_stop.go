@@ -3,6 +3,7 @@ package deploy
 import (
 	"context"
 
+	"zkctl/controller"
 	"zkctl/deploy/inventory"
 	"zkctl/deploy/transport"
 	"zkctl/node/agent"
@@ -14,7 +15,7 @@ type stopStep struct{}
 
 func (stopStep) Title() string { return "stop" }
 
-func (stopStep) Run(ctx context.Context, c *Cluster, h inventory.Host, t transport.Transport) error {
-	_, err := call(ctx, c, h, t, agent.Stop{})
+func (stopStep) Run(ctx context.Context, c *cluster, h inventory.Host, t transport.Transport) error {
+	_, err := controller.CallOn(ctx, c.Cluster, h, t, agent.Stop{})
 	return err
 }

@@ -13,13 +13,14 @@ import (
 	"testing"
 	"time"
 
+	"zkctl/controller"
 	"zkctl/deploy/inventory"
 	"zkctl/deploy/transport"
 )
 
 // localCluster is a cluster of local hosts (no connection to dial), each
 // with its own folder; UI output goes to the returned buffer.
-func localCluster(t *testing.T, names ...string) (*Cluster, *bytes.Buffer) {
+func localCluster(t *testing.T, names ...string) (*cluster, *bytes.Buffer) {
 	t.Helper()
 	inv := &inventory.Inventory{}
 	for i, n := range names {
@@ -27,7 +28,7 @@ func localCluster(t *testing.T, names ...string) (*Cluster, *bytes.Buffer) {
 			Dir: filepath.Join(t.TempDir(), n)})
 	}
 	var out bytes.Buffer
-	return NewCluster(inv, NewUI(&out), nil), &out
+	return &cluster{controller.NewCluster(inv, controller.NewUI(&out), nil)}, &out
 }
 
 func titles(steps []step) []string {
@@ -111,7 +112,7 @@ type fakeStep struct {
 
 func (f fakeStep) Title() string { return f.name }
 
-func (f fakeStep) Run(ctx context.Context, _ *Cluster, _ inventory.Host, t transport.Transport) error {
+func (f fakeStep) Run(ctx context.Context, _ *cluster, _ inventory.Host, t transport.Transport) error {
 	*f.log = append(*f.log, "run "+f.name)
 	if f.do != nil {
 		f.do()
@@ -123,7 +124,7 @@ func (f fakeStep) Run(ctx context.Context, _ *Cluster, _ inventory.Host, t trans
 // a live context.
 type fakeLock struct{ fakeStep }
 
-func (f fakeLock) Release(ctx context.Context, _ *Cluster, _ inventory.Host, t transport.Transport) {
+func (f fakeLock) Release(ctx context.Context, _ *cluster, _ inventory.Host, t transport.Transport) {
 	note := "release " + f.name
 	if ctx.Err() != nil {
 		note += " (dead context)"
@@ -178,7 +179,7 @@ func TestRunSteps(t *testing.T) {
 			if !reflect.DeepEqual(log, tc.want) {
 				t.Errorf("ran %q, want %q", log, tc.want)
 			}
-			var he *HostError
+			var he *controller.HostError
 			switch {
 			case tc.errStep == "" && err != nil:
 				t.Errorf("err %v, want success", err)
@@ -217,8 +218,8 @@ func TestRunPhases(t *testing.T) {
 	ran := map[string]bool{}
 	phases := []phase{
 		{header: "one", hosts: c.Inv.Hosts[:1], steps: []step{fakeStep{name: "a", log: &log}}},
-		{header: "two", run: func(context.Context, *Cluster) error { ran["two"] = true; return boom }},
-		{header: "three", run: func(context.Context, *Cluster) error { ran["three"] = true; return nil }},
+		{header: "two", run: func(context.Context, *cluster) error { ran["two"] = true; return boom }},
+		{header: "three", run: func(context.Context, *cluster) error { ran["three"] = true; return nil }},
 	}
 	if err := c.runPhases(context.Background(), phases); !errors.Is(err, boom) {
 		t.Fatalf("err %v, want boom", err)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"zkctl/controller"
 	"zkctl/deploy/inventory"
 	"zkctl/deploy/transport"
 )
@@ -14,27 +15,27 @@ type uploadStep struct{ s *hostDeploy }
 
 func (uploadStep) Title() string { return "upload zkctl" }
 
-func (u uploadStep) Run(ctx context.Context, c *Cluster, h inventory.Host, _ transport.Transport) error {
+func (u uploadStep) Run(ctx context.Context, c *cluster, h inventory.Host, _ transport.Transport) error {
 	s := u.s
 	if s.probe.sha256 == s.bin.sha256 {
 		s.result.Binary, s.known = "skipped", s.probe.info
 		c.UI.Host(h.Name, "zkctl binary up to date (sha256 %s…)", s.bin.sha256[:12])
 		return nil
 	}
-	err := c.retry(ctx, h, u.Title(), func(t transport.Transport) error { return c.upload(ctx, h, t, s.bin) })
+	err := c.Retry(ctx, h, u.Title(), func(t transport.Transport) error { return c.upload(ctx, h, t, s.bin) })
 	if err != nil {
 		return err
 	}
 	s.result.Binary, s.result.Bytes = "pushed", s.bin.size
-	c.markUploaded(h)
+	c.MarkUploaded(h)
 	return nil
 }
 
-func (c *Cluster) upload(ctx context.Context, h inventory.Host, t transport.Transport, bin binaryInfo) error {
+func (c *cluster) upload(ctx context.Context, h inventory.Host, t transport.Transport, bin binaryInfo) error {
 	c.UI.Host(h.Name, "uploading zkctl (%s)", humanBytes(bin.size))
 	start := time.Now()
-	err := t.Upload(ctx, bin.path, AgentPath(h), 0o755, func(sent int64) {
-		c.UI.Progress(h.Name, Bar(sent, bin.size))
+	err := t.Upload(ctx, bin.path, controller.AgentPath(h), 0o755, func(sent int64) {
+		c.UI.Progress(h.Name, controller.Bar(sent, bin.size))
 	})
 	c.UI.Progress(h.Name, "")
 	if err != nil {

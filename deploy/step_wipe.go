@@ -3,6 +3,7 @@ package deploy
 import (
 	"context"
 
+	"zkctl/controller"
 	"zkctl/deploy/inventory"
 	"zkctl/deploy/transport"
 	"zkctl/node/agent"
@@ -14,8 +15,8 @@ type wipeStep struct{}
 
 func (wipeStep) Title() string { return "reset" }
 
-func (wipeStep) Run(ctx context.Context, c *Cluster, h inventory.Host, t transport.Transport) error {
-	if _, err := call(ctx, c, h, t, agent.Reset{}); err != nil {
+func (wipeStep) Run(ctx context.Context, c *cluster, h inventory.Host, t transport.Transport) error {
+	if _, err := controller.CallOn(ctx, c.Cluster, h, t, agent.Reset{}); err != nil {
 		return err
 	}
 	c.UI.Host(h.Name, "stopped, data wiped")

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"zkctl/controller"
 	"zkctl/deploy/inventory"
 	"zkctl/deploy/transport"
 )
@@ -25,7 +26,7 @@ const tarballMark = ".zkctl-tarball.sha256"
 
 // provisionTarball makes sure the release of tarball is unpacked on h,
 // reporting whether it had to unpack it.
-func (c *Cluster) provisionTarball(ctx context.Context, h inventory.Host, t transport.Transport, tarball string) (bool, error) {
+func (c *cluster) provisionTarball(ctx context.Context, h inventory.Host, t transport.Transport, tarball string) (bool, error) {
 	sum, size, err := fileSHA256(tarball)
 	if err != nil {
 		return false, fmt.Errorf("read tarball: %w", err)
@@ -39,7 +40,7 @@ func (c *Cluster) provisionTarball(ctx context.Context, h inventory.Host, t tran
 	out, _ := transport.Output(ctx, t, "sha256sum "+transport.Quote(remote)+" 2>/dev/null | cut -d' ' -f1")
 	if strings.TrimSpace(string(out)) != sum {
 		c.UI.Host(h.Name, "uploading %s (%s)", filepath.Base(tarball), humanBytes(size))
-		err := t.Upload(ctx, tarball, remote, 0o644, func(sent int64) { c.UI.Progress(h.Name, Bar(sent, size)) })
+		err := t.Upload(ctx, tarball, remote, 0o644, func(sent int64) { c.UI.Progress(h.Name, controller.Bar(sent, size)) })
 		c.UI.Progress(h.Name, "")
 		if err != nil {
 			return false, fmt.Errorf("upload %s: %w", filepath.Base(tarball), err)
@@ -59,7 +60,7 @@ const (
 )
 
 // unpack runs unpackScript and names what was wrong with the tarball.
-func (c *Cluster) unpack(ctx context.Context, h inventory.Host, t transport.Transport, remote, home, sum string) error {
+func (c *cluster) unpack(ctx context.Context, h inventory.Host, t transport.Transport, remote, home, sum string) error {
 	_, err := transport.Output(ctx, t, unpackScript(remote, home, sum))
 	status, _ := transport.ExitStatus(err)
 	name := filepath.Base(remote)

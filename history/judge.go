@@ -6,8 +6,8 @@ import (
 	"sort"
 	"strings"
 
-	"zkctl/txnlog"
 	"zkctl/roles/protocol"
+	"zkctl/txnlog"
 )
 
 // Verdict is one judge's finding on a history.

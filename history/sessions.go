@@ -4,9 +4,9 @@ import (
 	"fmt"
 	"strings"
 
-	"zkctl/txnlog"
 	"zkctl/roles/protocol"
 	"zkctl/schema"
+	"zkctl/txnlog"
 )
 
 // Instance is the role instance behind a session: "master m1", "worker

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"zkctl/deploy"
+	"zkctl/controller"
 	"zkctl/deploy/inventory"
 	"zkctl/node/netfault"
 	"zkctl/node/wire"
@@ -71,7 +71,7 @@ func (d Degrade) spec() (netfault.DegradeSpec, error) {
 }
 
 // Run implements Op.
-func (d Degrade) Run(ctx context.Context, c *deploy.Cluster) (Record, error) {
+func (d Degrade) Run(ctx context.Context, c *controller.Cluster) (Record, error) {
 	rec := begin(d, KindDegrade, d.Host, "", "")
 	hs, err := known(c, []string{d.Host})
 	if err != nil {
@@ -89,7 +89,7 @@ func (d Degrade) Run(ctx context.Context, c *deploy.Cluster) (Record, error) {
 		return rec.done(nil, err)
 	}
 	if d.Clear {
-		cleared, err := deploy.Call(ctx, c, h, "degrade --clear", netfault.ClearRequest{})
+		cleared, err := controller.Call(ctx, c, h, "degrade --clear", netfault.ClearRequest{})
 		if wire.Unsupported(err) {
 			return rec.done(nil, refusef("%s: cannot make network faults there: %v", h.Name, err))
 		}
@@ -112,7 +112,7 @@ func (d Degrade) Run(ctx context.Context, c *deploy.Cluster) (Record, error) {
 	if spec.Exempt, err = exemptOn(ctx, c, h); err != nil {
 		return rec.done(nil, err)
 	}
-	deg, err := deploy.Call(ctx, c, h, "degrade", spec)
+	deg, err := controller.Call(ctx, c, h, "degrade", spec)
 	for _, k := range deg.Knobs {
 		rec.Notes = append(rec.Notes, HostNote{Host: h.Name, Msg: k.String()})
 	}

@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"strings"
 
-	"zkctl/deploy"
+	"zkctl/controller"
 	"zkctl/deploy/inventory"
 	"zkctl/internal/fanout"
 	"zkctl/node/netfault"
@@ -31,7 +31,7 @@ func (h Heal) Title() string {
 }
 
 // Run implements Op.
-func (h Heal) Run(ctx context.Context, c *deploy.Cluster) (Record, error) {
+func (h Heal) Run(ctx context.Context, c *controller.Cluster) (Record, error) {
 	rec := begin(h, KindHeal, strings.Join(h.Hosts, ","), "", "")
 	hosts := c.Inv.Hosts
 	if len(h.Hosts) > 0 {

@@ -4,7 +4,7 @@ import (
 	"context"
 	"syscall"
 
-	"zkctl/deploy"
+	"zkctl/controller"
 	"zkctl/node"
 )
 
@@ -24,7 +24,7 @@ type Crash struct{ Host string }
 func (c Crash) Title() string { return "crash " + c.Host }
 
 // Run implements Op.
-func (c Crash) Run(ctx context.Context, cl *deploy.Cluster) (Record, error) {
+func (c Crash) Run(ctx context.Context, cl *controller.Cluster) (Record, error) {
 	return signalHost(ctx, cl, c, KindCrash, c.Host, syscall.SIGKILL)
 }
 
@@ -38,7 +38,7 @@ type Freeze struct{ Host string }
 func (f Freeze) Title() string { return "freeze " + f.Host }
 
 // Run implements Op.
-func (f Freeze) Run(ctx context.Context, cl *deploy.Cluster) (Record, error) {
+func (f Freeze) Run(ctx context.Context, cl *controller.Cluster) (Record, error) {
 	return signalHost(ctx, cl, f, KindFreeze, f.Host, syscall.SIGSTOP)
 }
 
@@ -49,11 +49,11 @@ type Thaw struct{ Host string }
 func (t Thaw) Title() string { return "thaw " + t.Host }
 
 // Run implements Op.
-func (t Thaw) Run(ctx context.Context, cl *deploy.Cluster) (Record, error) {
+func (t Thaw) Run(ctx context.Context, cl *controller.Cluster) (Record, error) {
 	return signalHost(ctx, cl, t, KindThaw, t.Host, syscall.SIGCONT)
 }
 
-func signalHost(ctx context.Context, c *deploy.Cluster, op Op, kind Kind, name string, sig syscall.Signal) (Record, error) {
+func signalHost(ctx context.Context, c *controller.Cluster, op Op, kind Kind, name string, sig syscall.Signal) (Record, error) {
 	rec := begin(op, kind, name, "", "")
 	rec.Signal = "SIG" + node.SignalName(sig)
 	h, err := host(c, name)

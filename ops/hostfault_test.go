@@ -4,6 +4,7 @@ import (
 	"context"
 	"testing"
 
+	"zkctl/controller"
 	"zkctl/deploy"
 	"zkctl/deploy/inventory"
 	"zkctl/internal/buildbin"
@@ -23,14 +24,14 @@ func TestHostFaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := deploy.NewCluster(inv, nil, nil)
+	c := controller.NewCluster(inv, nil, nil)
 	t.Cleanup(c.Close)
 	ctx := context.Background()
-	t.Cleanup(func() { _ = c.StopAll(context.Background()) })
-	if _, err := c.Deploy(ctx, deploy.DeployOptions{Binary: buildbin.Path(t)}); err != nil {
+	t.Cleanup(func() { _ = deploy.StopAll(context.Background(), c) })
+	if _, err := deploy.Deploy(ctx, c, deploy.DeployOptions{Binary: buildbin.Path(t)}); err != nil {
 		t.Fatalf("deploy: %v", err)
 	}
-	if err := c.Reset(ctx); err != nil {
+	if err := deploy.Reset(ctx, c); err != nil {
 		t.Fatalf("reset: %v", err)
 	}
 	j := ops.NewJournal(c)
@@ -67,7 +68,7 @@ func TestHostFaults(t *testing.T) {
 	}
 }
 
-func status(t *testing.T, c *deploy.Cluster, host string) node.Status {
+func status(t *testing.T, c *controller.Cluster, host string) node.Status {
 	t.Helper()
 	hs, _ := c.Hosts(host)
 	sts, err := c.Statuses(context.Background(), hs)

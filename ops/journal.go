@@ -5,7 +5,7 @@ import (
 	"sync"
 	"syscall"
 
-	"zkctl/deploy"
+	"zkctl/controller"
 	"zkctl/internal/fanout"
 	"zkctl/node"
 )
@@ -21,14 +21,14 @@ type Started struct {
 // them (a scenario, the bench) can stop what is left. It is safe for
 // concurrent use.
 type Journal struct {
-	c       *deploy.Cluster
+	c       *controller.Cluster
 	mu      sync.Mutex
 	records []Record
 	live    []Started
 }
 
 // NewJournal returns an empty journal over c.
-func NewJournal(c *deploy.Cluster) *Journal { return &Journal{c: c} }
+func NewJournal(c *controller.Cluster) *Journal { return &Journal{c: c} }
 
 // Do runs op and notes its record: the processes a Start started are live
 // until a KILL or TERM of them, or a crash of their host.

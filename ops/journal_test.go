@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"zkctl/deploy"
+	"zkctl/controller"
 	"zkctl/node"
 )
 
@@ -17,7 +17,7 @@ type fakeOp struct {
 }
 
 func (f fakeOp) Title() string { return f.rec.Title }
-func (f fakeOp) Run(context.Context, *deploy.Cluster) (Record, error) {
+func (f fakeOp) Run(context.Context, *controller.Cluster) (Record, error) {
 	f.rec.Start, f.rec.End = time.Now(), time.Now()
 	return f.rec, f.err
 }

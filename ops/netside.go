@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"zkctl/deploy"
+	"zkctl/controller"
 	"zkctl/deploy/inventory"
 	"zkctl/internal/fanout"
 	"zkctl/node/netfault"
@@ -83,7 +83,7 @@ func NetFaultsPossible(ctx context.Context, hosts []inventory.Host) error {
 
 // sides resolves the named hosts and the other side (from, or every other
 // inventory host), refusing what cannot be partitioned.
-func sides(ctx context.Context, c *deploy.Cluster, names, from []string) (named, other []inventory.Host, err error) {
+func sides(ctx context.Context, c *controller.Cluster, names, from []string) (named, other []inventory.Host, err error) {
 	if len(names) == 0 {
 		return nil, nil, refusef("partition: name at least one host")
 	}
@@ -116,7 +116,7 @@ func sides(ctx context.Context, c *deploy.Cluster, names, from []string) (named,
 }
 
 // known looks names up, refusing an unknown one or a repeat.
-func known(c *deploy.Cluster, names []string) ([]inventory.Host, error) {
+func known(c *controller.Cluster, names []string) ([]inventory.Host, error) {
 	out, err := c.Inv.Lookup(names...)
 	if err != nil {
 		return nil, refusef("%v", err)
@@ -149,7 +149,7 @@ func peerAddrs(ctx context.Context, hosts []inventory.Host) ([]string, map[strin
 
 // exemptOn is what a fault on h never cuts: its sshd port and the address
 // h sees the controller connect from.
-func exemptOn(ctx context.Context, c *deploy.Cluster, h inventory.Host) (netfault.Exempt, error) {
+func exemptOn(ctx context.Context, c *controller.Cluster, h inventory.Host) (netfault.Exempt, error) {
 	addr, err := c.ControllerAddrOn(ctx, h)
 	if err != nil {
 		return netfault.Exempt{}, err
@@ -163,7 +163,7 @@ func exemptOn(ctx context.Context, c *deploy.Cluster, h inventory.Host) (netfaul
 
 // preflight asks every host's agent for its network state, so that a host
 // without nft or privilege refuses the fault before any host is touched.
-func preflight(ctx context.Context, c *deploy.Cluster, hosts []inventory.Host) error {
+func preflight(ctx context.Context, c *controller.Cluster, hosts []inventory.Host) error {
 	errs := fanout.Each(hosts, func(_ int, h inventory.Host) error {
 		_, err := c.NetStatusOn(ctx, h)
 		return err

@@ -18,7 +18,7 @@ import (
 	"context"
 	"time"
 
-	"zkctl/deploy"
+	"zkctl/controller"
 	"zkctl/node"
 )
 
@@ -28,7 +28,7 @@ type Op interface {
 	Title() string
 	// Run performs it. The record is filled in as far as it got, also on
 	// failure.
-	Run(ctx context.Context, c *deploy.Cluster) (Record, error)
+	Run(ctx context.Context, c *controller.Cluster) (Record, error)
 }
 
 // Kind says what sort of operation a Record is of.

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"zkctl/deploy"
+	"zkctl/controller"
 	"zkctl/deploy/inventory"
 	"zkctl/internal/fanout"
 	"zkctl/node/netfault"
@@ -54,7 +54,7 @@ func (p Partition) Title() string {
 }
 
 // Run implements Op.
-func (p Partition) Run(ctx context.Context, c *deploy.Cluster) (Record, error) {
+func (p Partition) Run(ctx context.Context, c *controller.Cluster) (Record, error) {
 	rec := begin(p, KindPartition, strings.Join(p.Hosts, ","), "", "")
 	if p.For < 0 {
 		return rec.done(nil, refusef("partition --for %v: negative", p.For))
@@ -112,7 +112,7 @@ func cutText(cut netfault.Cut, owner map[string]string) string {
 
 // undo heals hosts after a network fault that was interrupted or failed
 // half-way, and says so host by host.
-func undo(ctx context.Context, c *deploy.Cluster, hosts []inventory.Host, why string) []HostNote {
+func undo(ctx context.Context, c *controller.Cluster, hosts []inventory.Host, why string) []HostNote {
 	ctx, cancel := context.WithTimeout(ctx, 20*time.Second)
 	defer cancel()
 	var out []HostNote

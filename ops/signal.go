@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"syscall"
 
-	"zkctl/deploy"
+	"zkctl/controller"
 	"zkctl/deploy/inventory"
 	"zkctl/node"
 )
@@ -31,7 +31,7 @@ func (s Signal) Title() string {
 }
 
 // Run implements Op.
-func (s Signal) Run(ctx context.Context, c *deploy.Cluster) (Record, error) {
+func (s Signal) Run(ctx context.Context, c *controller.Cluster) (Record, error) {
 	rec := begin(s, KindSignal, s.Host, s.Role, s.ID)
 	rec.Signal = "SIG" + node.SignalName(s.Signal)
 	h, err := host(c, s.Host)
@@ -47,7 +47,7 @@ func (s Signal) Run(ctx context.Context, c *deploy.Cluster) (Record, error) {
 }
 
 // host looks name up in the inventory.
-func host(c *deploy.Cluster, name string) (inventory.Host, error) {
+func host(c *controller.Cluster, name string) (inventory.Host, error) {
 	hs, err := c.Hosts(name)
 	if err != nil {
 		return inventory.Host{}, err

@@ -4,7 +4,7 @@ import (
 	"context"
 	"fmt"
 
-	"zkctl/deploy"
+	"zkctl/controller"
 	"zkctl/node"
 	"zkctl/roles"
 )
@@ -28,7 +28,7 @@ func (s Start) Title() string {
 }
 
 // Run implements Op.
-func (s Start) Run(ctx context.Context, c *deploy.Cluster) (Record, error) {
+func (s Start) Run(ctx context.Context, c *controller.Cluster) (Record, error) {
 	if s.Role == node.ZooKeeperName {
 		return StartServer{Host: s.Host}.Run(ctx, c)
 	}

@@ -3,7 +3,7 @@ package ops
 import (
 	"context"
 
-	"zkctl/deploy"
+	"zkctl/controller"
 	"zkctl/node"
 )
 
@@ -15,7 +15,7 @@ type StartServer struct{ Host string }
 func (s StartServer) Title() string { return "start zookeeper on " + s.Host }
 
 // Run implements Op.
-func (s StartServer) Run(ctx context.Context, c *deploy.Cluster) (Record, error) {
+func (s StartServer) Run(ctx context.Context, c *controller.Cluster) (Record, error) {
 	rec := begin(s, KindStartServer, s.Host, node.ZooKeeperName, "")
 	h, err := host(c, s.Host)
 	if err != nil {

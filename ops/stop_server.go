@@ -4,7 +4,7 @@ import (
 	"context"
 	"syscall"
 
-	"zkctl/deploy"
+	"zkctl/controller"
 	"zkctl/node"
 )
 
@@ -16,7 +16,7 @@ type StopServer struct{ Host string }
 func (s StopServer) Title() string { return "stop zookeeper on " + s.Host }
 
 // Run implements Op.
-func (s StopServer) Run(ctx context.Context, c *deploy.Cluster) (Record, error) {
+func (s StopServer) Run(ctx context.Context, c *controller.Cluster) (Record, error) {
 	rec := begin(s, KindStopServer, s.Host, node.ZooKeeperName, "")
 	rec.Signal = "SIGTERM"
 	h, err := host(c, s.Host)

@@ -8,14 +8,14 @@ import (
 	"testing"
 	"time"
 
-	"zkctl/deploy"
+	"zkctl/controller"
 	"zkctl/internal/testlab"
 	"zkctl/scenario"
 )
 
 // testPartitionChaos runs the seeded partition fault test (seed from
 // ZKCTL_CHAOS_SEED, default 1) for 40 s and requires every invariant.
-func testPartitionChaos(t *testing.T, lab *testlab.Lab, c *deploy.Cluster) {
+func testPartitionChaos(t *testing.T, lab *testlab.Lab, c *controller.Cluster) {
 	seed := int64(1)
 	if s := os.Getenv("ZKCTL_CHAOS_SEED"); s != "" {
 		var err error

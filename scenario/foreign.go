@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"zkctl/deploy"
 	"zkctl/node"
 )
 
@@ -130,7 +131,7 @@ func (r *run) procHint(p *Proc) string {
 	}
 	cmd := r.c.Inv.Roles[p.Role].Command
 	if servers, err := r.c.Hosts(r.servers...); err == nil {
-		cmd = r.c.NodeConfig(hs[0], servers).Roles[p.Role].Argv(p.ID, nil)
+		cmd = deploy.NodeConfig(r.c, hs[0], servers).Roles[p.Role].Argv(p.ID, nil)
 	}
 	return fmt.Sprintf("; %s %s runs another program, %q (%s; never connected as the protocol asks?); last lines of its log %s:\n%s",
 		p.Role, p.ID, cmd, state, p.Log, tail)

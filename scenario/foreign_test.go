@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"zkctl/controller"
 	"zkctl/deploy"
 	"zkctl/deploy/inventory"
 	"zkctl/internal/buildbin"
@@ -76,7 +77,7 @@ func TestForeign(t *testing.T) {
 	}
 	// Every variant is an inventory beside the first, so its hosts' dirs
 	// are the same: one cluster, deployed again (quickly) per variant.
-	variant := func(name, roles string) *deploy.Cluster {
+	variant := func(name, roles string) *controller.Cluster {
 		path := filepath.Join(filepath.Dir(base), name+".toml")
 		if err := os.WriteFile(path, append(append([]byte(nil), hosts...), roles...), 0o644); err != nil {
 			t.Fatal(err)
@@ -94,9 +95,9 @@ func TestForeign(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		c := deploy.NewCluster(inv, deploy.NewUI(io.Discard), nil)
+		c := controller.NewCluster(inv, controller.NewUI(io.Discard), nil)
 		t.Cleanup(c.Close)
-		_, err = c.Deploy(context.Background(), deploy.DeployOptions{Binary: buildbin.Path(t)})
+		_, err = deploy.Deploy(context.Background(), c, deploy.DeployOptions{Binary: buildbin.Path(t)})
 		if err == nil || !strings.Contains(err.Error(), "vm1") || !strings.Contains(err.Error(), "apt cannot find package zkctl-no-such-package") {
 			t.Fatalf("want the host and the package named, got %v", err)
 		}

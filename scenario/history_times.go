@@ -6,8 +6,8 @@ import (
 	"time"
 
 	"zkctl/history"
-	"zkctl/txnlog"
 	"zkctl/roles/protocol"
+	"zkctl/txnlog"
 )
 
 // HistoryTiming is an interval measured on the history's transaction times.
@@ -21,7 +21,7 @@ type HistoryTiming struct {
 // interval between two transactions of one epoch (one leader) needs no
 // clock sync; one that crosses a leader change, or that starts at the
 // controller's fault time, is corrected by the leaders' clock offsets to
-// this machine, which the agents measured (deploy.Cluster.ClockOffset), and
+// this machine, which the agents measured (controller.Cluster.ClockOffset), and
 // says so.
 
 // historyTimings measures, for every worker the master reported gone (its

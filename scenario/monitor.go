@@ -8,7 +8,7 @@ import (
 
 	"github.com/go-zookeeper/zk"
 
-	"zkctl/deploy"
+	"zkctl/controller"
 	"zkctl/deploy/inventory"
 	"zkctl/node"
 	"zkctl/roles/protocol"
@@ -54,7 +54,7 @@ type AppSample struct {
 // monitor samples the ensemble (srvr, directly) and the application (with
 // its own ZooKeeper session) until stopped.
 type monitor struct {
-	c       *deploy.Cluster
+	c       *controller.Cluster
 	servers []inventory.Host
 	conn    *zk.Conn
 	cancel  context.CancelFunc
@@ -71,7 +71,7 @@ type monitor struct {
 }
 
 // startMonitor connects to servers and starts sampling.
-func startMonitor(ctx context.Context, c *deploy.Cluster, servers []inventory.Host) (*monitor, error) {
+func startMonitor(ctx context.Context, c *controller.Cluster, servers []inventory.Host) (*monitor, error) {
 	dctx, cancel := context.WithTimeout(ctx, 20*time.Second)
 	conn, err := c.Connect(dctx, servers)
 	cancel()

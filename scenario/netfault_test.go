@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"zkctl/deploy"
+	"zkctl/controller"
 	"zkctl/deploy/inventory"
 	"zkctl/internal/testlab"
 	"zkctl/node/netfault"
@@ -45,7 +45,7 @@ func noRulesLeft(t *testing.T, lab *testlab.Lab) {
 	}
 }
 
-func mustHost(t *testing.T, c *deploy.Cluster, name string) inventory.Host {
+func mustHost(t *testing.T, c *controller.Cluster, name string) inventory.Host {
 	t.Helper()
 	h, ok := c.Inv.Host(name)
 	if !ok {
@@ -66,7 +66,7 @@ func notes(rec ops.Record) string {
 // testNetOps: partitions cut what they say and nothing else (the
 // controller and SSH stay), status lists them with their expiry, heal
 // leaves nothing, degrade says what it applied, refusals touch nothing.
-func testNetOps(t *testing.T, lab *testlab.Lab, c *deploy.Cluster) {
+func testNetOps(t *testing.T, lab *testlab.Lab, c *controller.Cluster) {
 	ctx := context.Background()
 	for _, h := range c.Inv.Hosts {
 		if _, err := (ops.StartServer{Host: h.Name}).Run(ctx, c); err != nil {
@@ -158,7 +158,7 @@ func testNetOps(t *testing.T, lab *testlab.Lab, c *deploy.Cluster) {
 
 // testInterrupt: a scenario interrupted (its context cancelled, as SIGINT
 // does) while a host is cut off heals every host before it returns.
-func testInterrupt(t *testing.T, lab *testlab.Lab, c *deploy.Cluster) {
+func testInterrupt(t *testing.T, lab *testlab.Lab, c *controller.Cluster) {
 	sc, _ := scenario.Lookup("master-partition")
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -199,7 +199,7 @@ func TestNetSkippedOnLoopback(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := deploy.NewCluster(inv, deploy.NewUI(nil), nil)
+	c := controller.NewCluster(inv, controller.NewUI(nil), nil)
 	all, _ := scenario.Select([]string{"all"})
 	run, skipped := scenario.Runnable(context.Background(), c, all)
 	if len(skipped) != 5 || len(run) != len(all)-5 {

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"time"
 
-	"zkctl/deploy"
+	"zkctl/controller"
 	"zkctl/node"
 	"zkctl/node/wire"
 	"zkctl/ops"
@@ -24,7 +24,7 @@ type Skipped struct {
 
 // Runnable splits scs into those that can run on c and those that cannot:
 // the network scenarios need hosts with their own addresses.
-func Runnable(ctx context.Context, c *deploy.Cluster, scs []*Scenario) ([]*Scenario, []Skipped) {
+func Runnable(ctx context.Context, c *controller.Cluster, scs []*Scenario) ([]*Scenario, []Skipped) {
 	netErr := netPossible(ctx, c)
 	var run []*Scenario
 	var skipped []Skipped
@@ -40,7 +40,7 @@ func Runnable(ctx context.Context, c *deploy.Cluster, scs []*Scenario) ([]*Scena
 
 // netPossible says why network faults cannot be made between the
 // scenarios' hosts, or nil.
-func netPossible(ctx context.Context, c *deploy.Cluster) error {
+func netPossible(ctx context.Context, c *controller.Cluster) error {
 	hosts := c.Inv.Hosts
 	if len(hosts) > HostsNeeded {
 		hosts = hosts[:HostsNeeded]

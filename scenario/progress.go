@@ -8,7 +8,7 @@ import (
 	"sync"
 	"time"
 
-	"zkctl/deploy"
+	"zkctl/controller"
 )
 
 // progress prints one line per scenario: on a terminal a live line that is
@@ -179,7 +179,7 @@ func PrintSummary(w io.Writer, results []*Result, took time.Duration) {
 			timings(m.Elections), strconv.FormatFloat(m.PerSecond, 'f', 1, 64), seconds(m.Pause.D())}
 	}
 	fmt.Fprintln(w)
-	deploy.Table(w, []string{"SCENARIO", "VERDICT", "TIME", "TASKS", "NEW MASTER", "REASSIGN", "ZK ELECTION", "TASKS/S", "LONGEST PAUSE"}, rows)
+	controller.Table(w, []string{"SCENARIO", "VERDICT", "TIME", "TASKS", "NEW MASTER", "REASSIGN", "ZK ELECTION", "TASKS/S", "LONGEST PAUSE"}, rows)
 	for _, r := range results {
 		for _, f := range r.Failed() {
 			fmt.Fprintf(w, "%s: FAIL: %s\n", r.Scenario.Name, f)

@@ -9,7 +9,7 @@ import (
 	"syscall"
 	"time"
 
-	"zkctl/deploy"
+	"zkctl/controller"
 	"zkctl/node"
 	"zkctl/ops"
 	"zkctl/roles"
@@ -40,7 +40,7 @@ func (p *Proc) Name() string { return p.Role + "-" + p.ID }
 // (like bufio.Scanner), so that scripts read as a plain list of steps.
 type run struct {
 	ctx     context.Context
-	c       *deploy.Cluster
+	c       *controller.Cluster
 	hosts   []string // the scenario's hosts; placement indexes point here
 	servers []string // the ensemble
 	mon     *monitor
@@ -343,7 +343,7 @@ func (r *run) snapshot(label string) {
 	}
 	var b bytes.Buffer
 	at := time.Now()
-	if err := deploy.Tree(&b, r.mon.conn, "/"); err != nil {
+	if err := controller.Tree(&b, r.mon.conn, "/"); err != nil {
 		b.WriteString("(tree failed: " + err.Error() + ")\n")
 	}
 	r.snapshots = append(r.snapshots, Snapshot{Label: label, At: at, Tree: b.String()})

@@ -9,6 +9,7 @@ import (
 	"syscall"
 	"time"
 
+	"zkctl/controller"
 	"zkctl/deploy"
 	"zkctl/deploy/inventory"
 	"zkctl/node"
@@ -20,7 +21,7 @@ const finishTimeout = 60 * time.Second
 
 // Runner runs scenarios on a deployed cluster (see `zkctl deploy`).
 type Runner struct {
-	Cluster *deploy.Cluster
+	Cluster *controller.Cluster
 	// Out receives one line of progress per scenario; nil discards it.
 	Out io.Writer
 	// Terminal redraws that line as the scenario goes; otherwise each step
@@ -73,7 +74,7 @@ func (rn *Runner) runOne(ctx context.Context, sc *Scenario, line *progressLine) 
 	hosts, servers := all[:HostsNeeded], all[:sc.Servers]
 	res.Hosts, res.Servers = hostNames(hosts), hostNames(servers)
 	line.step("reset: ensemble on %v", res.Servers)
-	if err := rn.Cluster.ResetServers(ctx, servers); err != nil {
+	if err := deploy.ResetServers(ctx, rn.Cluster, servers); err != nil {
 		res.Err, res.End = fmt.Errorf("reset: %w", err), time.Now()
 		return res
 	}
@@ -192,7 +193,7 @@ func (rn *Runner) readLog(ctx context.Context, p *Proc) ([]byte, error) {
 // servers; a failure is a failed check of that scenario.
 func (rn *Runner) resetBack(ctx context.Context, res *Result, line *progressLine) {
 	line.step("reset back to the full ensemble")
-	err := rn.Cluster.Reset(ctx)
+	err := deploy.Reset(ctx, rn.Cluster)
 	c := Check{Name: "the full ensemble is back", OK: err == nil, Detail: "reset to " + fmt.Sprint(rn.Cluster.Inv.HostNames())}
 	if err != nil {
 		c.Detail = err.Error()

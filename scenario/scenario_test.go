@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"zkctl/controller"
 	"zkctl/deploy"
 	"zkctl/deploy/inventory"
 	"zkctl/internal/buildbin"
@@ -27,16 +28,16 @@ func localInventory(t *testing.T) string { return zktest.LocalInventory(t, 3) }
 
 // deployed loads the inventory, deploys the freshly built binary to it and
 // registers the cleanup that stops every process by pid.
-func deployed(t *testing.T, path string) *deploy.Cluster {
+func deployed(t *testing.T, path string) *controller.Cluster {
 	t.Helper()
 	inv, err := inventory.Load(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := deploy.NewCluster(inv, deploy.NewUI(io.Discard), nil)
+	c := controller.NewCluster(inv, controller.NewUI(io.Discard), nil)
 	t.Cleanup(c.Close)
-	t.Cleanup(func() { _ = c.StopAll(context.Background()) })
-	if _, err := c.Deploy(context.Background(), deploy.DeployOptions{Binary: buildbin.Path(t)}); err != nil {
+	t.Cleanup(func() { _ = deploy.StopAll(context.Background(), c) })
+	if _, err := deploy.Deploy(context.Background(), c, deploy.DeployOptions{Binary: buildbin.Path(t)}); err != nil {
 		t.Fatalf("deploy: %v", err)
 	}
 	return c
@@ -44,7 +45,7 @@ func deployed(t *testing.T, path string) *deploy.Cluster {
 
 // runAll runs the named scenarios, writes their report and fails the test
 // for every scenario that did not pass.
-func runAll(t *testing.T, c *deploy.Cluster, names ...string) {
+func runAll(t *testing.T, c *controller.Cluster, names ...string) {
 	t.Helper()
 	scs, err := scenario.Select(names)
 	if err != nil {
@@ -157,7 +158,7 @@ func TestTooFewHosts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := deploy.NewCluster(inv, deploy.NewUI(io.Discard), nil)
+	c := controller.NewCluster(inv, controller.NewUI(io.Discard), nil)
 	sc, _ := scenario.Lookup("c1w1m1")
 	res := (&scenario.Runner{Cluster: c}).Run(context.Background(), []*scenario.Scenario{sc})
 	if len(res) != 1 || res[0].Passed() || res[0].Err == nil || !strings.Contains(res[0].Err.Error(), "needs 3 hosts") {

@@ -5,7 +5,7 @@ import (
 	"errors"
 	"time"
 
-	"zkctl/deploy"
+	"zkctl/controller"
 	"zkctl/deploy/inventory"
 	"zkctl/node"
 )
@@ -16,9 +16,9 @@ import (
 // FromCluster reads the cluster through the controller c: the servers of
 // its inventory, its ZooKeeper dialer (SSH tunnels behind jump hosts), and
 // the hosts' agents for their network faults.
-func FromCluster(c *deploy.Cluster) Source { return clusterSource{c} }
+func FromCluster(c *controller.Cluster) Source { return clusterSource{c} }
 
-type clusterSource struct{ c *deploy.Cluster }
+type clusterSource struct{ c *controller.Cluster }
 
 func (s clusterSource) Servers() []string { return s.c.Inv.HostNames() }
 
@@ -53,7 +53,7 @@ func (s clusterSource) NetFaults(ctx context.Context, host string) ([]Fault, err
 		return nil, err
 	}
 	var out []Fault
-	for _, r := range deploy.NetRows(host, st) {
+	for _, r := range controller.NetRows(host, st) {
 		out = append(out, Fault{Kind: r.Fault, Detail: r.Detail, Expires: r.ExpiresAt})
 	}
 	return out, nil

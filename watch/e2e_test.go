@@ -14,7 +14,7 @@ import (
 
 	"github.com/go-zookeeper/zk"
 
-	"zkctl/deploy"
+	"zkctl/controller"
 	"zkctl/deploy/inventory"
 	"zkctl/internal/syncbuf"
 	"zkctl/internal/zktest"
@@ -35,7 +35,7 @@ type lab struct {
 
 func startLab(t *testing.T) *lab {
 	e := zktest.Start(t, 3)
-	c := deploy.NewCluster(inventoryFor(t, e), deploy.NewUI(io.Discard), nil)
+	c := controller.NewCluster(inventoryFor(t, e), controller.NewUI(io.Discard), nil)
 	t.Cleanup(c.Close)
 	l := &lab{t: t, zk: e, out: &syncbuf.Buffer{}, done: make(chan error, 1)}
 	l.conn = l.session()

@@ -10,7 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"zkctl/bench"
-	"zkctl/deploy"
+	"zkctl/controller"
 	"zkctl/deploy/inventory"
 	"zkctl/roles"
 )
@@ -108,7 +108,7 @@ exits 1 when a target is missed.`,
 // benchRoleConfig is the roles' configuration for a process that this machine
 // runs as id (the bench's roles), connected to servers the way the
 // controller reaches them (Cluster.SessionConfig).
-func benchRoleConfig(c *deploy.Cluster, id string, servers []inventory.Host) (roles.Config, error) {
+func benchRoleConfig(c *controller.Cluster, id string, servers []inventory.Host) (roles.Config, error) {
 	s, err := c.SessionConfig(servers)
 	if err != nil {
 		return roles.Config{}, err

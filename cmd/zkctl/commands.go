@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
+	"zkctl/controller"
 	"zkctl/deploy"
 	"zkctl/node"
 	"zkctl/ops"
@@ -35,7 +36,7 @@ func (a *app) deployCmd() *cobra.Command {
 			defer c.Close()
 			c.AcceptNew = acceptNew
 			start := time.Now()
-			results, err := c.Deploy(cmd.Context(), o)
+			results, err := deploy.Deploy(cmd.Context(), c, o)
 			fmt.Fprintln(cmd.OutOrStdout())
 			deploy.PrintDeploySummary(cmd.OutOrStdout(), results)
 			if err != nil {
@@ -67,7 +68,7 @@ func (a *app) resetCmd() *cobra.Command {
 					return err
 				}
 			}
-			return c.Reset(cmd.Context())
+			return deploy.Reset(cmd.Context(), c)
 		},
 	}
 	cmd.Flags().BoolVarP(&yes, "yes", "y", false, "do not ask")
@@ -99,7 +100,7 @@ func (a *app) stopCmd() *cobra.Command {
 			}
 			defer c.Close()
 			c.UI.Phase("stop roles and ZooKeeper on %s", strings.Join(c.Inv.HostNames(), ", "))
-			if err := c.StopAll(cmd.Context()); err != nil {
+			if err := deploy.StopAll(cmd.Context(), c); err != nil {
 				return err
 			}
 			c.UI.Printf("stopped; `zkctl reset -y` starts afresh")
@@ -120,7 +121,7 @@ func (a *app) statusCmd() *cobra.Command {
 				return err
 			}
 			defer c.Close()
-			return deploy.PrintStatus(cmd.OutOrStdout(), c.Status(cmd.Context()), asJSON)
+			return controller.PrintStatus(cmd.OutOrStdout(), c.Status(cmd.Context()), asJSON)
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "one JSON object")
@@ -220,7 +221,7 @@ func (a *app) killCmd() *cobra.Command {
 }
 
 func (a *app) tailCmd() *cobra.Command {
-	var o deploy.TailOptions
+	var o controller.TailOptions
 	cmd := &cobra.Command{
 		Use:   "tail [HOST] [ROLE] [-f] [-n LINES]",
 		Short: "show the logs of every host and role, lines prefixed \"HOST ROLE[-ID] |\"",
@@ -274,7 +275,7 @@ func (a *app) treeCmd() *cobra.Command {
 				return err
 			}
 			return c.WithConn(cmd.Context(), func(conn *zk.Conn) error {
-				return deploy.Tree(cmd.OutOrStdout(), conn, root)
+				return controller.Tree(cmd.OutOrStdout(), conn, root)
 			})
 		},
 	}

@@ -12,7 +12,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
-	"zkctl/deploy"
+	"zkctl/controller"
 	"zkctl/deploy/inventory"
 	"zkctl/node"
 	"zkctl/roles"
@@ -65,7 +65,7 @@ func (a *app) logger() *slog.Logger {
 }
 
 // cluster loads the inventory and returns a controller over it.
-func (a *app) cluster(cmd *cobra.Command) (*deploy.Cluster, error) {
+func (a *app) cluster(cmd *cobra.Command) (*controller.Cluster, error) {
 	inv, err := inventory.Load(a.inventory)
 	if err != nil {
 		return nil, err
@@ -73,7 +73,7 @@ func (a *app) cluster(cmd *cobra.Command) (*deploy.Cluster, error) {
 	for _, w := range inv.Warnings {
 		fmt.Fprintln(os.Stderr, "warning:", w)
 	}
-	c := deploy.NewCluster(inv, deploy.NewUI(cmd.OutOrStdout()), a.logger())
+	c := controller.NewCluster(inv, controller.NewUI(cmd.OutOrStdout()), a.logger())
 	return c, nil
 }
 
@@ -154,7 +154,7 @@ func bindRoleOptions(cmd *cobra.Command, o *roles.Options) {
 	}
 }
 
-func checkHost(c *deploy.Cluster, name string) error {
+func checkHost(c *controller.Cluster, name string) error {
 	if _, err := c.Inv.Lookup(name); err != nil {
 		return usageError{err.Error()}
 	}

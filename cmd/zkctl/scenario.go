@@ -12,7 +12,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
-	"zkctl/deploy"
+	"zkctl/controller"
 	"zkctl/internal/fsutil"
 	"zkctl/scenario"
 )
@@ -48,9 +48,9 @@ func (a *app) scenarioCmd() *cobra.Command {
 					return usagef("scenario %s cannot run on this inventory: %s", s.Scenario.Name, s.Reason)
 				}
 			}
-			c.UI = deploy.NewUI(io.Discard)
+			c.UI = controller.NewUI(io.Discard)
 			if a.verbose {
-				c.UI = deploy.NewUI(os.Stderr)
+				c.UI = controller.NewUI(os.Stderr)
 			}
 			out := cmd.OutOrStdout()
 			if asJSON {

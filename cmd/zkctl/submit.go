@@ -8,7 +8,7 @@ import (
 	"github.com/go-zookeeper/zk"
 	"github.com/spf13/cobra"
 
-	"zkctl/deploy"
+	"zkctl/controller"
 	"zkctl/roles"
 	"zkctl/roles/protocol"
 )
@@ -59,7 +59,7 @@ func (a *app) submitCmd() *cobra.Command {
 	return cmd
 }
 
-func submit(ctx context.Context, c *deploy.Cluster, conn *zk.Conn, id string, n int, dur time.Duration, wait bool) error {
+func submit(ctx context.Context, c *controller.Cluster, conn *zk.Conn, id string, n int, dur time.Duration, wait bool) error {
 	auth, err := roles.ReadAuth(c.Inv.Cluster.AuthFile)
 	if err != nil {
 		return err

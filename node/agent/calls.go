@@ -9,10 +9,10 @@ import (
 	"syscall"
 	"time"
 
-	"zkctl/txnlog"
 	"zkctl/node"
 	"zkctl/node/wire"
 	"zkctl/schema"
+	"zkctl/txnlog"
 )
 
 // The calls on the host's processes, logs and clock. Signals travel by the

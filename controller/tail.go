@@ -1,4 +1,4 @@
-package deploy
+package controller
 
 import (
 	"bytes"
@@ -32,7 +32,7 @@ func (c *Cluster) Tail(ctx context.Context, hosts []inventory.Host, o TailOption
 	var mu sync.Mutex
 	bufs := make([]bytes.Buffer, len(hosts))
 	err := c.Each(ctx, hosts, func(ctx context.Context, h inventory.Host, t transport.Transport) error {
-		var out io.Writer = &bufs[indexOf(hosts, h.Name)]
+		var out io.Writer = &bufs[HostIndex(hosts, h.Name)]
 		if o.Follow {
 			out = &lockedWriter{mu: &mu, w: w}
 		}
@@ -42,7 +42,7 @@ func (c *Cluster) Tail(ctx context.Context, hosts []inventory.Host, o TailOption
 		if ctx.Err() != nil {
 			return nil
 		}
-		return stepError(h, "tail", err)
+		return StepError(h, "tail", err)
 	})
 	for i := range bufs {
 		_, _ = w.Write(bufs[i].Bytes())

@@ -1,4 +1,4 @@
-package deploy
+package controller
 
 import (
 	"context"
@@ -30,9 +30,9 @@ func (c *Cluster) Statuses(ctx context.Context, hosts []inventory.Host) (map[str
 	out := make(map[string]node.Status, len(hosts))
 	ch := make(chan node.Status, len(hosts))
 	err := c.Each(ctx, hosts, func(ctx context.Context, h inventory.Host, t transport.Transport) error {
-		st, err := call(ctx, c, h, t, agent.Status{})
+		st, err := CallOn(ctx, c, h, t, agent.Status{})
 		if err != nil {
-			return stepError(h, "status", err)
+			return StepError(h, "status", err)
 		}
 		st.Host = h.Name
 		ch <- st

@@ -1,4 +1,4 @@
-package deploy
+package controller
 
 import (
 	"context"
@@ -20,8 +20,8 @@ import (
 // text. Call is the client of any call; the methods of Cluster (procs.go)
 // name the calls many callers make.
 
-// call runs req on h's agent over t and returns its answer.
-func call[R any](ctx context.Context, c *Cluster, h inventory.Host, t transport.Transport, req wire.Request[R]) (R, error) {
+// CallOn runs req on h's agent over t, a connection the caller holds, and returns its answer.
+func CallOn[R any](ctx context.Context, c *Cluster, h inventory.Host, t transport.Transport, req wire.Request[R]) (R, error) {
 	var zero R
 	payload, err := wire.Encode(req)
 	if err != nil {
@@ -53,8 +53,8 @@ func Call[R any](ctx context.Context, c *Cluster, h inventory.Host, step string,
 		var zero R
 		return zero, err
 	}
-	r, err := call(ctx, c, h, t, req)
-	return r, stepError(h, step, err)
+	r, err := CallOn(ctx, c, h, t, req)
+	return r, StepError(h, step, err)
 }
 
 // agentStartRetry is call's retry policy. Starting the agent right after
@@ -81,8 +81,8 @@ func (c *Cluster) agentStartRetry(h inventory.Host) retry.Policy {
 // could not execute.
 const notExecutable = 126
 
-// markUploaded notes that this Cluster pushed the host's agent.
-func (c *Cluster) markUploaded(h inventory.Host) {
+// MarkUploaded notes that this Cluster pushed the host's agent.
+func (c *Cluster) MarkUploaded(h inventory.Host) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.uploaded == nil {

@@ -1,11 +1,9 @@
-package deploy
+package controller
 
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net"
-	"strings"
 	"syscall"
 	"time"
 
@@ -13,7 +11,6 @@ import (
 
 	"zkctl/deploy/inventory"
 	"zkctl/node"
-	"zkctl/schema"
 	"zkctl/zksession"
 )
 
@@ -42,34 +39,6 @@ func (c *Cluster) Connect(ctx context.Context, servers []inventory.Host) (*zk.Co
 		return nil, err
 	}
 	return zksession.Dial(ctx, cfg, nil)
-}
-
-// BaseConnectTimeout bounds how long CreateBase, run once the ensemble has
-// quorum, waits for the controller's session.
-const BaseConnectTimeout = 30 * time.Second
-
-// CreateBase creates the protocol's top-level znodes.
-func (c *Cluster) CreateBase(ctx context.Context, servers []inventory.Host) error {
-	cctx, cancel := context.WithTimeout(ctx, BaseConnectTimeout)
-	conn, err := c.Connect(cctx, servers)
-	cancel()
-	if err != nil && ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded) {
-		return fmt.Errorf("the ensemble has quorum, but no server answered this machine within %v: "+
-			"its client ports are out of reach from here (open them, or set tunnel = true in [ssh]): %w", BaseConnectTimeout, err)
-	}
-	if err != nil {
-		return fmt.Errorf("connect to ZooKeeper: %w", err)
-	}
-	defer conn.Close()
-	auth, _ := zksession.ReadAuth(c.Inv.Cluster.AuthFile)
-	if err := zksession.EnsureBase(conn, zksession.ACL(auth)); err != nil {
-		return fmt.Errorf("create base znodes: %w", err)
-	}
-	if err := zksession.ProtectRoot(conn, auth); err != nil {
-		return err
-	}
-	c.UI.Printf("created %s", strings.Join(schema.BasePaths(), " "))
-	return nil
 }
 
 // ZKDialer is how the controller reaches the client ports of servers: nil

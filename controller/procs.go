@@ -1,4 +1,4 @@
-package deploy
+package controller
 
 import (
 	"context"
@@ -66,10 +66,10 @@ func (c *Cluster) ClockOffset(ctx context.Context, h inventory.Host) (offset, rt
 		return 0, 0, err
 	}
 	t0 := time.Now()
-	remote, err := call(ctx, c, h, t, agent.Clock{})
+	remote, err := CallOn(ctx, c, h, t, agent.Clock{})
 	t1 := time.Now()
 	if err != nil {
-		return 0, 0, stepError(h, "clock", err)
+		return 0, 0, StepError(h, "clock", err)
 	}
 	mid := t0.Add(t1.Sub(t0) / 2)
 	return time.Unix(0, remote.UnixNano).Sub(mid), t1.Sub(t0), nil

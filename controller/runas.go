@@ -1,4 +1,4 @@
-package deploy
+package controller
 
 import (
 	"zkctl/deploy/inventory"
@@ -19,10 +19,10 @@ import (
 // and tc) and `node info` (it only looks for Java and ZooKeeper, and runs
 // before deploy has created the user).
 
-// serviceUser is the user ZooKeeper and the roles run as on h, "" when
+// ServiceUser is the user ZooKeeper and the roles run as on h, "" when
 // that is whoever the commands run as (a plain login, a local host, or
 // run_as = "root").
-func serviceUser(h inventory.Host) string {
+func ServiceUser(h inventory.Host) string {
 	if h.IsLocal() || h.RunAs == "" || h.RunAs == "root" {
 		return ""
 	}
@@ -44,7 +44,7 @@ func agentCommand(h inventory.Host, args []string) string {
 func agentCommandAs(h inventory.Host, asRoot bool, args []string) string {
 	// --dir first: role arguments may follow a "--" at the end of args.
 	argv := append([]string{AgentPath(h), "node", "--dir", h.Dir}, args...)
-	if u := serviceUser(h); u != "" && !asRoot {
+	if u := ServiceUser(h); u != "" && !asRoot {
 		argv = append([]string{"runuser", "-u", u, "--"}, argv...)
 	}
 	return transport.Join(argv...)
