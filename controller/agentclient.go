@@ -12,7 +12,7 @@ import (
 )
 
 // The agent client: every call of the controller on a host's agent goes
-// through call, which sends one request (a wire.Request: the request types
+// through CallOn, which sends one request (a wire.Request: the request types
 // of node/agent and node/netfault) and decodes its answer. An agent's
 // error comes back as a *wire.Error, which matches (errors.Is) the
 // sentinel of its code: wire.ErrMissingTool, wire.ErrPrivilege,

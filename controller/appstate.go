@@ -27,9 +27,9 @@ type WorkerState struct {
 	Assigned int    `json:"assigned"`
 }
 
-// ReadAppState reads the protocol's znodes: one listing per folder and one
+// readAppState reads the protocol's znodes: one listing per folder and one
 // per worker, no per-task reads.
-func ReadAppState(conn *zk.Conn) (*AppState, error) {
+func readAppState(conn *zk.Conn) (*AppState, error) {
 	s := &AppState{}
 	if data, _, err := conn.Get(schema.MasterPath); err == nil {
 		if m, err := schema.ParseMasterInfo(data); err == nil {

@@ -96,7 +96,7 @@ func (c *Cluster) appState(ctx context.Context) (*AppState, error) {
 		return nil, err
 	}
 	defer conn.Close()
-	return ReadAppState(conn)
+	return readAppState(conn)
 }
 
 // WithConn runs fn with a ZooKeeper session to the whole ensemble.

@@ -1,8 +1,8 @@
 // Package ops holds the operations on a cluster: start a role, signal it,
 // start and stop a ZooKeeper server (and, as faults are added, crash,
 // freeze, thaw, partition, heal, degrade), one type a file. Each has a
-// Title and a Run that acts through the controller (package deploy: the
-// transport and the node agent) and returns a Record of what it did, on
+// Title and a Run that acts through the controller (package controller:
+// the transport and the node agent) and returns a Record of what it did, on
 // which host and processes, and when. The CLI (`zkctl start`, `kill`), the
 // scenarios and the bench act on the cluster only through these, so a
 // fault is injected the same way wherever it comes from.

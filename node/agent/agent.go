@@ -10,7 +10,7 @@
 // method whose result type is the answer, in the package that does the
 // work (here, or node/netfault), one wire.Handle line in that package's
 // list (Handlers here, netfault.Calls), and its use on the controller
-// (deploy.Call, or a method of deploy.Cluster).
+// (controller.Call, or a method of controller.Cluster).
 //
 // agent imports node, node/netfault, node/wire, txnlog (the
 // transaction logs are decoded on the host) and schema (the role names).
