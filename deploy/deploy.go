@@ -128,7 +128,8 @@ func PrintDeploySummary(w io.Writer, results []DeployResult) {
 	controller.Table(w, []string{"HOST", "BINARY", "ZOOKEEPER", "TIME", "RESULT"}, rows)
 }
 
-// Deploy deploys the inventory to its hosts with c (deploySteps on every host).
+// Deploy runs deploy on c's hosts: the binary pushed where it changed, Java
+// and ZooKeeper provisioned, the node configuration written (deploySteps).
 func Deploy(ctx context.Context, c *controller.Cluster, opts DeployOptions) ([]DeployResult, error) {
 	return (&cluster{c}).deploy(ctx, opts)
 }

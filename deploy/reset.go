@@ -31,11 +31,6 @@ func (c *cluster) resetPhases(servers []inventory.Host) []phase {
 	}
 }
 
-// resetServers runs resetPhases.
-func (c *cluster) resetServers(ctx context.Context, servers []inventory.Host) error {
-	return c.runPhases(ctx, c.resetPhases(servers))
-}
-
 func names(hosts []inventory.Host) []string {
 	out := make([]string, len(hosts))
 	for i, h := range hosts {
@@ -81,5 +76,6 @@ func Reset(ctx context.Context, c *controller.Cluster) error {
 // ResetServers is Reset with an ensemble made of servers only (one server
 // is a standalone ZooKeeper); the other hosts are stopped and wiped too.
 func ResetServers(ctx context.Context, c *controller.Cluster, servers []inventory.Host) error {
-	return (&cluster{c}).resetServers(ctx, servers)
+	d := &cluster{c}
+	return d.runPhases(ctx, d.resetPhases(servers))
 }

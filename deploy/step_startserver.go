@@ -26,12 +26,7 @@ func (c *cluster) startZooKeeper(ctx context.Context, h inventory.Host, _ transp
 	return err
 }
 
-// startZooKeeperOn starts the server on each host (a no-op where it runs).
-func (c *cluster) startZooKeeperOn(ctx context.Context, hosts []inventory.Host) error {
-	return c.Each(ctx, hosts, c.startZooKeeper)
-}
-
-// StartZooKeeper starts the ZooKeeper server on hosts.
+// StartZooKeeper starts the server on each host (a no-op where it runs).
 func StartZooKeeper(ctx context.Context, c *controller.Cluster, hosts []inventory.Host) error {
-	return (&cluster{c}).startZooKeeperOn(ctx, hosts)
+	return c.Each(ctx, hosts, (&cluster{c}).startZooKeeper)
 }

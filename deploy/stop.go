@@ -15,12 +15,8 @@ func (c *cluster) stopPhases() []phase {
 	}
 }
 
-// stopAll stops every role and server on every host, keeping data and logs.
-func (c *cluster) stopAll(ctx context.Context) error {
-	return c.runPhases(ctx, c.stopPhases())
-}
-
 // StopAll stops every role and server on every host, keeping data and logs.
 func StopAll(ctx context.Context, c *controller.Cluster) error {
-	return (&cluster{c}).stopAll(ctx)
+	d := &cluster{c}
+	return d.runPhases(ctx, d.stopPhases())
 }
