@@ -23,9 +23,10 @@ type Cluster struct {
 	UI        *UI
 	Log       *slog.Logger
 	AcceptNew bool // accept unknown SSH host keys (never changed ones)
-	// LockWait is how long deploy waits for another deploy on a host,
-	// LockExpiry the age at which a lock counts as left by a dead deploy;
-	// zero means DefaultLockWait and DefaultLockExpiry.
+	// LockWait is how long an action of package deploy waits for another
+	// one's lock on a host, LockExpiry the age at which a lock counts as
+	// left by a dead one; zero means deploy.DefaultLockWait and
+	// deploy.DefaultLockExpiry (deploy/step_lock.go reads them).
 	LockWait, LockExpiry time.Duration
 
 	mu       sync.Mutex
