@@ -3,6 +3,7 @@ package controller
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"syscall"
 	"time"
@@ -96,4 +97,14 @@ func outOfReach(err error) bool {
 // tunnel ZKDialer chooses for it.
 func (c *Cluster) QueryServer(h inventory.Host, timeout time.Duration) node.ServerStatus {
 	return node.QueryServerVia(c.ZKDialer([]inventory.Host{h}), h.ClientAddr(), timeout)
+}
+
+// WithConn runs fn with a ZooKeeper session to the whole ensemble.
+func (c *Cluster) WithConn(ctx context.Context, fn func(*zk.Conn) error) error {
+	conn, err := c.Connect(ctx, c.Inv.Hosts)
+	if err != nil {
+		return fmt.Errorf("connect to ZooKeeper %v: %w", c.Inv.Servers(), err)
+	}
+	defer conn.Close()
+	return fn(conn)
 }

@@ -1,6 +1,8 @@
 // Package deploy holds the actions that change the hosts as lists of
 // steps: deploy, reset and stop (deploy.go, reset.go, stop.go; one step a
-// file, step_*.go), the deploy lock among them. Each action is a function
+// file, step_*.go), the deploy lock among them, the wait for quorum that
+// reset and the roll share, and `zkctl status` (status.go: the servers,
+// the task system, the network faults). Each action is a function
 // over a *controller.Cluster, which gives it the hosts' connections, the
 // agent client and the progress output.
 //

@@ -142,7 +142,7 @@ func exerciseEnsemble(t *testing.T, c *controller.Cluster) {
 	if _, err := (ops.Signal{Role: "zookeeper", Host: follower, Signal: syscall.SIGKILL}).Run(ctx, c); err != nil {
 		t.Fatalf("kill zookeeper %s: %v", follower, err)
 	}
-	st := c.Status(ctx)
+	st := deploy.Status(ctx, c)
 	for _, s := range st.Servers {
 		if s.Host == follower && s.Mode != "down" {
 			t.Errorf("killed %s shows mode %q, want down", follower, s.Mode)
@@ -157,7 +157,7 @@ func exerciseEnsemble(t *testing.T, c *controller.Cluster) {
 	if _, err := (ops.StartServer{Host: follower}).Run(ctx, c); err != nil {
 		t.Fatalf("start zookeeper %s: %v", follower, err)
 	}
-	if err := c.WaitQuorum(ctx, c.Inv.Hosts, time.Minute); err != nil {
+	if err := deploy.WaitQuorum(ctx, c, c.Inv.Hosts, time.Minute); err != nil {
 		t.Fatalf("%s did not rejoin: %v", follower, err)
 	}
 }
@@ -269,7 +269,7 @@ func waitMaster(t *testing.T, c *controller.Cluster, not string) string {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
-		if st := c.Status(context.Background()); st.App != nil && st.App.Master != nil && st.App.Master.Host != not {
+		if st := deploy.Status(context.Background(), c); st.App != nil && st.App.Master != nil && st.App.Master.Host != not {
 			return st.App.Master.Host
 		}
 		time.Sleep(200 * time.Millisecond)

@@ -61,7 +61,7 @@ func TestDeployBehindBastion(t *testing.T) {
 				t.Errorf("srvr of %s through its tunnel: mode %q", h.Name, m)
 			}
 		}
-		st := c.Status(ctx)
+		st := deploy.Status(ctx, c)
 		if st.App == nil {
 			t.Errorf("status has no application state (its session failed): %+v", st)
 		}

@@ -115,7 +115,7 @@ func TestProvisionVMs(t *testing.T) {
 		if err := deploy.Reset(ctx, c); err != nil {
 			t.Fatalf("reset: %v", err)
 		}
-		if err := c.WaitQuorum(ctx, c.Inv.Hosts, time.Minute); err != nil {
+		if err := deploy.WaitQuorum(ctx, c, c.Inv.Hosts, time.Minute); err != nil {
 			t.Fatalf("quorum: %v", err)
 		}
 		for _, p := range []struct{ role, host string }{{"master", "vm1"}, {"worker", "vm2"}, {"worker", "vm3"}} {
@@ -138,7 +138,7 @@ func TestProvisionVMs(t *testing.T) {
 			if _, err := (ops.StartServer{Host: h.Name}).Run(ctx, c); err != nil {
 				t.Fatalf("start zookeeper %s: %v", h.Name, err)
 			}
-			if err := c.WaitQuorum(ctx, c.Inv.Hosts, time.Minute); err != nil {
+			if err := deploy.WaitQuorum(ctx, c, c.Inv.Hosts, time.Minute); err != nil {
 				t.Fatalf("%s did not rejoin: %v", h.Name, err)
 			}
 			checkOwners(t, lab, i, h, users[i], 2)
@@ -219,7 +219,7 @@ func TestProvisionVMs(t *testing.T) {
 		if err := deploy.Reset(ctx, ct); err != nil {
 			t.Fatalf("reset: %v", err)
 		}
-		if err := ct.WaitQuorum(ctx, ct.Inv.Hosts, time.Minute); err != nil {
+		if err := deploy.WaitQuorum(ctx, ct, ct.Inv.Hosts, time.Minute); err != nil {
 			t.Fatalf("quorum on the release: %v", err)
 		}
 		for i, h := range ct.Inv.Hosts {
@@ -377,7 +377,7 @@ func humanSize(path string) string {
 }
 
 func serverMode(c *controller.Cluster, host string) string {
-	for _, s := range c.Status(context.Background()).Servers {
+	for _, s := range deploy.Status(context.Background(), c).Servers {
 		if s.Host == host {
 			return s.Mode
 		}

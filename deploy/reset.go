@@ -24,7 +24,7 @@ func (c *cluster) resetPhases(servers []inventory.Host) []phase {
 			hosts: servers, steps: []step{startServerStep{}}},
 		{header: "wait for quorum",
 			run: func(ctx context.Context, c *cluster) error {
-				return c.WaitQuorum(ctx, servers, controller.QuorumTimeout)
+				return c.WaitQuorum(ctx, servers, QuorumTimeout)
 			}},
 		{header: "create base znodes",
 			run: func(ctx context.Context, c *cluster) error { return c.createBase(ctx, servers) }},

@@ -33,7 +33,7 @@ type releaser interface {
 const releaseTimeout = 10 * time.Second
 
 // runSteps runs steps in order on h and stops at the first failure, which
-// it returns as a *HostError naming the step. Each step gets the host's
+// it returns as a *controller.HostError naming the step. Each step gets the host's
 // current connection, so one that reconnected hands the new one on. What
 // the steps acquired is released at the end in reverse order, under a
 // context that outlives a cancelled ctx by up to releaseTimeout.

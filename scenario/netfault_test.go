@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"zkctl/controller"
+	"zkctl/deploy"
 	"zkctl/deploy/inventory"
 	"zkctl/internal/testlab"
 	"zkctl/node/netfault"
@@ -104,7 +105,7 @@ func testNetOps(t *testing.T, lab *testlab.Lab, c *controller.Cluster) {
 	} else {
 		conn.Close()
 	}
-	if rows := c.Status(ctx).Net; len(rows) != 2 || rows[0].Host != "vm1" || rows[0].Fault != "partition" || !rows[0].ExpiresAt.IsZero() {
+	if rows := deploy.Status(ctx, c).Net; len(rows) != 2 || rows[0].Host != "vm1" || rows[0].Fault != "partition" || !rows[0].ExpiresAt.IsZero() {
 		t.Errorf("status: want vm1's two cuts until healed, got %+v", rows)
 	}
 
@@ -134,7 +135,7 @@ func testNetOps(t *testing.T, lab *testlab.Lab, c *controller.Cluster) {
 			t.Errorf("degrade notes %q do not say %q (err %v)", out, w, err)
 		}
 	}
-	if rows := c.Status(ctx).Net; len(rows) != 1 || rows[0].Fault != "degrade 1" || !strings.Contains(rows[0].Detail, "loss 10% via nft numgen") {
+	if rows := deploy.Status(ctx, c).Net; len(rows) != 1 || rows[0].Fault != "degrade 1" || !strings.Contains(rows[0].Detail, "loss 10% via nft numgen") {
 		t.Errorf("status: want vm2's degradation, got %+v", rows)
 	}
 	if _, err := (ops.Heal{Hosts: []string{"vm2"}}).Run(ctx, c); err != nil {

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"zkctl/controller"
+	"zkctl/deploy"
 	"zkctl/deploy/inventory"
 	"zkctl/node"
 )
@@ -53,7 +54,7 @@ func (s clusterSource) NetFaults(ctx context.Context, host string) ([]Fault, err
 		return nil, err
 	}
 	var out []Fault
-	for _, r := range controller.NetRows(host, st) {
+	for _, r := range deploy.NetRows(host, st) {
 		out = append(out, Fault{Kind: r.Fault, Detail: r.Detail, Expires: r.ExpiresAt})
 	}
 	return out, nil

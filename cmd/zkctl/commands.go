@@ -121,7 +121,7 @@ func (a *app) statusCmd() *cobra.Command {
 				return err
 			}
 			defer c.Close()
-			return controller.PrintStatus(cmd.OutOrStdout(), c.Status(cmd.Context()), asJSON)
+			return deploy.PrintStatus(cmd.OutOrStdout(), deploy.Status(cmd.Context(), c), asJSON)
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "one JSON object")

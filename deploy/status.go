@@ -1,4 +1,4 @@
-package controller
+package deploy
 
 import (
 	"context"
@@ -9,7 +9,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/go-zookeeper/zk"
+	"zkctl/controller"
 )
 
 // ClusterStatus is what `zkctl status` shows.
@@ -44,7 +44,8 @@ type RoleRow struct {
 
 // Status gathers the servers' modes, the role processes and, when the
 // ensemble answers, the application's state.
-func (c *Cluster) Status(ctx context.Context) ClusterStatus {
+func Status(ctx context.Context, cc *controller.Cluster) ClusterStatus {
+	c := &cluster{cc}
 	var cs ClusterStatus
 	sts, err := c.Statuses(ctx, c.Inv.Hosts)
 	for _, h := range c.Inv.Hosts {
@@ -74,7 +75,7 @@ func (c *Cluster) Status(ctx context.Context) ClusterStatus {
 
 func hostErr(err error, host string) string {
 	for _, e := range unwrapAll(err) {
-		if he, ok := e.(*HostError); ok && he.Host == host {
+		if he, ok := e.(*controller.HostError); ok && he.Host == host {
 			return he.Error()
 		}
 	}
@@ -88,7 +89,7 @@ func unwrapAll(err error) []error {
 	return []error{err}
 }
 
-func (c *Cluster) appState(ctx context.Context) (*AppState, error) {
+func (c *cluster) appState(ctx context.Context) (*AppState, error) {
 	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
 	defer cancel()
 	conn, err := c.Connect(ctx, c.Inv.Hosts)
@@ -97,16 +98,6 @@ func (c *Cluster) appState(ctx context.Context) (*AppState, error) {
 	}
 	defer conn.Close()
 	return readAppState(conn)
-}
-
-// WithConn runs fn with a ZooKeeper session to the whole ensemble.
-func (c *Cluster) WithConn(ctx context.Context, fn func(*zk.Conn) error) error {
-	conn, err := c.Connect(ctx, c.Inv.Hosts)
-	if err != nil {
-		return fmt.Errorf("connect to ZooKeeper %v: %w", c.Inv.Servers(), err)
-	}
-	defer conn.Close()
-	return fn(conn)
 }
 
 // PrintStatus writes cs as tables, or as JSON.
@@ -127,7 +118,7 @@ func PrintStatus(w io.Writer, cs ClusterStatus, asJSON bool) error {
 			rows[i] = append(rows[i], s.Error)
 		}
 	}
-	Table(w, []string{"HOST", "ZOOKEEPER", "MODE", "ZXID", "CONNS", "PID"}, rows)
+	controller.Table(w, []string{"HOST", "ZOOKEEPER", "MODE", "ZXID", "CONNS", "PID"}, rows)
 	fmt.Fprintln(w)
 	printApp(w, cs)
 	fmt.Fprintln(w)
@@ -143,7 +134,7 @@ func PrintStatus(w io.Writer, cs ClusterStatus, asJSON bool) error {
 		fmt.Fprintln(w, "no role processes")
 		return nil
 	}
-	Table(w, []string{"HOST", "ROLE", "ID", "PID", "STATE"}, rows)
+	controller.Table(w, []string{"HOST", "ROLE", "ID", "PID", "STATE"}, rows)
 	return nil
 }
 
@@ -171,5 +162,5 @@ func printApp(w io.Writer, cs ClusterStatus) {
 		}
 		rows = append(rows, []string{wk.ID, live, strconv.Itoa(wk.Assigned)})
 	}
-	Table(w, []string{"WORKER", "STATE", "ASSIGNED"}, rows)
+	controller.Table(w, []string{"WORKER", "STATE", "ASSIGNED"}, rows)
 }

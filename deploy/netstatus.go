@@ -1,4 +1,4 @@
-package controller
+package deploy
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 	"io"
 	"time"
 
+	"zkctl/controller"
 	"zkctl/deploy/inventory"
 	"zkctl/internal/fanout"
 	"zkctl/node/netfault"
@@ -27,7 +28,7 @@ type NetRow struct {
 // (inventory.Host.CheckNetFaults: not one on loopback; a host whose name
 // does not resolve here is asked, since its agent knows). A host whose
 // agent cannot make them (no nft, no privilege) shows nothing.
-func (c *Cluster) netFaults(ctx context.Context) []NetRow {
+func (c *cluster) netFaults(ctx context.Context) []NetRow {
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	rows := make([][]NetRow, len(c.Inv.Hosts))
@@ -77,6 +78,6 @@ func printNet(w io.Writer, rows []NetRow) {
 		}
 		tab = append(tab, []string{r.Host, r.Fault, r.Detail, exp})
 	}
-	Table(w, []string{"HOST", "NETWORK FAULT", "DETAIL", "EXPIRES"}, tab)
+	controller.Table(w, []string{"HOST", "NETWORK FAULT", "DETAIL", "EXPIRES"}, tab)
 	fmt.Fprintln(w)
 }

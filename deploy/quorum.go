@@ -1,4 +1,4 @@
-package controller
+package deploy
 
 import (
 	"context"
@@ -8,11 +8,10 @@ import (
 	"strings"
 	"time"
 
+	"zkctl/controller"
 	"zkctl/deploy/inventory"
-	"zkctl/deploy/transport"
 	"zkctl/internal/retry"
 	"zkctl/node"
-	"zkctl/node/agent"
 )
 
 // QuorumTimeout bounds how long reset waits for the ensemble to form.
@@ -24,30 +23,9 @@ const quorumPoll = 250 * time.Millisecond
 // errNoQuorum is a poll of WaitQuorum that found no quorum yet.
 var errNoQuorum = errors.New("no quorum yet")
 
-// Statuses asks every host's agent for its status, in parallel. Hosts that
-// cannot be reached are missing from the map and reported in the error.
-func (c *Cluster) Statuses(ctx context.Context, hosts []inventory.Host) (map[string]node.Status, error) {
-	out := make(map[string]node.Status, len(hosts))
-	ch := make(chan node.Status, len(hosts))
-	err := c.Each(ctx, hosts, func(ctx context.Context, h inventory.Host, t transport.Transport) error {
-		st, err := CallOn(ctx, c, h, t, agent.Status{})
-		if err != nil {
-			return StepError(h, "status", err)
-		}
-		st.Host = h.Name
-		ch <- st
-		return nil
-	})
-	close(ch)
-	for st := range ch {
-		out[st.Host] = st
-	}
-	return out, err
-}
-
 // WaitQuorum waits until one server leads and the others follow (or the
 // only one is standalone), polling every quorumPoll until timeout.
-func (c *Cluster) WaitQuorum(ctx context.Context, servers []inventory.Host, timeout time.Duration) error {
+func (c *cluster) WaitQuorum(ctx context.Context, servers []inventory.Host, timeout time.Duration) error {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	start := time.Now()
@@ -104,4 +82,9 @@ func quorumReady(modes map[string]string) (bool, string) {
 		return standalone == 1, summary
 	}
 	return leaders == 1 && followers == len(modes)-1, summary
+}
+
+// WaitQuorum is cluster.WaitQuorum for callers outside deploy's steps.
+func WaitQuorum(ctx context.Context, c *controller.Cluster, servers []inventory.Host, timeout time.Duration) error {
+	return (&cluster{c}).WaitQuorum(ctx, servers, timeout)
 }
