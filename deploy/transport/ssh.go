@@ -145,7 +145,7 @@ func handshake(ctx context.Context, cfg SSHConfig, via *ssh.Client, auth []ssh.A
 		conn, err = via.DialContext(dctx, "tcp", addr)
 	}
 	if err != nil {
-		return nil, describeDialError(addr, err)
+		return nil, withKind(ErrUnreachable, describeDialError(addr, err))
 	}
 	stop := context.AfterFunc(dctx, func() { conn.Close() })
 	// The name the host key is verified under: ssh's HostKeyAlias, which
@@ -164,7 +164,7 @@ func handshake(ctx context.Context, cfg SSHConfig, via *ssh.Client, auth []ssh.A
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
-		return nil, fmt.Errorf("ssh handshake with %s: no answer within %v (not an SSH server?)", addr, cfg.DialTimeout)
+		return nil, withKind(ErrUnreachable, fmt.Errorf("ssh handshake with %s: no answer within %v (not an SSH server?)", addr, cfg.DialTimeout))
 	}
 	if err != nil {
 		conn.Close()
@@ -195,13 +195,13 @@ func describeHandshakeError(addr string, cfg SSHConfig, err error) error {
 	var ne net.Error
 	switch {
 	case errors.As(err, &ke):
-		return err // already explained by hostKeyCallback
+		return withKind(ErrHostKey, err) // already explained by hostKeyCallback
 	case errors.As(err, &ne) && ne.Timeout(), errors.Is(err, os.ErrDeadlineExceeded):
-		return fmt.Errorf("ssh handshake with %s: no answer within %v (not an SSH server?)", addr, cfg.DialTimeout)
+		return withKind(ErrUnreachable, fmt.Errorf("ssh handshake with %s: no answer within %v (not an SSH server?)", addr, cfg.DialTimeout))
 	case strings.Contains(err.Error(), "unable to authenticate"):
-		return fmt.Errorf("ssh %s@%s: authentication failed: %v (check identity_file %q or ssh-agent, and authorized_keys)", cfg.User, addr, err, cfg.IdentityFile)
+		return withKind(ErrLogin, fmt.Errorf("ssh %s@%s: authentication failed: %v (check identity_file %q or ssh-agent, and authorized_keys)", cfg.User, addr, err, cfg.IdentityFile))
 	case errors.Is(err, io.EOF):
-		return fmt.Errorf("ssh handshake with %s: connection closed by the server", addr)
+		return withKind(ErrUnreachable, fmt.Errorf("ssh handshake with %s: connection closed by the server", addr))
 	}
 	return fmt.Errorf("ssh handshake with %s: %w", addr, err)
 }
@@ -396,9 +396,9 @@ func withSudo(ctx context.Context, next Runner, user string) (Runner, error) {
 	}
 	switch status, exited := ExitStatus(err); {
 	case exited && status == 127:
-		return nil, fmt.Errorf("sudo is not installed on the host: install it, or log in as root (%w)", err)
+		return nil, withKind(ErrSudo, fmt.Errorf("sudo is not installed on the host: install it, or log in as root (%w)", err))
 	case exited:
-		return nil, fmt.Errorf("sudo needs a password for %s: allow passwordless sudo (NOPASSWD) or log in as root (sudo -n true: %w)", user, err)
+		return nil, withKind(ErrSudo, fmt.Errorf("sudo needs a password for %s: allow passwordless sudo (NOPASSWD) or log in as root (sudo -n true: %w)", user, err))
 	}
 	return nil, fmt.Errorf("check sudo: %w", err)
 }
