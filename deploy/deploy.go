@@ -88,8 +88,11 @@ func (c *Cluster) Deploy(ctx context.Context, opts DeployOptions) ([]DeployResul
 	if err != nil {
 		return nil, err
 	}
-	c.UI.Phase("deploy %s (%s, %s) to %d hosts", filepath.Base(bin), local.arch, humanBytes(local.size), len(c.Inv.Hosts))
 	results := make([]DeployResult, len(c.Inv.Hosts))
+	if err := c.preflight(ctx, local, results); err != nil {
+		return results, err
+	}
+	c.UI.Phase("deploy %s (%s, %s) to %d hosts", filepath.Base(bin), local.arch, humanBytes(local.size), len(c.Inv.Hosts))
 	var mu sync.Mutex
 	err = c.Each(ctx, c.Inv.Hosts, func(ctx context.Context, h inventory.Host, _ transport.Transport) error {
 		start := time.Now()

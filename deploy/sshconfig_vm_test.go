@@ -1,0 +1,174 @@
+package deploy_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"zkctl/deploy"
+	"zkctl/deploy/inventory"
+	"zkctl/deploy/transport"
+	"zkctl/internal/buildbin"
+	"zkctl/internal/testlab"
+)
+
+// sshConfigLab writes, for lab's hosts behind its bastion, an ssh_config
+// that names them zk1, zk2, … and the bastion "jump", with the hosts'
+// keys in a known_hosts under the HostKeyAlias zk-N-key (not their
+// addresses); first comes before all that, so that its values win. It
+// returns the ssh_config's path.
+func sshConfigLab(t *testing.T, lab *testlab.VMLab, first string) string {
+	t.Helper()
+	dir := t.TempDir()
+	kh, err := os.ReadFile(lab.KnownHosts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	known := string(kh)
+	var b strings.Builder
+	b.WriteString(first)
+	fmt.Fprintf(&b, "Host jump\n  HostName %s\n  User root\n\n", lab.Bastion.Addr)
+	for i, h := range lab.Hosts {
+		known = strings.Replace(known, h.Addr+" ", fmt.Sprintf("zk-%d-key ", i+1), 1)
+		fmt.Fprintf(&b, "Host zk%d\n  HostName %s\n  User %s\n  HostKeyAlias zk-%d-key\n\n", i+1, h.Addr, h.User, i+1)
+	}
+	fmt.Fprintf(&b, "Host zk*\n  ProxyJump jump\n\nHost *\n  IdentityFile %s\n  UserKnownHostsFile %s\n  ConnectTimeout 5\n",
+		lab.KeyFile, filepath.Join(dir, "known_hosts"))
+	if err := os.WriteFile(filepath.Join(dir, "known_hosts"), []byte(known), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(dir, "ssh_config")
+	if err := os.WriteFile(p, []byte(b.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// aliasInventory is an inventory of lab's hosts by their ssh_config
+// aliases alone: no user, key, known_hosts or jump of its own. Each host's
+// dir is dir (under the lab's suggested one), and address i is addrs[i]
+// where given.
+func aliasInventory(t *testing.T, lab *testlab.VMLab, sshConfig, dir string, addrs map[int]string) string {
+	t.Helper()
+	var b strings.Builder
+	fmt.Fprintf(&b, "[ssh]\nssh_config = %q\n", sshConfig)
+	for i, h := range lab.Hosts {
+		addr := fmt.Sprintf("zk%d", i+1)
+		if a, ok := addrs[i]; ok {
+			addr = a
+		}
+		fmt.Fprintf(&b, "\n[[host]]\nname = %q\naddress = %q\ndir = %q\n", h.Name, addr, filepath.Join(h.Dir, dir))
+		if h.Sudo {
+			b.WriteString("[host.ssh]\nsudo = true\n")
+		}
+	}
+	p := filepath.Join(t.TempDir(), "inventory.toml")
+	if err := os.WriteFile(p, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// testSSHConfig reaches the bastion lab's hosts by ssh_config aliases: the
+// address, user, key, known_hosts (under HostKeyAlias) and the jump host
+// all come from ssh_config.
+func testSSHConfig(t *testing.T, lab *testlab.VMLab) {
+	ctx := context.Background()
+	cfg := sshConfigLab(t, lab, "")
+	c, _ := newCluster(t, aliasInventory(t, lab, cfg, "", nil))
+	for i, h := range c.Inv.Hosts {
+		if h.Address != lab.Hosts[i].Addr || len(h.SSH.Jump) != 1 || h.SSH.Jump[0].Address != lab.Bastion.Addr {
+			t.Fatalf("%s: address %s jump %+v", h.Name, h.Address, h.SSH.Jump)
+		}
+		tr, err := c.Transport(ctx, h)
+		if err != nil {
+			t.Fatalf("%s by its alias: %v", h.Name, err)
+		}
+		out, err := transport.Output(ctx, tr, "id -un")
+		if err != nil || strings.TrimSpace(string(out)) != lab.Hosts[i].User {
+			t.Errorf("%s: logged in as %q (%v), want %s", h.Name, out, err, lab.Hosts[i].User)
+		}
+	}
+
+	// known_hosts is read under the HostKeyAlias: without that line the key
+	// is unknown, and the error names the alias.
+	kh := filepath.Join(filepath.Dir(cfg), "known_hosts")
+	data, _ := os.ReadFile(kh)
+	var kept []string
+	for _, l := range strings.Split(string(data), "\n") {
+		if !strings.HasPrefix(l, "zk-1-key ") {
+			kept = append(kept, l)
+		}
+	}
+	if err := os.WriteFile(kh, []byte(strings.Join(kept, "\n")), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c2, _ := newCluster(t, aliasInventory(t, lab, cfg, "", nil))
+	_, err := c2.Transport(ctx, c2.Inv.Hosts[0])
+	if !errors.Is(err, transport.ErrHostKey) || !strings.Contains(err.Error(), "zk-1-key") {
+		t.Errorf("a key missing under its HostKeyAlias: %v", err)
+	}
+}
+
+// testRefusedBeforeAnyChange deploys inventories that are wrong for one
+// host in a way only the connection finds, into a dir no host has yet:
+// the deploy fails naming that host and the step, and no host has the dir
+// afterwards (the preflight of every host comes before any change).
+func testRefusedBeforeAnyChange(t *testing.T, lab *testlab.VMLab) {
+	ctx := context.Background()
+	const dir = "refused"
+	// Name resolution limited to this machine's hosts file: no DNS query
+	// leaves the machine.
+	noDNS := &net.Resolver{PreferGo: true, Dial: func(context.Context, string, string) (net.Conn, error) {
+		return nil, errors.New("no DNS in this test")
+	}}
+	cases := []struct {
+		name      string
+		inventory func(t *testing.T) string
+		host      string
+		want      []string
+	}{
+		{"an unreachable jump host", func(t *testing.T) string {
+			return aliasInventory(t, lab, sshConfigLab(t, lab, "Host jump\n  Port 2\n\n"), dir, nil)
+		}, "vm1", []string{"connect: jump host root@" + lab.Bastion.Addr + ":2", "connection refused"}},
+		{"a wrong ProxyJump", func(t *testing.T) string {
+			return aliasInventory(t, lab, sshConfigLab(t, lab, "Host zk2\n  ProxyJump root@"+lab.Bastion.Addr+":2\n\n"), dir, nil)
+		}, "vm2", []string{"connect: ", "connection refused"}},
+		{"an address that does not resolve", func(t *testing.T) string {
+			return aliasInventory(t, lab, sshConfigLab(t, lab, ""), dir, map[int]string{2: "no-such-host.invalid"})
+		}, "vm3", []string{"connect: ", `"no-such-host.invalid" is neither an IP address nor a name this machine resolves`}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			c, _ := newCluster(t, tc.inventory(t))
+			c.Resolver = noDNS
+			_, err := c.Deploy(ctx, deploy.DeployOptions{Binary: buildbin.Path(t)})
+			wantHostErr(t, err, tc.host, "connect", tc.want...)
+			assertUntouched(t, lab, dir)
+		})
+	}
+	t.Run("an ssh_config that does not parse", func(t *testing.T) {
+		cfg := sshConfigLab(t, lab, "Match exec \"true\"\n")
+		_, err := inventory.Load(aliasInventory(t, lab, cfg, dir, nil))
+		if err == nil || !strings.Contains(err.Error(), cfg+":") || !strings.Contains(err.Error(), "Match Exec is not supported") {
+			t.Errorf("got %v", err)
+		}
+	})
+}
+
+// assertUntouched fails unless no host of lab has dir under its suggested
+// zkctl dir.
+func assertUntouched(t *testing.T, lab *testlab.VMLab, dir string) {
+	t.Helper()
+	for i, h := range lab.Hosts {
+		p := filepath.Join(h.Dir, dir)
+		if out, err := lab.Run(i, "test ! -e "+p+" && echo absent"); err != nil || strings.TrimSpace(out) != "absent" {
+			t.Errorf("%s: the refused deploy left %s (%s %v)", h.Name, p, out, err)
+		}
+	}
+}
