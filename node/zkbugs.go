@@ -67,3 +67,15 @@ func less(a, b [3]int) bool {
 	}
 	return false
 }
+
+// NewestFix is the latest of the releases that fix bugs: the version to
+// move to.
+func NewestFix(bugs []KnownBug) string {
+	newest, best := "", [3]int{}
+	for _, b := range bugs {
+		if v, ok := parseVersion(b.FixedIn); ok && (newest == "" || less(best, v)) {
+			newest, best = b.FixedIn, v
+		}
+	}
+	return newest
+}
