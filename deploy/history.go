@@ -1,16 +1,15 @@
 package deploy
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
-	"sync"
 
 	"zkctl/deploy/inventory"
 	"zkctl/history"
 	"zkctl/history/txnlog"
+	"zkctl/internal/fanout"
+	"zkctl/node/agent"
 )
 
 // TxnLogs asks the agent on h for its server's transaction logs, decoded
@@ -20,38 +19,31 @@ func (c *Cluster) TxnLogs(ctx context.Context, h inventory.Host) ([]*txnlog.File
 	if err != nil {
 		return nil, err
 	}
-	out, err := c.Agent(ctx, h, t, "zk", "txnlog")
+	out, err := call(ctx, c, h, t, agent.TxnLogs{})
 	if err != nil {
 		return nil, stepError(h, "read transaction logs", err)
 	}
 	var files []*txnlog.File
-	sc := bufio.NewScanner(bytes.NewReader(out))
-	sc.Buffer(make([]byte, 1<<20), 1<<30)
-	for sc.Scan() {
+	for _, raw := range out.Files {
 		var f txnlog.File
-		if err := json.Unmarshal(sc.Bytes(), &f); err != nil {
+		if err := json.Unmarshal(raw, &f); err != nil {
 			return nil, stepError(h, "read transaction logs", fmt.Errorf("bad answer: %w", err))
 		}
 		files = append(files, &f)
 	}
-	return files, stepError(h, "read transaction logs", sc.Err())
+	return files, nil
 }
 
 // History reads the transaction logs of every server in servers, in
 // parallel, and merges them into the ensemble's committed history.
 func (c *Cluster) History(ctx context.Context, servers []inventory.Host) (*history.History, error) {
 	logs := make([]history.ServerLog, len(servers))
-	errs := make([]error, len(servers))
-	var wg sync.WaitGroup
-	for i, h := range servers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			logs[i].Server = h.Name
-			logs[i].Files, errs[i] = c.TxnLogs(ctx, h)
-		}()
-	}
-	wg.Wait()
+	errs := fanout.Each(servers, func(i int, h inventory.Host) error {
+		var err error
+		logs[i].Server = h.Name
+		logs[i].Files, err = c.TxnLogs(ctx, h)
+		return err
+	})
 	for _, err := range errs {
 		if err != nil {
 			return nil, err
