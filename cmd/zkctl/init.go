@@ -1,10 +1,13 @@
 package main
 
 import (
+	"encoding/json"
+	"errors"
 	"fmt"
 
 	"github.com/spf13/cobra"
 
+	"zkctl/deploy"
 	"zkctl/deploy/inventory"
 )
 
@@ -40,5 +43,42 @@ func (a *app) initCmd() *cobra.Command {
 	cmd.Flags().StringVar(&hosts, "hosts", "", "the servers: NAME=ADDR,… (ADDR an IP address, a name, or a Host alias of ~/.ssh/config)")
 	cmd.Flags().StringVar(&o.User, "user", "", "SSH login user (default root)")
 	cmd.Flags().BoolVar(&o.Sudo, "sudo", false, "the login uses passwordless sudo")
+	return cmd
+}
+
+func (a *app) checkCmd() *cobra.Command {
+	var bin string
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "check [--binary PATH] [--json]",
+		Short: "preflight per host, changing nothing: reach, login, sudo, arch, Java/ZooKeeper, ports, disk, run_as's way to dir, clock; exit 1 if a deploy would fail",
+		Args:  rangeArgs(0, 0, "no arguments"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := a.cluster(cmd)
+			if err != nil {
+				return err
+			}
+			defer c.Close()
+			r, err := c.Check(cmd.Context(), bin)
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				enc := json.NewEncoder(cmd.OutOrStdout())
+				enc.SetIndent("", "  ")
+				if err := enc.Encode(r); err != nil {
+					return err
+				}
+			} else {
+				deploy.PrintCheck(cmd.OutOrStdout(), r)
+			}
+			if r.Failed() {
+				return errors.New("check: a deploy would fail")
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&bin, "binary", "", "the zkctl binary deploy would push (default: this one)")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "the lines as one JSON object")
 	return cmd
 }
