@@ -162,31 +162,35 @@ func remoteArch(ctx context.Context, t transport.Transport) (hostArch, error) {
 }
 
 // stageAgent returns an agent of bin's build on the host: the installed
-// one when it is that build, else bin copied into a new folder in /tmp
-// (removed by the returned cleanup). On a local host it is bin itself.
-func stageAgent(ctx context.Context, h inventory.Host, t transport.Transport, bin binaryInfo) (string, func(), error) {
-	none := func() {}
+// one when it is that build, else bin copied into a new folder in /tmp,
+// which the caller removes (unstage). On a local host it is bin itself.
+// staged is the copy's folder, "" when nothing was copied.
+func stageAgent(ctx context.Context, h inventory.Host, t transport.Transport, bin binaryInfo) (path, staged string, err error) {
 	if h.IsLocal() {
-		return bin.path, none, nil
+		return bin.path, "", nil
 	}
 	out, _ := transport.Output(ctx, t, "sha256sum "+transport.Quote(AgentPath(h))+" 2>/dev/null | cut -d' ' -f1")
 	if strings.TrimSpace(string(out)) == bin.sha256 {
-		return AgentPath(h), none, nil
+		return AgentPath(h), "", nil
 	}
-	out, err := transport.Output(ctx, t, "mktemp -d /tmp/zkctl-check.XXXXXX")
+	out, err = transport.Output(ctx, t, "mktemp -d /tmp/zkctl-check.XXXXXX")
 	if err != nil {
-		return "", none, fmt.Errorf("make a folder in /tmp for a copy of zkctl: %w", err)
+		return "", "", fmt.Errorf("make a folder in /tmp for a copy of zkctl: %w", err)
 	}
-	dir := strings.TrimSpace(string(out))
-	cleanup := func() {
-		_ = t.Run(context.WithoutCancel(ctx), "rm -rf "+transport.Quote(dir), io.Discard, io.Discard)
-	}
-	path := dir + "/zkctl"
+	staged = strings.TrimSpace(string(out))
+	path = staged + "/zkctl"
 	if err := t.Upload(ctx, bin.path, path, 0o755, nil); err != nil {
-		cleanup()
-		return "", none, fmt.Errorf("copy zkctl to %s: %w", path, err)
+		unstage(ctx, t, staged)
+		return "", "", fmt.Errorf("copy zkctl to %s: %w", path, err)
 	}
-	return path, cleanup, nil
+	return path, staged, nil
+}
+
+// unstage removes a folder stageAgent made ("" is none).
+func unstage(ctx context.Context, t transport.Transport, staged string) {
+	if staged != "" {
+		_ = t.Run(context.WithoutCancel(ctx), "rm -rf "+transport.Quote(staged), io.Discard, io.Discard)
+	}
 }
 
 // PrintCheck writes the report as a table per host, each failing or

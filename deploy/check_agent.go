@@ -17,11 +17,11 @@ import (
 // run_as's way to dir) and one Clock call, by an agent of bin's build
 // (stageAgent).
 func (c *Cluster) agentLines(ctx context.Context, h inventory.Host, t transport.Transport, bin binaryInfo) []CheckLine {
-	path, cleanup, err := stageAgent(ctx, h, t, bin)
+	path, staged, err := stageAgent(ctx, h, t, bin)
 	if err != nil {
 		return []CheckLine{fail(h, "agent", err.Error(), "free space in /tmp, or a writable /tmp, for a copy of zkctl")}
 	}
-	defer cleanup()
+	defer unstage(ctx, t, staged)
 	rep, err := callAt(ctx, c, h, t, path, c.preflightRequest(h))
 	if err != nil {
 		return []CheckLine{fail(h, "agent", err.Error(), "run `zkctl -v check` for the command; a zkctl built for the host's OS and architecture")}
@@ -38,18 +38,23 @@ func (c *Cluster) agentLines(ctx context.Context, h inventory.Host, t transport.
 
 // preflightHost is deploy's preflight on a host it could dial: the agent's
 // Preflight, judged as check judges it (dir, disk, ports); any FAIL line
-// refuses the deploy.
-func (c *Cluster) preflightHost(ctx context.Context, h inventory.Host, t transport.Transport, bin binaryInfo) error {
-	path, cleanup, err := stageAgent(ctx, h, t, bin)
+// refuses the deploy. It returns the folder of the agent it copied to
+// /tmp ("" if none), which the upload step moves into place and the
+// deploy removes at its end.
+func (c *Cluster) preflightHost(ctx context.Context, h inventory.Host, t transport.Transport, bin binaryInfo) (string, error) {
+	path, staged, err := stageAgent(ctx, h, t, bin)
 	if err != nil {
-		return err
+		return "", err
 	}
-	defer cleanup()
 	rep, err := callAt(ctx, c, h, t, path, c.preflightRequest(h))
-	if err != nil {
-		return err
+	if err == nil {
+		err = failures(preflightLines(h, rep.Preflight))
 	}
-	return failures(preflightLines(h, rep.Preflight))
+	if err != nil {
+		unstage(ctx, t, staged)
+		return "", err
+	}
+	return staged, nil
 }
 
 // preflightRequest asks about h's dir for the user ZooKeeper and the

@@ -68,6 +68,8 @@ func TestDeployBehindBastion(t *testing.T) {
 		}
 	})
 
+	t.Run("check on the running ensemble", func(t *testing.T) { testCheckRunning(t, c) })
+
 	t.Run("the host sees the controller as the bastion", func(t *testing.T) {
 		got, err := c.ControllerAddrOn(ctx, vm1)
 		if err != nil {

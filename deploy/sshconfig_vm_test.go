@@ -51,18 +51,17 @@ func sshConfigLab(t *testing.T, lab *testlab.VMLab, first string) string {
 
 // aliasInventory is an inventory of lab's hosts by their ssh_config
 // aliases alone: no user, key, known_hosts or jump of its own. Each host's
-// dir is dir (under the lab's suggested one), and address i is addrs[i]
-// where given.
-func aliasInventory(t *testing.T, lab *testlab.VMLab, sshConfig, dir string, addrs map[int]string) string {
+// dir is dir under the lab's suggested one; more[i] adds lines to host
+// i's table (an address there replaces the alias).
+func aliasInventory(t *testing.T, lab *testlab.VMLab, sshConfig, dir string, more map[int]string) string {
 	t.Helper()
 	var b strings.Builder
 	fmt.Fprintf(&b, "[ssh]\nssh_config = %q\n", sshConfig)
 	for i, h := range lab.Hosts {
-		addr := fmt.Sprintf("zk%d", i+1)
-		if a, ok := addrs[i]; ok {
-			addr = a
+		fmt.Fprintf(&b, "\n[[host]]\nname = %q\ndir = %q\n%s\n", h.Name, filepath.Join(h.Dir, dir), more[i])
+		if !strings.Contains(more[i], "address =") {
+			fmt.Fprintf(&b, "address = \"zk%d\"\n", i+1)
 		}
-		fmt.Fprintf(&b, "\n[[host]]\nname = %q\naddress = %q\ndir = %q\n", h.Name, addr, filepath.Join(h.Dir, dir))
 		if h.Sudo {
 			b.WriteString("[host.ssh]\nsudo = true\n")
 		}
@@ -116,17 +115,25 @@ func testSSHConfig(t *testing.T, lab *testlab.VMLab) {
 }
 
 // testRefusedBeforeAnyChange deploys inventories that are wrong for one
-// host in a way only the connection finds, into a dir no host has yet:
-// the deploy fails naming that host and the step, and no host has the dir
-// afterwards (the preflight of every host comes before any change).
+// host in a way only that host can tell, into a dir no host has yet: the
+// deploy fails naming that host and the step, no host has the dir
+// afterwards (every host's preflight comes before any change), and check
+// says the same with its fix.
 func testRefusedBeforeAnyChange(t *testing.T, lab *testlab.VMLab) {
 	ctx := context.Background()
-	const dir = "refused"
+	const dir = "private/refused"
 	// Name resolution limited to this machine's hosts file: no DNS query
 	// leaves the machine.
 	noDNS := &net.Resolver{PreferGo: true, Dial: func(context.Context, string, string) (net.Conn, error) {
 		return nil, errors.New("no DNS in this test")
 	}}
+	// vm1 logs in as root and runs ZooKeeper as zookeeper, which cannot
+	// cross a folder only root may enter.
+	mustRun(t, lab, 0, "mkdir -p -m 0700 /opt/zkctl/private")
+	t.Cleanup(func() { mustRun(t, lab, 0, "rm -rf /opt/zkctl/private") })
+	// Something that is not this inventory's server listens on vm3's port.
+	pid := strings.TrimSpace(mustOutput(t, lab, 2, `perl -MIO::Socket::INET -e '$s = IO::Socket::INET->new(LocalPort => 12181, Listen => 1, ReuseAddr => 1) or die; sleep 600' >/dev/null 2>&1 & echo $!`))
+	t.Cleanup(func() { mustRun(t, lab, 2, "kill "+pid) })
 	cases := []struct {
 		name      string
 		inventory func(t *testing.T) string
@@ -135,13 +142,13 @@ func testRefusedBeforeAnyChange(t *testing.T, lab *testlab.VMLab) {
 	}{
 		{"an unreachable jump host", func(t *testing.T) string {
 			return aliasInventory(t, lab, sshConfigLab(t, lab, "Host jump\n  Port 2\n\n"), dir, nil)
-		}, "vm1", []string{"connect: jump host root@" + lab.Bastion.Addr + ":2", "connection refused"}},
+		}, "vm1", []string{"jump host root@" + lab.Bastion.Addr + ":2", "connection refused"}},
 		{"a wrong ProxyJump", func(t *testing.T) string {
 			return aliasInventory(t, lab, sshConfigLab(t, lab, "Host zk2\n  ProxyJump root@"+lab.Bastion.Addr+":2\n\n"), dir, nil)
-		}, "vm2", []string{"connect: ", "connection refused"}},
+		}, "vm2", []string{"connection refused"}},
 		{"an address that does not resolve", func(t *testing.T) string {
-			return aliasInventory(t, lab, sshConfigLab(t, lab, ""), dir, map[int]string{2: "no-such-host.invalid"})
-		}, "vm3", []string{"connect: ", `"no-such-host.invalid" is neither an IP address nor a name this machine resolves`}},
+			return aliasInventory(t, lab, sshConfigLab(t, lab, ""), dir, map[int]string{2: `address = "no-such-host.invalid"`})
+		}, "vm3", []string{`"no-such-host.invalid" is neither an IP address nor a name this machine resolves`}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -152,23 +159,105 @@ func testRefusedBeforeAnyChange(t *testing.T, lab *testlab.VMLab) {
 			assertUntouched(t, lab, dir)
 		})
 	}
+	t.Run("check names the jump host", func(t *testing.T) {
+		c, _ := newCluster(t, aliasInventory(t, lab, sshConfigLab(t, lab, "Host jump\n  Port 2\n\n"), dir, nil))
+		r := check(t, c)
+		for _, h := range c.Inv.Hosts {
+			if !hasLine(r, h.Name, "reach", deploy.CheckFail, "check the jump hosts") {
+				t.Errorf("%s: no failing reach line naming the fix", h.Name)
+			}
+		}
+	})
+	// One deploy and one check for what only the hosts' agents find: the
+	// ports are not the running ensemble's, except vm3's client port.
+	t.Run("a dir the service user cannot reach, a port held by another process", func(t *testing.T) {
+		ports := "client_port = 12281\npeer_port = 12888\nelection_port = 13888\n"
+		c, _ := newCluster(t, aliasInventory(t, lab, sshConfigLab(t, lab, ""), dir,
+			map[int]string{0: ports, 1: ports, 2: "client_port = 12181\npeer_port = 12888\nelection_port = 13888\n"}))
+		_, err := c.Deploy(ctx, deploy.DeployOptions{Binary: buildbin.Path(t)})
+		wantHostErr(t, err, "vm1", "preflight", "run_as dir: zookeeper cannot search /opt/zkctl/private (mode 0700, root:root)", "fix: chmod o+x /opt/zkctl/private")
+		wantHostErr(t, err, "vm3", "preflight", "client_port 12181: held by perl (pid "+pid+")", "fix: stop it, or set another client_port")
+		assertUntouched(t, lab, dir)
+		r := check(t, c)
+		if !hasLine(r, "vm1", "run_as dir", deploy.CheckFail, "chmod o+x /opt/zkctl/private") ||
+			!hasLine(r, "vm3", "client_port 12181", deploy.CheckFail, "set another client_port") || !hasLine(r, "vm2", "run_as dir", deploy.CheckOK, "") {
+			var out strings.Builder
+			deploy.PrintCheck(&out, r)
+			t.Errorf("check:\n%s", out.String())
+		}
+		assertUntouched(t, lab, dir)
+	})
 	t.Run("an ssh_config that does not parse", func(t *testing.T) {
 		cfg := sshConfigLab(t, lab, "Match exec \"true\"\n")
 		_, err := inventory.Load(aliasInventory(t, lab, cfg, dir, nil))
-		if err == nil || !strings.Contains(err.Error(), cfg+":") || !strings.Contains(err.Error(), "Match Exec is not supported") {
+		if err == nil || !strings.Contains(err.Error(), cfg+":1: Match Exec is not supported") {
 			t.Errorf("got %v", err)
 		}
 	})
 }
 
+// hasLine reports whether r has host's line item with status and a fix
+// containing fix.
+func hasLine(r deploy.CheckReport, host, item string, status deploy.CheckStatus, fix string) bool {
+	for _, l := range r.Lines {
+		if l.Host == host && l.Item == item && l.Status == status && strings.Contains(l.Fix, fix) {
+			return true
+		}
+	}
+	return false
+}
+
+func mustOutput(t *testing.T, lab *testlab.VMLab, i int, script string) string {
+	t.Helper()
+	out, err := lab.Run(i, script)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
 // assertUntouched fails unless no host of lab has dir under its suggested
-// zkctl dir.
+// zkctl dir, nor a copy of zkctl that check or the preflight left in /tmp.
 func assertUntouched(t *testing.T, lab *testlab.VMLab, dir string) {
 	t.Helper()
 	for i, h := range lab.Hosts {
 		p := filepath.Join(h.Dir, dir)
-		if out, err := lab.Run(i, "test ! -e "+p+" && echo absent"); err != nil || strings.TrimSpace(out) != "absent" {
-			t.Errorf("%s: the refused deploy left %s (%s %v)", h.Name, p, out, err)
+		script := "test ! -e " + p + " && ! ls -d /tmp/zkctl-check.* 2>/dev/null && echo absent"
+		if out, err := lab.Run(i, script); err != nil || strings.TrimSpace(out) != "absent" {
+			t.Errorf("%s: the refused deploy left %s or a copy of zkctl in /tmp (%s %v)", h.Name, p, out, err)
+		}
+	}
+}
+
+// check runs c.Check with the test binary.
+func check(t *testing.T, c *deploy.Cluster) deploy.CheckReport {
+	t.Helper()
+	r, err := c.Check(context.Background(), buildbin.Path(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// testCheckRunning checks the running ensemble: its own servers hold the
+// ports, which is no conflict.
+func testCheckRunning(t *testing.T, c *deploy.Cluster) {
+	r := check(t, c)
+	var out strings.Builder
+	deploy.PrintCheck(&out, r)
+	if r.Failed() {
+		t.Errorf("check of the running ensemble fails:\n%s", out.String())
+	}
+	for _, h := range c.Inv.Hosts {
+		for _, l := range r.Lines {
+			if l.Host == h.Name && strings.HasPrefix(l.Item, "client_port") && l.Found != "held by this inventory's server" {
+				t.Errorf("%s: %s %s", h.Name, l.Item, l.Found)
+			}
+		}
+	}
+	for _, want := range []string{"via root@", "run_as dir", "clock", "zookeeper version"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("check's table lacks %q:\n%s", want, out.String())
 		}
 	}
 }

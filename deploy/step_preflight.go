@@ -10,27 +10,59 @@ import (
 )
 
 // preflightStep is deploy's check of a host before anything is changed
-// on it: the connection (every hop, the login, sudo), then what `zkctl
-// check` finds that would make the deploy fail (see checkFailures). It
-// runs on every host, in its own phase, before the lock step (which
-// creates <dir>/run) of any host: a refused deploy creates nothing
-// anywhere.
-type preflightStep struct{ bin binaryInfo }
+// on it: what `zkctl check` finds that would make the deploy fail (see
+// preflightHost). It runs on every host, in its own phase, after every
+// host was dialed (every hop, the login, sudo) and before the lock step
+// (which creates <dir>/run) of any host: a refused deploy creates
+// nothing anywhere. The agent it copied for the check is the one the
+// upload step moves into place.
+type preflightStep struct {
+	bin    binaryInfo
+	staged *string
+}
 
 func (preflightStep) Title() string { return "preflight" }
 
 func (p preflightStep) Run(ctx context.Context, c *Cluster, h inventory.Host, t transport.Transport) error {
-	return c.preflightHost(ctx, h, t, p.bin)
+	staged, err := c.preflightHost(ctx, h, t, p.bin)
+	*p.staged = staged
+	return err
 }
 
 // errNotDeployed is the result of a host that passed the preflight, in a
 // deploy that another host's preflight stopped.
 var errNotDeployed = errors.New("not deployed: the preflight failed on another host")
 
-// preflight runs preflightStep on every host; a host that fails it gets
-// its row of results.
-func (c *Cluster) preflight(ctx context.Context, bin binaryInfo, results []DeployResult) error {
+// preflight dials every host, then runs preflightStep on each; a host that
+// fails gets its row of results. It returns each host's staged agent
+// folder ("" for none), by position.
+func (c *Cluster) preflight(ctx context.Context, bin binaryInfo, results []DeployResult) ([]string, error) {
 	c.UI.Phase("preflight on %d hosts", len(c.Inv.Hosts))
+	staged := make([]string, len(c.Inv.Hosts))
+	err := c.eachRow(ctx, results, func(ctx context.Context, i int, h inventory.Host) error {
+		_, err := c.Transport(ctx, h)
+		return err
+	})
+	if err == nil {
+		err = c.eachRow(ctx, results, func(ctx context.Context, i int, h inventory.Host) error {
+			return c.runSteps(ctx, h, []step{preflightStep{bin: bin, staged: &staged[i]}})
+		})
+	}
+	if err == nil {
+		return staged, nil
+	}
+	for i, h := range c.Inv.Hosts {
+		if results[i].Host == "" {
+			results[i] = DeployResult{Host: h.Name, Err: errNotDeployed}
+		}
+	}
+	c.unstageAll(ctx, staged)
+	return nil, err
+}
+
+// eachRow runs fn on every host in parallel; a host's failure fills its
+// row of results. The failures are joined.
+func (c *Cluster) eachRow(ctx context.Context, results []DeployResult, fn func(ctx context.Context, i int, h inventory.Host) error) error {
 	var mu sync.Mutex
 	var errs []error
 	var wg sync.WaitGroup
@@ -38,24 +70,26 @@ func (c *Cluster) preflight(ctx context.Context, bin binaryInfo, results []Deplo
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			err := c.runSteps(ctx, h, []step{preflightStep{bin}})
-			if err == nil {
-				return
+			if err := fn(ctx, i, h); err != nil {
+				mu.Lock()
+				defer mu.Unlock()
+				results[i] = DeployResult{Host: h.Name, Err: err}
+				errs = append(errs, err)
 			}
-			mu.Lock()
-			defer mu.Unlock()
-			results[i] = DeployResult{Host: h.Name, Err: err}
-			errs = append(errs, err)
 		}()
 	}
 	wg.Wait()
-	if len(errs) == 0 {
-		return nil
-	}
-	for i, h := range c.Inv.Hosts {
-		if results[i].Host == "" {
-			results[i] = DeployResult{Host: h.Name, Err: errNotDeployed}
+	return errors.Join(errs...)
+}
+
+// unstageAll removes the agents the preflight copied to /tmp.
+func (c *Cluster) unstageAll(ctx context.Context, staged []string) {
+	for i, dir := range staged {
+		if dir == "" {
+			continue
+		}
+		if t, err := c.Transport(context.WithoutCancel(ctx), c.Inv.Hosts[i]); err == nil {
+			unstage(ctx, t, dir)
 		}
 	}
-	return errors.Join(errs...)
 }
