@@ -13,7 +13,7 @@ import (
 // servers on this machine), the login user and whether it uses sudo.
 type InitOptions struct {
 	Hosts []InitHost
-	User  string // "" = root
+	User  string // "" = unset: root, or the User of ssh_config
 	Sudo  bool
 }
 
@@ -43,10 +43,7 @@ func Init(path string, o InitOptions) ([]byte, error) {
 	if len(o.Hosts) == 0 && (o.User != "" || o.Sudo) {
 		return nil, errors.New("--user and --sudo are for SSH hosts: give them with --hosts NAME=ADDR,…")
 	}
-	if o.User == "" {
-		o.User = "root"
-	}
-	if !userNameRe.MatchString(o.User) {
+	if o.User != "" && !userNameRe.MatchString(o.User) {
 		return nil, fmt.Errorf("--user %q: want a user name (lower case letters, digits, '_' and '-')", o.User)
 	}
 	var b strings.Builder
@@ -80,7 +77,7 @@ func WriteNew(path string, data []byte) error {
 
 // Privileged reports a login that may install packages and run the
 // service as run_as: root, or a user with sudo.
-func (o InitOptions) Privileged() bool { return o.User == "root" || o.Sudo }
+func (o InitOptions) Privileged() bool { return o.User == "" || o.User == "root" || o.Sudo }
 
 var initTemplate = template.Must(template.New("inventory").Parse(`# zkctl inventory, written by ` + "`zkctl init`" + `.
 # Next: ` + "`zkctl check`" + ` (a preflight that changes nothing), ` + "`zkctl deploy`" + `, ` + "`zkctl reset -y`" + `.
@@ -100,7 +97,11 @@ election_port = 3888
 # auth_file = "zk.secret"  # one line "user:password": digest auth + ACLs on the application's znodes
 
 [ssh]                      # how to reach the hosts; a [host.ssh] table overrides any key
+{{- if .User}}
 user = "{{.User}}"
+{{- else}}
+# user = "root"            # the default, unless ssh_config's User says otherwise
+{{- end}}
 {{- if .Sudo}}
 sudo = true                # passwordless sudo (NOPASSWD)
 {{- else}}

@@ -21,7 +21,7 @@ func TestInit(t *testing.T) {
 		sudo, local  bool
 		install, has string
 	}{
-		{"root", inventory.InitOptions{Hosts: three}, "root", "/opt/zkctl", false, false, "apt", `# run_as = "zookeeper"`},
+		{"root", inventory.InitOptions{Hosts: three}, "root", "/opt/zkctl", false, false, "apt", `# user = "root"`},
 		{"sudo", inventory.InitOptions{Hosts: three, User: "ubuntu", Sudo: true}, "ubuntu", "/opt/zkctl", true, false, "apt", "sudo = true"},
 		{"plain", inventory.InitOptions{Hosts: three, User: "zk"}, "zk", "/home/zk/zkctl", false, false, "", "# sudo = true"},
 		{"local", inventory.InitOptions{}, "", "", false, true, "", "transport = \"local\""},
