@@ -2,6 +2,8 @@ package deploy
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -43,12 +45,13 @@ func (c *Cluster) Check(ctx context.Context, bin string) (CheckReport, error) {
 		return CheckReport{}, err
 	}
 	per := make([][]CheckLine, len(c.Inv.Hosts))
+	token := stageToken()
 	var wg sync.WaitGroup
 	for i, h := range c.Inv.Hosts {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			per[i] = c.checkHost(ctx, h, local)
+			per[i] = c.checkHost(ctx, h, local, token)
 		}()
 	}
 	wg.Wait()
@@ -73,7 +76,7 @@ func localBinary(bin string) (binaryInfo, error) {
 
 // checkHost is one host's lines: the connection first; what needs the
 // host's agent only when the agent can run there.
-func (c *Cluster) checkHost(ctx context.Context, h inventory.Host, bin binaryInfo) []CheckLine {
+func (c *Cluster) checkHost(ctx context.Context, h inventory.Host, bin binaryInfo, token string) []CheckLine {
 	t, err := c.Transport(ctx, h)
 	if err != nil {
 		return connectLines(h, err)
@@ -88,7 +91,7 @@ func (c *Cluster) checkHost(ctx context.Context, h inventory.Host, bin binaryInf
 			fmt.Sprintf("build zkctl for it (GOARCH=%s go build ./cmd/zkctl) and pass --binary PATH", arch.arch)))
 	}
 	lines = append(lines, ok(h, "arch", "%s", arch.arch))
-	return append(lines, c.agentLines(ctx, h, t, bin)...)
+	return append(lines, c.agentLines(ctx, h, t, bin, token)...)
 }
 
 // connectLines are the lines of a host that could not be dialed: which
@@ -162,10 +165,12 @@ func remoteArch(ctx context.Context, t transport.Transport) (hostArch, error) {
 }
 
 // stageAgent returns an agent of bin's build on the host: the installed
-// one when it is that build, else bin copied into a new folder in /tmp,
-// which the caller removes (unstage). On a local host it is bin itself.
-// staged is the copy's folder, "" when nothing was copied.
-func stageAgent(ctx context.Context, h inventory.Host, t transport.Transport, bin binaryInfo) (path, staged string, err error) {
+// one when it is that build, else bin copied into the folder
+// /tmp/zkctl-check.<token> (made 0700, or reused when a try before this
+// one, on a connection that was lost, made it), which the caller removes
+// (unstage). On a local host it is bin itself. staged is the copy's
+// folder, "" when nothing was copied.
+func stageAgent(ctx context.Context, h inventory.Host, t transport.Transport, bin binaryInfo, token string) (path, staged string, err error) {
 	if h.IsLocal() {
 		return bin.path, "", nil
 	}
@@ -173,17 +178,24 @@ func stageAgent(ctx context.Context, h inventory.Host, t transport.Transport, bi
 	if strings.TrimSpace(string(out)) == bin.sha256 {
 		return AgentPath(h), "", nil
 	}
-	out, err = transport.Output(ctx, t, "mktemp -d /tmp/zkctl-check.XXXXXX")
-	if err != nil {
-		return "", "", fmt.Errorf("make a folder in /tmp for a copy of zkctl: %w", err)
+	staged = "/tmp/zkctl-check." + token
+	q := transport.Quote(staged)
+	if _, err := transport.Output(ctx, t, "mkdir -m 0700 "+q+" 2>/dev/null || { test -d "+q+" && test ! -L "+q+" && test -O "+q+"; }"); err != nil {
+		return "", "", fmt.Errorf("make the folder %s for a copy of zkctl: %w", staged, err)
 	}
-	staged = strings.TrimSpace(string(out))
 	path = staged + "/zkctl"
 	if err := t.Upload(ctx, bin.path, path, 0o755, nil); err != nil {
 		unstage(ctx, t, staged)
 		return "", "", fmt.Errorf("copy zkctl to %s: %w", path, err)
 	}
 	return path, staged, nil
+}
+
+// stageToken names the folders one check or deploy copies zkctl into.
+func stageToken() string {
+	b := make([]byte, 8)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
 }
 
 // unstage removes a folder stageAgent made ("" is none).

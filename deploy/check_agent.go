@@ -16,8 +16,8 @@ import (
 // Preflight call (Java and ZooKeeper, its version, the ports, the disk,
 // run_as's way to dir) and one Clock call, by an agent of bin's build
 // (stageAgent).
-func (c *Cluster) agentLines(ctx context.Context, h inventory.Host, t transport.Transport, bin binaryInfo) []CheckLine {
-	path, staged, err := stageAgent(ctx, h, t, bin)
+func (c *Cluster) agentLines(ctx context.Context, h inventory.Host, t transport.Transport, bin binaryInfo, token string) []CheckLine {
+	path, staged, err := stageAgent(ctx, h, t, bin, token)
 	if err != nil {
 		return []CheckLine{fail(h, "agent", err.Error(), "free space in /tmp, or a writable /tmp, for a copy of zkctl")}
 	}
@@ -41,8 +41,8 @@ func (c *Cluster) agentLines(ctx context.Context, h inventory.Host, t transport.
 // refuses the deploy. It returns the folder of the agent it copied to
 // /tmp ("" if none), which the upload step moves into place and the
 // deploy removes at its end.
-func (c *Cluster) preflightHost(ctx context.Context, h inventory.Host, t transport.Transport, bin binaryInfo) (string, error) {
-	path, staged, err := stageAgent(ctx, h, t, bin)
+func (c *Cluster) preflightHost(ctx context.Context, h inventory.Host, t transport.Transport, bin binaryInfo, token string) (string, error) {
+	path, staged, err := stageAgent(ctx, h, t, bin, token)
 	if err != nil {
 		return "", err
 	}

@@ -18,15 +18,20 @@ import (
 // upload step moves into place.
 type preflightStep struct {
 	bin    binaryInfo
-	staged *string
+	token  string  // names the folder of the copy (stageAgent)
+	staged *string // where the copy is, for the upload step
 }
 
 func (preflightStep) Title() string { return "preflight" }
 
-func (p preflightStep) Run(ctx context.Context, c *Cluster, h inventory.Host, t transport.Transport) error {
-	staged, err := c.preflightHost(ctx, h, t, p.bin)
-	*p.staged = staged
-	return err
+// Run retries on a new connection when one is lost (during the copy, say),
+// as the upload step does.
+func (p preflightStep) Run(ctx context.Context, c *Cluster, h inventory.Host, _ transport.Transport) error {
+	return c.retry(ctx, h, p.Title(), func(t transport.Transport) error {
+		staged, err := c.preflightHost(ctx, h, t, p.bin, p.token)
+		*p.staged = staged
+		return err
+	})
 }
 
 // errNotDeployed is the result of a host that passed the preflight, in a
@@ -39,13 +44,14 @@ var errNotDeployed = errors.New("not deployed: the preflight failed on another h
 func (c *Cluster) preflight(ctx context.Context, bin binaryInfo, results []DeployResult) ([]string, error) {
 	c.UI.Phase("preflight on %d hosts", len(c.Inv.Hosts))
 	staged := make([]string, len(c.Inv.Hosts))
+	token := stageToken()
 	err := c.eachRow(ctx, results, func(ctx context.Context, i int, h inventory.Host) error {
 		_, err := c.Transport(ctx, h)
 		return err
 	})
 	if err == nil {
 		err = c.eachRow(ctx, results, func(ctx context.Context, i int, h inventory.Host) error {
-			return c.runSteps(ctx, h, []step{preflightStep{bin: bin, staged: &staged[i]}})
+			return c.runSteps(ctx, h, []step{preflightStep{bin: bin, token: token, staged: &staged[i]}})
 		})
 	}
 	if err == nil {
