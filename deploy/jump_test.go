@@ -108,6 +108,7 @@ func TestDeployBehindBastion(t *testing.T) {
 	})
 
 	t.Run("ssh_config aliases", func(t *testing.T) { testSSHConfig(t, lab) })
+	t.Run("init, then check", func(t *testing.T) { testInitCheck(t, lab) })
 	t.Run("refused before any change", func(t *testing.T) { testRefusedBeforeAnyChange(t, lab) })
 	t.Run("after a reboot of every host", func(t *testing.T) { testReboot(t, lab, c) })
 

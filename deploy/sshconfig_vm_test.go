@@ -261,3 +261,44 @@ func testCheckRunning(t *testing.T, c *deploy.Cluster) {
 		}
 	}
 }
+
+// testInitCheck writes an inventory with init for the root hosts of the
+// bastion lab, by their aliases in ~/.ssh/config (the default ssh_config:
+// HOME is the test's), and checks it: it validates, reaches every host
+// through the jump host, and a deploy would pass (the ensemble running in
+// /opt/zkctl holds the ports: its own).
+func testInitCheck(t *testing.T, lab *testlab.VMLab) {
+	home := t.TempDir()
+	t.Setenv("HOME", home)
+	cfg, err := os.ReadFile(sshConfigLab(t, lab, ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(home, ".ssh"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(home, ".ssh", "config"), cfg, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var hosts []inventory.InitHost
+	for i, h := range lab.Hosts {
+		if h.Profile == testlab.Root {
+			hosts = append(hosts, inventory.InitHost{Name: h.Name, Address: fmt.Sprintf("zk%d", i+1)})
+		}
+	}
+	path := filepath.Join(t.TempDir(), "inventory.toml")
+	data, err := inventory.Init(path, inventory.InitOptions{Hosts: hosts})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := inventory.WriteNew(path, data); err != nil {
+		t.Fatal(err)
+	}
+	c, _ := newCluster(t, path)
+	r := check(t, c)
+	var out strings.Builder
+	deploy.PrintCheck(&out, r)
+	if r.Failed() || !strings.Contains(out.String(), "via root@"+lab.Bastion.Addr+":22") {
+		t.Errorf("check of init's inventory:\n%s", out.String())
+	}
+}
