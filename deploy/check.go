@@ -164,20 +164,11 @@ func remoteArch(ctx context.Context, t transport.Transport) (hostArch, error) {
 	return hostArch{uname: u, arch: unameArch(u)}, nil
 }
 
-// stageAgent returns an agent of bin's build on the host: the installed
-// one when it is that build, else bin copied into the folder
-// /tmp/zkctl-check.<token> (made 0700, or reused when a try before this
-// one, on a connection that was lost, made it), which the caller removes
-// (unstage). On a local host it is bin itself. staged is the copy's
-// folder, "" when nothing was copied.
-func stageAgent(ctx context.Context, h inventory.Host, t transport.Transport, bin binaryInfo, token string) (path, staged string, err error) {
-	if h.IsLocal() {
-		return bin.path, "", nil
-	}
-	out, _ := transport.Output(ctx, t, "sha256sum "+transport.Quote(AgentPath(h))+" 2>/dev/null | cut -d' ' -f1")
-	if strings.TrimSpace(string(out)) == bin.sha256 {
-		return AgentPath(h), "", nil
-	}
+// stageAgent copies bin into the folder /tmp/zkctl-check.<token> (made
+// 0700, or reused when a try before this one, on a connection that was
+// lost, made it), which the caller removes (unstage), and returns the
+// copy's path and its folder.
+func stageAgent(ctx context.Context, t transport.Transport, bin binaryInfo, token string) (path, staged string, err error) {
 	staged = "/tmp/zkctl-check." + token
 	q := transport.Quote(staged)
 	if _, err := transport.Output(ctx, t, "mkdir -m 0700 "+q+" 2>/dev/null || { test -d "+q+" && test ! -L "+q+" && test -O "+q+"; }"); err != nil {

@@ -15,16 +15,12 @@ import (
 // agentLines are check's lines that the host's agent answers: one
 // Preflight call (Java and ZooKeeper, its version, the ports, the disk,
 // run_as's way to dir) and one Clock call, by an agent of bin's build
-// (stageAgent).
+// (preflightCall).
 func (c *Cluster) agentLines(ctx context.Context, h inventory.Host, t transport.Transport, bin binaryInfo, token string) []CheckLine {
-	path, staged, err := stageAgent(ctx, h, t, bin, token)
-	if err != nil {
-		return []CheckLine{fail(h, "agent", err.Error(), "free space in /tmp, or a writable /tmp, for a copy of zkctl")}
-	}
+	rep, path, staged, err := c.preflightCall(ctx, h, t, bin, token)
 	defer unstage(ctx, t, staged)
-	rep, err := callAt(ctx, c, h, t, path, c.preflightRequest(h))
 	if err != nil {
-		return []CheckLine{fail(h, "agent", err.Error(), "run `zkctl -v check` for the command; a zkctl built for the host's OS and architecture")}
+		return []CheckLine{fail(h, "agent", err.Error(), "run `zkctl -v check` for the commands; a writable /tmp with room for a copy of zkctl")}
 	}
 	privileged := h.IsLocal() || h.SSH.User == "root" || h.SSH.Sudo
 	lines := []CheckLine{installLine(h, c.Inv.ZooKeeper, rep.Install, privileged), versionLine(h, rep.ZooKeeperVersion)}
@@ -42,11 +38,7 @@ func (c *Cluster) agentLines(ctx context.Context, h inventory.Host, t transport.
 // /tmp ("" if none), which the upload step moves into place and the
 // deploy removes at its end.
 func (c *Cluster) preflightHost(ctx context.Context, h inventory.Host, t transport.Transport, bin binaryInfo, token string) (string, error) {
-	path, staged, err := stageAgent(ctx, h, t, bin, token)
-	if err != nil {
-		return "", err
-	}
-	rep, err := callAt(ctx, c, h, t, path, c.preflightRequest(h))
+	rep, _, staged, err := c.preflightCall(ctx, h, t, bin, token)
 	if err == nil {
 		err = failures(preflightLines(h, rep.Preflight))
 	}
@@ -55,6 +47,36 @@ func (c *Cluster) preflightHost(ctx context.Context, h inventory.Host, t transpo
 		return "", err
 	}
 	return staged, nil
+}
+
+// notThisBuild is the exit status of preflightCall's guard: the host has no
+// agent of this build installed.
+const notThisBuild = 97
+
+// preflightCall makes the Preflight call with an agent of bin's build: the
+// installed one when its sha256 is bin's (checked by the same command, so
+// an unchanged re-deploy pays one round trip), else a copy staged in /tmp
+// (stageAgent; on a local host, bin itself). It returns the answer, the
+// agent used, and the staged folder ("" if none) for unstage.
+func (c *Cluster) preflightCall(ctx context.Context, h inventory.Host, t transport.Transport, bin binaryInfo, token string) (agent.PreflightReport, string, string, error) {
+	req := c.preflightRequest(h)
+	if h.IsLocal() {
+		rep, err := callAt(ctx, c, h, t, bin.path, req)
+		return rep, bin.path, "", err
+	}
+	installed := AgentPath(h)
+	guard := fmt.Sprintf(`[ "$(sha256sum %s 2>/dev/null | cut -d' ' -f1)" = %s ] || exit %d; exec `,
+		transport.Quote(installed), bin.sha256, notThisBuild)
+	rep, err := callCommand(ctx, c, h, t, guard, installed, req)
+	if status, exited := transport.ExitStatus(err); !exited || status != notThisBuild {
+		return rep, installed, "", err
+	}
+	path, staged, err := stageAgent(ctx, t, bin, token)
+	if err != nil {
+		return rep, "", "", err
+	}
+	rep, err = callAt(ctx, c, h, t, path, req)
+	return rep, path, staged, err
 }
 
 // preflightRequest asks about h's dir for the user ZooKeeper and the
@@ -86,13 +108,19 @@ func localUser() string {
 // sudo): for the calls that only look, before deploy has installed an
 // agent or created the service user.
 func callAt[R any](ctx context.Context, c *Cluster, h inventory.Host, t transport.Transport, path string, req wire.Request[R]) (R, error) {
+	return callCommand(ctx, c, h, t, "", path, req)
+}
+
+// callCommand is callAt with prefix (shell) before the agent's command.
+// A failure of the command keeps its exit status (transport.ExitStatus).
+func callCommand[R any](ctx context.Context, c *Cluster, h inventory.Host, t transport.Transport, prefix, path string, req wire.Request[R]) (R, error) {
 	var zero R
 	payload, err := wire.Encode(req)
 	if err != nil {
 		return zero, err
 	}
 	c.Log.Debug("agent", "host", h.Name, "agent", path, "call", req.Call(), "args", string(payload))
-	out, err := transport.Output(ctx, t, transport.Join(path, "node", "--dir", h.Dir, "call", string(payload)))
+	out, err := transport.Output(ctx, t, prefix+transport.Join(path, "node", "--dir", h.Dir, "call", string(payload)))
 	if err != nil {
 		return zero, fmt.Errorf("node %s: %w", req.Call(), err)
 	}
