@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"sync"
 	"time"
 
@@ -36,6 +37,9 @@ type Cluster struct {
 	// LockExpiry the age at which a lock counts as left by a dead deploy;
 	// zero means DefaultLockWait and DefaultLockExpiry.
 	LockWait, LockExpiry time.Duration
+	// Resolver resolves the hosts' addresses that are names; nil = the
+	// system's (tests limit it to the hosts file).
+	Resolver *net.Resolver
 
 	mu       sync.Mutex
 	conns    map[string]transport.Transport
@@ -88,6 +92,7 @@ func (c *Cluster) Transport(ctx context.Context, h inventory.Host) (transport.Tr
 			IdentityFile: h.SSH.IdentityFile, KnownHosts: h.SSH.KnownHosts,
 			InsecureIgnoreHostKey: h.SSH.InsecureIgnoreHostKey, AcceptNew: c.AcceptNew,
 			Sudo: h.SSH.Sudo, DialTimeout: h.SSH.DialTimeout, Jump: hops(h.SSH.Jump),
+			HostKeyAlias: h.SSH.HostKeyAlias, Resolver: c.Resolver,
 		})
 		if err != nil {
 			return nil, stepError(h, "connect", err)
@@ -178,7 +183,7 @@ func AgentPath(h inventory.Host) string { return node.Layout{Dir: h.Dir}.Agent()
 func hops(jump []inventory.Hop) []transport.Hop {
 	var out []transport.Hop
 	for _, j := range jump {
-		out = append(out, transport.Hop{User: j.User, Address: j.Address, Port: j.Port})
+		out = append(out, transport.Hop{User: j.User, Address: j.Address, Port: j.Port, IdentityFile: j.IdentityFile})
 	}
 	return out
 }

@@ -65,14 +65,8 @@ func (c *Cluster) ClockOffset(ctx context.Context, h inventory.Host) (offset, rt
 	if err != nil {
 		return 0, 0, err
 	}
-	t0 := time.Now()
-	remote, err := call(ctx, c, h, t, agent.Clock{})
-	t1 := time.Now()
-	if err != nil {
-		return 0, 0, stepError(h, "clock", err)
-	}
-	mid := t0.Add(t1.Sub(t0) / 2)
-	return time.Unix(0, remote.UnixNano).Sub(mid), t1.Sub(t0), nil
+	offset, rtt, err = clockOffsetBy(func() (agent.Time, error) { return call(ctx, c, h, t, agent.Clock{}) })
+	return offset, rtt, stepError(h, "clock", err)
 }
 
 // The agent's network fault calls (`zkctl node net …`, package netfault).

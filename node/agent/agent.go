@@ -39,6 +39,7 @@ func Handlers() wire.Handlers {
 	wire.Handle[SignalHost](hs)
 	wire.Handle[StartRoles](hs)
 	wire.Handle[SignalRoles](hs)
+	wire.Handle[Preflight](hs)
 	netfault.Calls(hs)
 	return hs
 }

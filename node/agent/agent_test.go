@@ -87,7 +87,7 @@ func TestEveryCallHasAHandler(t *testing.T) {
 	calls := []string{Info{}.Call(), StartServer{}.Call(), SignalServer{}.Call(), TxnLogs{}.Call(), Status{}.Call(), Reset{}.Call(),
 		Stop{}.Call(), Memory{}.Call(), ReadLog{}.Call(), Clock{}.Call(), SignalHost{}.Call(), StartRoles{}.Call(), SignalRoles{}.Call(),
 		netfault.PartitionSpec{}.Call(), netfault.DegradeSpec{}.Call(), netfault.ClearRequest{}.Call(), netfault.HealRequest{}.Call(),
-		netfault.StatusRequest{}.Call()}
+		netfault.StatusRequest{}.Call(), Preflight{}.Call()}
 	for _, c := range calls {
 		if hs[c] == nil {
 			t.Errorf("no handler for %q", c)
