@@ -11,7 +11,6 @@ package deploy
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -195,81 +194,6 @@ func (c *Cluster) Hosts(names ...string) ([]inventory.Host, error) {
 // AgentPath is where deploy puts the zkctl binary on a host.
 func AgentPath(h inventory.Host) string { return node.Layout{Dir: h.Dir}.Agent() }
 
-// agentStartRetry is Agent's retry policy. Starting the agent right after
-// this process uploaded it may fail for an instant: a child forked
-// elsewhere in this process (another host's command, on the local
-// transport) can still hold the new binary open for writing — the
-// fork/exec race of golang.org/issue/22315 — and exec says ETXTBSY. The shell reports a command it found but could not execute with
-// exit status 126; 126 from an agent this Cluster has just pushed is taken
-// for that race and retried, for about a second in all. Any other failure,
-// and 126 from an agent it did not push (one that is not executable), is
-// returned at once.
-func (c *Cluster) agentStartRetry(h inventory.Host) retry.Policy {
-	return retry.Policy{
-		Attempts: 10, Delay: 20 * time.Millisecond, Factor: 1.5, Max: 200 * time.Millisecond,
-		Retryable: func(err error) bool {
-			status, exited := transport.ExitStatus(err)
-			return exited && status == notExecutable && c.pushed(h)
-		},
-	}
-}
-
-// notExecutable is the shell's exit status for a command it found but
-// could not execute.
-const notExecutable = 126
-
-// Agent runs `zkctl node ARGS… --dir DIR` on the host and returns its output.
-func (c *Cluster) Agent(ctx context.Context, h inventory.Host, t transport.Transport, args ...string) ([]byte, error) {
-	cmd := agentCommand(h, args)
-	c.Log.Debug("agent", "host", h.Name, "args", args)
-	var out []byte
-	err := c.agentStartRetry(h).Do(ctx, func(int) error {
-		var err error
-		out, err = transport.Output(ctx, t, cmd)
-		return err
-	})
-	if err != nil {
-		return out, fmt.Errorf("node %s: %w", args[0], err)
-	}
-	return out, nil
-}
-
-// markUploaded notes that this Cluster pushed the host's agent.
-func (c *Cluster) markUploaded(h inventory.Host) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.uploaded == nil {
-		c.uploaded = map[string]bool{}
-	}
-	c.uploaded[h.Name] = true
-}
-
-// pushed reports whether this Cluster pushed the host's agent.
-func (c *Cluster) pushed(h inventory.Host) bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.uploaded[h.Name]
-}
-
-// AgentJSON runs the agent and decodes its JSON answer into v.
-func (c *Cluster) AgentJSON(ctx context.Context, h inventory.Host, t transport.Transport, v any, args ...string) error {
-	out, err := c.Agent(ctx, h, t, args...)
-	if err != nil {
-		return err
-	}
-	if err := json.Unmarshal(out, v); err != nil {
-		return fmt.Errorf("node %s: bad answer %q: %w", args[0], truncate(string(out), 200), err)
-	}
-	return nil
-}
-
-func truncate(s string, n int) string {
-	if len(s) > n {
-		return s[:n] + "…"
-	}
-	return s
-}
-
 // hops are the inventory's jump hosts as the transport takes them.
 func hops(jump []inventory.Hop) []transport.Hop {
 	var out []transport.Hop
@@ -277,4 +201,11 @@ func hops(jump []inventory.Hop) []transport.Hop {
 		out = append(out, transport.Hop{User: j.User, Address: j.Address, Port: j.Port})
 	}
 	return out
+}
+
+func truncate(s string, n int) string {
+	if len(s) > n {
+		return s[:n] + "…"
+	}
+	return s
 }

@@ -1,8 +1,6 @@
 package deploy
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -11,6 +9,7 @@ import (
 	"zkctl/deploy/inventory"
 	"zkctl/history"
 	"zkctl/history/txnlog"
+	"zkctl/node/wire"
 )
 
 // TxnLogs asks the agent on h for its server's transaction logs, decoded
@@ -20,21 +19,19 @@ func (c *Cluster) TxnLogs(ctx context.Context, h inventory.Host) ([]*txnlog.File
 	if err != nil {
 		return nil, err
 	}
-	out, err := c.Agent(ctx, h, t, "zk", "txnlog")
+	out, err := call(ctx, c, h, t, wire.TxnLogs{})
 	if err != nil {
 		return nil, stepError(h, "read transaction logs", err)
 	}
 	var files []*txnlog.File
-	sc := bufio.NewScanner(bytes.NewReader(out))
-	sc.Buffer(make([]byte, 1<<20), 1<<30)
-	for sc.Scan() {
+	for _, raw := range out.Files {
 		var f txnlog.File
-		if err := json.Unmarshal(sc.Bytes(), &f); err != nil {
+		if err := json.Unmarshal(raw, &f); err != nil {
 			return nil, stepError(h, "read transaction logs", fmt.Errorf("bad answer: %w", err))
 		}
 		files = append(files, &f)
 	}
-	return files, stepError(h, "read transaction logs", sc.Err())
+	return files, nil
 }
 
 // History reads the transaction logs of every server in servers, in

@@ -11,6 +11,7 @@ import (
 
 	"zkctl/deploy/inventory"
 	"zkctl/node/netfault"
+	"zkctl/node/wire"
 )
 
 // NetRow is one active network fault on one host, as its agent reads it
@@ -49,7 +50,7 @@ func (c *Cluster) netFaults(ctx context.Context) []NetRow {
 			defer wg.Done()
 			st, err := c.NetStatusOn(ctx, h)
 			switch {
-			case err != nil && netUnsupported(err):
+			case err != nil && wire.Unsupported(err):
 			case err != nil:
 				rows[i] = []NetRow{{Host: h.Name, Fault: "?", Error: err.Error()}}
 			default:
@@ -63,12 +64,6 @@ func (c *Cluster) netFaults(ctx context.Context) []NetRow {
 		out = append(out, r...)
 	}
 	return out
-}
-
-// netUnsupported tells the agent's "no nft, tc or ip" or "no privilege".
-func netUnsupported(err error) bool {
-	msg := err.Error()
-	return strings.Contains(msg, netfault.ErrMissingTool.Error()) || strings.Contains(msg, netfault.ErrPrivilege.Error())
 }
 
 // NetRows turns one host's status into rows, partitions first.

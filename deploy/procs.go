@@ -2,7 +2,6 @@ package deploy
 
 import (
 	"context"
-	"strconv"
 	"syscall"
 	"time"
 
@@ -10,6 +9,7 @@ import (
 	"zkctl/deploy/transport"
 	"zkctl/node"
 	"zkctl/node/netfault"
+	"zkctl/node/wire"
 )
 
 // The node agent's process calls, one method each. They are the only way
@@ -19,79 +19,42 @@ import (
 // StartServerOn asks the agent on h to start its ZooKeeper server (a no-op
 // where it runs) and returns the server's process.
 func (c *Cluster) StartServerOn(ctx context.Context, h inventory.Host) (node.Proc, error) {
-	var p node.Proc
-	err := c.agentCall(ctx, h, "start zookeeper", &p, "zk", "start")
-	return p, err
+	return callOn(ctx, c, h, "start zookeeper", wire.StartServer{})
 }
 
 // SignalServerOn sends sig to the ZooKeeper server on h; TERM waits for the
 // exit (and KILLs after a grace period).
 func (c *Cluster) SignalServerOn(ctx context.Context, h inventory.Host, sig syscall.Signal) (node.Proc, error) {
-	var p node.Proc
-	err := c.agentCall(ctx, h, "kill zookeeper", &p, "zk", "signal", "-s", node.SignalName(sig))
-	return p, err
+	return callOn(ctx, c, h, "kill zookeeper", wire.SignalServer{Signal: node.SignalName(sig)})
 }
 
 // StartRolesOn starts n instances of role on h, the first with id when id
 // is set, passing args (the role's own flags) to each.
 func (c *Cluster) StartRolesOn(ctx context.Context, h inventory.Host, role string, n int, id string, args []string) ([]node.Proc, error) {
-	argv := []string{"roles", "start", role, "-n", strconv.Itoa(max(n, 1))}
-	if id != "" {
-		argv = append(argv, "--id", id)
-	}
-	if len(args) > 0 {
-		argv = append(append(argv, "--"), args...)
-	}
-	var procs []node.Proc
-	err := c.agentCall(ctx, h, "start "+role, &procs, argv...)
-	return procs, err
+	return callOn(ctx, c, h, "start "+role, wire.StartRoles{Role: role, Count: max(n, 1), ID: id, Args: args})
 }
 
 // SignalRolesOn sends sig to every live instance of role on h (every role
 // when role is ""), or only to instance id.
 func (c *Cluster) SignalRolesOn(ctx context.Context, h inventory.Host, role, id string, sig syscall.Signal) ([]node.Proc, error) {
-	argv := []string{"roles", "signal", role, "-s", node.SignalName(sig)}
-	if id != "" {
-		argv = append(argv, "--id", id)
-	}
-	var procs []node.Proc
-	err := c.agentCall(ctx, h, "kill "+role, &procs, argv...)
-	return procs, err
-}
-
-// agentCall runs the agent on h and decodes its JSON answer into v; a
-// failure is a HostError of step.
-func (c *Cluster) agentCall(ctx context.Context, h inventory.Host, step string, v any, args ...string) error {
-	t, err := c.Transport(ctx, h)
-	if err != nil {
-		return err
-	}
-	return stepError(h, step, c.AgentJSON(ctx, h, t, v, args...))
+	return callOn(ctx, c, h, "kill "+role, wire.SignalRoles{Role: role, ID: id, Signal: node.SignalName(sig)})
 }
 
 // MemoryOf asks the agent on h for the memory of process name ("<role>-<id>").
 func (c *Cluster) MemoryOf(ctx context.Context, h inventory.Host, name string) (node.Memory, error) {
-	var m node.Memory
-	err := c.agentCall(ctx, h, "memory of "+name, &m, "mem", name)
-	return m, err
+	return callOn(ctx, c, h, "memory of "+name, wire.Memory{Name: name})
 }
 
 // ReadLog asks the agent on h for the whole log of process name.
 func (c *Cluster) ReadLog(ctx context.Context, h inventory.Host, name string) ([]byte, error) {
-	t, err := c.Transport(ctx, h)
-	if err != nil {
-		return nil, err
-	}
-	out, err := c.Agent(ctx, h, t, "log", name)
-	return out, stepError(h, "read log of "+name, err)
+	l, err := callOn(ctx, c, h, "read log of "+name, wire.ReadLog{Name: name})
+	return l.Data, err
 }
 
 // SignalHostOn sends sig at once to every process the agent started on h
 // (its server and roles) and returns them.
 func (c *Cluster) SignalHostOn(ctx context.Context, h inventory.Host, sig syscall.Signal) ([]node.Proc, error) {
-	var procs []node.Proc
-	err := c.agentCall(ctx, h, "SIG"+node.SignalName(sig)+" every process", &procs, "signal-host", "-s", node.SignalName(sig))
-	return procs, err
+	return callOn(ctx, c, h, "SIG"+node.SignalName(sig)+" every process", wire.SignalHost{Signal: node.SignalName(sig)})
 }
 
 // ClockOffset measures how far h's clock is ahead of this machine's: the
@@ -102,11 +65,8 @@ func (c *Cluster) ClockOffset(ctx context.Context, h inventory.Host) (offset, rt
 	if err != nil {
 		return 0, 0, err
 	}
-	var remote struct {
-		UnixNano int64 `json:"unix_nano"`
-	}
 	t0 := time.Now()
-	err = c.AgentJSON(ctx, h, t, &remote, "clock")
+	remote, err := call(ctx, c, h, t, wire.Clock{})
 	t1 := time.Now()
 	if err != nil {
 		return 0, 0, stepError(h, "clock", err)
@@ -132,69 +92,29 @@ func (c *Cluster) ControllerAddrOn(ctx context.Context, h inventory.Host) (strin
 	return "127.0.0.1", nil
 }
 
-// exemptArgs are the agent flags of ex.
-func exemptArgs(ex netfault.Exempt) []string {
-	argv := []string{"--ssh-port", strconv.Itoa(ex.SSHPort)}
-	for _, a := range ex.Controller {
-		argv = append(argv, "--controller", a)
-	}
-	return argv
-}
-
 // PartitionOn asks the agent on h to cut its traffic with spec.Peers.
 func (c *Cluster) PartitionOn(ctx context.Context, h inventory.Host, spec netfault.PartitionSpec) ([]netfault.Cut, error) {
-	argv := []string{"net", "partition", "--for", spec.For.String()}
-	for _, p := range spec.Peers {
-		argv = append(argv, "--peer", p)
-	}
-	if spec.OneWay {
-		argv = append(argv, "--oneway")
-	}
-	var cuts []netfault.Cut
-	err := c.agentCall(ctx, h, "partition", &cuts, append(argv, exemptArgs(spec.Exempt)...)...)
-	return cuts, err
+	return callOn(ctx, c, h, "partition", wire.Partition{Spec: spec})
 }
 
 // DegradeOn asks the agent on h for a degradation of its outbound traffic.
 func (c *Cluster) DegradeOn(ctx context.Context, h inventory.Host, spec netfault.DegradeSpec) (netfault.Degradation, error) {
-	argv := []string{"net", "degrade", "--for", spec.For.String()}
-	for _, p := range spec.Peers {
-		argv = append(argv, "--peer", p)
-	}
-	if spec.Delay > 0 {
-		argv = append(argv, "--delay", spec.Delay.String())
-	}
-	if spec.Loss > 0 {
-		argv = append(argv, "--loss", strconv.FormatFloat(spec.Loss, 'f', -1, 64)+"%")
-	}
-	if spec.Rate > 0 {
-		argv = append(argv, "--rate", netfault.FormatRate(spec.Rate))
-	}
-	var d netfault.Degradation
-	err := c.agentCall(ctx, h, "degrade", &d, append(argv, exemptArgs(spec.Exempt)...)...)
-	return d, err
+	return callOn(ctx, c, h, "degrade", wire.Degrade{Spec: spec})
 }
 
 // ClearDegradationsOn removes every degradation on h (partitions stay) and
 // returns their ids.
 func (c *Cluster) ClearDegradationsOn(ctx context.Context, h inventory.Host) ([]int, error) {
-	var out struct {
-		Cleared []int `json:"cleared"`
-	}
-	err := c.agentCall(ctx, h, "degrade --clear", &out, "net", "degrade", "--clear")
+	out, err := callOn(ctx, c, h, "degrade --clear", wire.ClearDegradations{})
 	return out.Cleared, err
 }
 
 // HealOn removes every partition and degradation zkctl made on h.
 func (c *Cluster) HealOn(ctx context.Context, h inventory.Host) (netfault.Healed, error) {
-	var res netfault.Healed
-	err := c.agentCall(ctx, h, "heal", &res, "net", "heal")
-	return res, err
+	return callOn(ctx, c, h, "heal", wire.Heal{})
 }
 
 // NetStatusOn reads back the partitions and degradations active on h.
 func (c *Cluster) NetStatusOn(ctx context.Context, h inventory.Host) (netfault.Status, error) {
-	var st netfault.Status
-	err := c.agentCall(ctx, h, "net status", &st, "net", "status")
-	return st, err
+	return callOn(ctx, c, h, "net status", wire.NetStatus{})
 }

@@ -10,6 +10,7 @@ import (
 	"zkctl/deploy"
 	"zkctl/deploy/inventory"
 	"zkctl/node/netfault"
+	"zkctl/node/wire"
 )
 
 // KindDegrade is a degradation's record (or a --clear).
@@ -89,7 +90,7 @@ func (d Degrade) Run(ctx context.Context, c *deploy.Cluster) (Record, error) {
 	}
 	if d.Clear {
 		ids, err := c.ClearDegradationsOn(ctx, h)
-		if Unsupported(err) {
+		if wire.Unsupported(err) {
 			return rec.done(nil, refusef("%s: cannot make network faults there: %v", h.Name, err))
 		}
 		msg := fmt.Sprintf("cleared %d degradations", len(ids))

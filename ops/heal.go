@@ -9,6 +9,7 @@ import (
 	"zkctl/deploy"
 	"zkctl/deploy/inventory"
 	"zkctl/node/netfault"
+	"zkctl/node/wire"
 )
 
 // KindHeal is a heal's record.
@@ -48,7 +49,7 @@ func (h Heal) Run(ctx context.Context, c *deploy.Cluster) (Record, error) {
 		}
 		res, err := c.HealOn(ctx, host)
 		switch {
-		case Unsupported(err):
+		case wire.Unsupported(err):
 			notes[i].Msg = "nothing to heal: " + err.Error()
 			return nil
 		case err != nil:

@@ -14,6 +14,7 @@ import (
 	"zkctl/deploy"
 	"zkctl/deploy/inventory"
 	"zkctl/node/netfault"
+	"zkctl/node/wire"
 )
 
 // What the network faults (Partition, Heal, Degrade) share: the refusals
@@ -166,16 +167,6 @@ func exemptOn(ctx context.Context, c *deploy.Cluster, h inventory.Host) (netfaul
 	return ex, nil
 }
 
-// Unsupported tells the agent's "cannot make network faults here" (no nft,
-// tc or ip; no CAP_NET_ADMIN) from other failures.
-func Unsupported(err error) bool {
-	if err == nil {
-		return false
-	}
-	msg := err.Error()
-	return strings.Contains(msg, netfault.ErrMissingTool.Error()) || strings.Contains(msg, netfault.ErrPrivilege.Error())
-}
-
 // preflight asks every host's agent for its network state, so that a host
 // without nft or privilege refuses the fault before any host is touched.
 func preflight(ctx context.Context, c *deploy.Cluster, hosts []inventory.Host) error {
@@ -184,7 +175,7 @@ func preflight(ctx context.Context, c *deploy.Cluster, hosts []inventory.Host) e
 		return err
 	})
 	for i, err := range errs {
-		if Unsupported(err) {
+		if wire.Unsupported(err) {
 			return refusef("%s: cannot make network faults there: %v", hosts[i].Name, err)
 		}
 		if err != nil {

@@ -8,6 +8,7 @@ import (
 
 	"zkctl/deploy"
 	"zkctl/node"
+	"zkctl/node/wire"
 	"zkctl/ops"
 )
 
@@ -148,7 +149,7 @@ func (rn *Runner) healAll(ctx context.Context, res *Result) {
 	for _, h := range rn.Cluster.Inv.Hosts {
 		st, err := rn.Cluster.NetStatusOn(ctx, h)
 		switch {
-		case ops.Unsupported(err): // no nft or no privilege: zkctl made no fault there
+		case wire.Unsupported(err): // no nft or no privilege: zkctl made no fault there
 			cannot = append(cannot, h.Name)
 		case err != nil:
 			left = append(left, h.Name+": "+err.Error())

@@ -3,16 +3,21 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"os"
-	"time"
 
 	"github.com/spf13/cobra"
 
 	"zkctl/node"
+	"zkctl/node/agent"
+	"zkctl/node/netfault"
+	"zkctl/node/wire"
 	"zkctl/roles"
 	"zkctl/roles/rolelog"
+	"zkctl/schema"
 )
 
 // nodeCmd is the node agent, run by the controller on each host.
@@ -31,72 +36,60 @@ func nodeCmd() *cobra.Command {
 		return nil
 	}
 	load := func() (*node.Config, error) { return node.LoadConfig(dir) }
+	ag := func() agent.Agent { return agent.Agent{Dir: dir} }
+
+	call := &cobra.Command{Use: "call JSON", Short: "answer one request of the controller (package node/wire)", Args: cobra.ExactArgs(1), RunE: func(cmd *cobra.Command, args []string) error {
+		return printJSON(ag().Serve(cmd.Context(), []byte(args[0])))
+	}}
 
 	var home string
 	info := &cobra.Command{Use: "info", Args: cobra.NoArgs, RunE: func(cmd *cobra.Command, _ []string) error {
-		return printJSON(node.HostInfo(home))
+		return printResult(ag().Info(cmd.Context(), wire.Info{Home: home}))
 	}}
 	info.Flags().StringVar(&home, "home", "", "ZooKeeper home to check")
 
 	zkCmd := &cobra.Command{Use: "zk"}
 	zkStart := &cobra.Command{Use: "start", Args: cobra.NoArgs, RunE: func(cmd *cobra.Command, _ []string) error {
-		c, err := load()
-		if err != nil {
-			return err
-		}
-		p, err := node.StartZooKeeper(c)
-		if err != nil {
-			return err
-		}
-		return printJSON(p)
+		return printResult(ag().StartServer(cmd.Context(), wire.StartServer{}))
 	}}
 	var sigName string
 	zkSignal := &cobra.Command{Use: "signal", Args: cobra.NoArgs, RunE: func(cmd *cobra.Command, _ []string) error {
-		sig, err := node.ParseSignal(sigName)
-		if err != nil {
-			return usageError{err.Error()}
-		}
-		p, err := node.SignalZooKeeper(node.Layout{Dir: dir}, sig, 5*time.Second)
+		sig, err := parseSignal(sigName)
 		if err != nil {
 			return err
 		}
-		return printJSON(p)
+		return printResult(ag().SignalServer(cmd.Context(), wire.SignalServer{Signal: sig}))
 	}}
 	zkSignal.Flags().StringVarP(&sigName, "signal", "s", "TERM", "signal")
 	zkTxnlog := &cobra.Command{Use: "txnlog", Short: "decode the server's transaction logs: one JSON line a file", Args: cobra.NoArgs, RunE: func(cmd *cobra.Command, _ []string) error {
-		return writeTxnLogs(node.Layout{Dir: dir}, os.Stdout)
+		logs, err := ag().TxnLogs(cmd.Context(), wire.TxnLogs{})
+		if err != nil {
+			return err
+		}
+		for _, f := range logs.Files {
+			if _, err := fmt.Fprintf(os.Stdout, "%s\n", f); err != nil {
+				return err
+			}
+		}
+		return nil
 	}}
 	zkCmd.AddCommand(zkStart, zkSignal, zkTxnlog)
 
 	status := &cobra.Command{Use: "status", Args: cobra.NoArgs, RunE: func(cmd *cobra.Command, _ []string) error {
-		c, err := load()
-		if err != nil {
-			return err
-		}
-		st, err := node.HostStatus(c)
-		if err != nil {
-			return err
-		}
-		return printJSON(st)
+		return printResult(ag().Status(cmd.Context(), wire.Status{}))
 	}}
 	reset := &cobra.Command{Use: "reset", Args: cobra.NoArgs, RunE: func(cmd *cobra.Command, _ []string) error {
-		c, err := load()
-		if err != nil {
-			return err
-		}
-		return node.Reset(c)
+		_, err := ag().Reset(cmd.Context(), wire.Reset{})
+		return err
 	}}
 	stop := &cobra.Command{Use: "stop", Args: cobra.NoArgs, RunE: func(cmd *cobra.Command, _ []string) error {
-		c, err := load()
-		if err != nil {
-			return err
-		}
-		return node.StopAll(c)
+		_, err := ag().Stop(cmd.Context(), wire.Stop{})
+		return err
 	}}
 	var tailRole string
 	var tailLines int
 	var follow bool
-	tail := &cobra.Command{Use: "tail", Args: cobra.NoArgs, RunE: func(cmd *cobra.Command, _ []string) error {
+	tail := &cobra.Command{Use: "tail", Short: "the logs, as a stream of lines (not a call: `zkctl tail` reads it)", Args: cobra.NoArgs, RunE: func(cmd *cobra.Command, _ []string) error {
 		ctx, cancel := context.WithCancel(cmd.Context())
 		defer cancel()
 		if follow {
@@ -109,89 +102,80 @@ func nodeCmd() *cobra.Command {
 	tail.Flags().BoolVarP(&follow, "follow", "f", false, "follow")
 
 	mem := &cobra.Command{Use: "mem NAME", Short: "memory of a process the agent started", Args: cobra.ExactArgs(1), RunE: func(cmd *cobra.Command, args []string) error {
-		m, err := node.ProcMemory(node.Layout{Dir: dir}, args[0])
-		if err != nil {
-			return err
-		}
-		return printJSON(m)
+		return printResult(ag().Memory(cmd.Context(), wire.Memory{Name: args[0]}))
 	}}
 	readLog := &cobra.Command{Use: "log NAME", Short: "the whole log of a process", Args: cobra.ExactArgs(1), RunE: func(cmd *cobra.Command, args []string) error {
-		data, err := node.ReadLog(node.Layout{Dir: dir}, args[0])
+		l, err := ag().ReadLog(cmd.Context(), wire.ReadLog{Name: args[0]})
 		if err != nil {
 			return err
 		}
-		_, err = os.Stdout.Write(data)
+		_, err = os.Stdout.Write(l.Data)
 		return err
 	}}
 
 	clock := &cobra.Command{Use: "clock", Short: "this host's time, for the controller's clock offset", Args: cobra.NoArgs, RunE: func(cmd *cobra.Command, _ []string) error {
-		return printJSON(map[string]int64{"unix_nano": time.Now().UnixNano()})
+		return printResult(ag().Clock(cmd.Context(), wire.Clock{}))
 	}}
 	var hostSig string
 	signalHost := &cobra.Command{Use: "signal-host", Short: "signal the server and every role at once", Args: cobra.NoArgs, RunE: func(cmd *cobra.Command, _ []string) error {
-		sig, err := node.ParseSignal(hostSig)
-		if err != nil {
-			return usageError{err.Error()}
-		}
-		procs, err := node.SignalHost(node.Layout{Dir: dir}, sig)
-		if procs == nil {
-			procs = []node.Proc{}
-		}
+		sig, err := parseSignal(hostSig)
 		if err != nil {
 			return err
 		}
-		return printJSON(procs)
+		return printResult(ag().SignalHost(cmd.Context(), wire.SignalHost{Signal: sig}))
 	}}
 	signalHost.Flags().StringVarP(&hostSig, "signal", "s", "KILL", "signal")
 
-	cmd.AddCommand(info, zkCmd, status, reset, stop, tail, mem, readLog, signalHost, clock, nodeRolesCmd(load), nodeRunCmd(load))
-	cmd.AddCommand(nodeNetCmd())
+	cmd.AddCommand(call, info, zkCmd, status, reset, stop, tail, mem, readLog, signalHost, clock, nodeRolesCmd(ag), nodeRunCmd(load))
+	cmd.AddCommand(nodeNetCmd(ag))
 	return cmd
 }
 
-func nodeRolesCmd(load func() (*node.Config, error)) *cobra.Command {
+func nodeRolesCmd(ag func() agent.Agent) *cobra.Command {
 	cmd := &cobra.Command{Use: "roles"}
 	var n int
 	var id, sigName string
 	start := &cobra.Command{Use: "start ROLE [-- ARGS]", Args: cobra.MinimumNArgs(1), RunE: func(cmd *cobra.Command, args []string) error {
-		role, err := roles.Lookup(args[0])
-		if err != nil {
+		if err := schema.CheckRole(args[0]); err != nil {
 			return usageError{err.Error()}
 		}
-		c, err := load()
-		if err != nil {
-			return err
-		}
-		procs, err := node.StartRoles(c, role.Name, n, id, args[1:])
-		if err != nil {
-			return err
-		}
-		return printJSON(procs)
+		return printResult(ag().StartRoles(cmd.Context(), wire.StartRoles{Role: args[0], Count: n, ID: id, Args: args[1:]}))
 	}}
 	start.Flags().IntVarP(&n, "count", "n", 1, "instances")
 	start.Flags().StringVar(&id, "id", "", "id of the first instance")
 	sig := &cobra.Command{Use: "signal ROLE", Args: cobra.ExactArgs(1), RunE: func(cmd *cobra.Command, args []string) error {
-		s, err := node.ParseSignal(sigName)
-		if err != nil {
-			return usageError{err.Error()}
-		}
-		c, err := load()
+		s, err := parseSignal(sigName)
 		if err != nil {
 			return err
 		}
-		procs, err := node.SignalRoles(c, args[0], id, s, 5*time.Second)
-		if err != nil {
-			return err
-		}
-		if procs == nil {
-			procs = []node.Proc{}
-		}
-		return printJSON(procs)
+		return printResult(ag().SignalRoles(cmd.Context(), wire.SignalRoles{Role: args[0], ID: id, Signal: s}))
 	}}
 	sig.Flags().StringVarP(&sigName, "signal", "s", "TERM", "signal")
 	sig.Flags().StringVar(&id, "id", "", "only this instance")
 	cmd.AddCommand(start, sig)
 	return cmd
+}
+
+// parseSignal checks a signal's name for a call (a usage error when bad)
+// and returns its short name.
+func parseSignal(name string) (string, error) {
+	sig, err := node.ParseSignal(name)
+	if err != nil {
+		return "", usageError{err.Error()}
+	}
+	return node.SignalName(sig), nil
+}
+
+// printResult prints a handler's result as JSON, or returns its error;
+// a bad request is a usage error.
+func printResult[R any](r R, err error) error {
+	if errors.Is(err, wire.ErrBadRequest) || errors.Is(err, netfault.ErrBadSpec) {
+		return usageError{err.Error()}
+	}
+	if err != nil {
+		return err
+	}
+	return printJSON(r)
 }
 
 // nodeRunCmd runs a role of the registry in the foreground: the process
