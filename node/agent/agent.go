@@ -53,6 +53,7 @@ func handlers() map[string]handler {
 		wire.StartServer{}.Call():       handle(Agent.StartServer),
 		wire.SignalServer{}.Call():      handle(Agent.SignalServer),
 		wire.TxnLogs{}.Call():           handle(Agent.TxnLogs),
+		wire.ServerConfig{}.Call():      handle(Agent.ServerConfig),
 		wire.Status{}.Call():            handle(Agent.Status),
 		wire.Reset{}.Call():             handle(Agent.Reset),
 		wire.Stop{}.Call():              handle(Agent.Stop),
@@ -138,6 +139,22 @@ func (a Agent) TxnLogs(context.Context, wire.TxnLogs) (wire.TxnLogFiles, error) 
 		out.Files = append(out.Files, data)
 	}
 	return out, nil
+}
+
+// ServerConfig compares the server's configuration in force with the
+// one given (the host's node.json when none is).
+func (a Agent) ServerConfig(_ context.Context, q wire.ServerConfig) (node.ConfigState, error) {
+	c := q.Config
+	if c == nil {
+		var err error
+		if c, err = a.config(); err != nil {
+			return node.ConfigState{}, err
+		}
+	}
+	if c.Dir != a.Dir {
+		return node.ConfigState{}, fmt.Errorf("%w: config for dir %s sent to the agent of %s", wire.ErrBadRequest, c.Dir, a.Dir)
+	}
+	return node.ServerConfigState(c)
 }
 
 // Status reports the server and every role process.

@@ -35,6 +35,12 @@ type TxnLogFiles struct {
 	Files []json.RawMessage `json:"files"`
 }
 
+// ServerConfig asks how the server's configuration in force compares with
+// Config's (nil: the host's node.json): what a restart would apply.
+type ServerConfig struct {
+	Config *node.Config `json:"config,omitempty"`
+}
+
 // Status asks for the host's server and processes.
 type Status struct{}
 
@@ -121,6 +127,7 @@ func (Info) Call() string              { return "info" }
 func (StartServer) Call() string       { return "zk start" }
 func (SignalServer) Call() string      { return "zk signal" }
 func (TxnLogs) Call() string           { return "zk txnlog" }
+func (ServerConfig) Call() string      { return "zk config" }
 func (Status) Call() string            { return "status" }
 func (Reset) Call() string             { return "reset" }
 func (Stop) Call() string              { return "stop" }
@@ -136,24 +143,25 @@ func (ClearDegradations) Call() string { return "net degrade --clear" }
 func (Heal) Call() string              { return "net heal" }
 func (NetStatus) Call() string         { return "net status" }
 
-func (Info) answer() (_ node.Info)               { return }
-func (StartServer) answer() (_ node.Proc)        { return }
-func (SignalServer) answer() (_ node.Proc)       { return }
-func (TxnLogs) answer() (_ TxnLogFiles)          { return }
-func (Status) answer() (_ node.Status)           { return }
-func (Reset) answer() (_ Done)                   { return }
-func (Stop) answer() (_ Done)                    { return }
-func (Memory) answer() (_ node.Memory)           { return }
-func (ReadLog) answer() (_ Log)                  { return }
-func (Clock) answer() (_ Time)                   { return }
-func (SignalHost) answer() (_ []node.Proc)       { return }
-func (StartRoles) answer() (_ []node.Proc)       { return }
-func (SignalRoles) answer() (_ []node.Proc)      { return }
-func (Partition) answer() (_ []netfault.Cut)     { return }
-func (Degrade) answer() (_ netfault.Degradation) { return }
-func (ClearDegradations) answer() (_ Cleared)    { return }
-func (Heal) answer() (_ netfault.Healed)         { return }
-func (NetStatus) answer() (_ netfault.Status)    { return }
+func (Info) answer() (_ node.Info)                { return }
+func (StartServer) answer() (_ node.Proc)         { return }
+func (SignalServer) answer() (_ node.Proc)        { return }
+func (TxnLogs) answer() (_ TxnLogFiles)           { return }
+func (ServerConfig) answer() (_ node.ConfigState) { return }
+func (Status) answer() (_ node.Status)            { return }
+func (Reset) answer() (_ Done)                    { return }
+func (Stop) answer() (_ Done)                     { return }
+func (Memory) answer() (_ node.Memory)            { return }
+func (ReadLog) answer() (_ Log)                   { return }
+func (Clock) answer() (_ Time)                    { return }
+func (SignalHost) answer() (_ []node.Proc)        { return }
+func (StartRoles) answer() (_ []node.Proc)        { return }
+func (SignalRoles) answer() (_ []node.Proc)       { return }
+func (Partition) answer() (_ []netfault.Cut)      { return }
+func (Degrade) answer() (_ netfault.Degradation)  { return }
+func (ClearDegradations) answer() (_ Cleared)     { return }
+func (Heal) answer() (_ netfault.Healed)          { return }
+func (NetStatus) answer() (_ netfault.Status)     { return }
 
 // AsRoot tells the calls that keep root's rights on a login with root or
 // sudo, by their first word (a call's name or the agent's subcommand):

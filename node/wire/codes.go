@@ -18,6 +18,7 @@ const (
 	CodeBadRequest     Code = "bad-request"     // the call's arguments are invalid
 	CodeNothingApplied Code = "nothing-applied" // no knob of a degradation could be applied
 	CodeNotRunning     Code = "not-running"     // the process named is not alive
+	CodeNoServer       Code = "no-server"       // the host runs no ZooKeeper server (role-only)
 )
 
 // The sentinels a caller classifies an agent's error with (errors.Is).
@@ -28,6 +29,7 @@ var (
 	ErrBadRequest     = errors.New("bad request")
 	ErrNothingApplied = netfault.ErrNothingApplied
 	ErrNotRunning     = node.ErrNotRunning
+	ErrNoServer       = node.ErrNoServer
 )
 
 // codes pairs each code with its sentinel: the agent finds the code of an
@@ -42,6 +44,7 @@ var codes = []struct {
 	{CodeBadRequest, []error{ErrBadRequest, netfault.ErrBadSpec}},
 	{CodeNothingApplied, []error{ErrNothingApplied}},
 	{CodeNotRunning, []error{ErrNotRunning}},
+	{CodeNoServer, []error{ErrNoServer}},
 }
 
 // CodeOf is the code of an agent's error.

@@ -25,6 +25,7 @@ func TestErrorCodes(t *testing.T) {
 		{fmt.Errorf("%w: unknown call", ErrBadRequest), CodeBadRequest, ErrBadRequest},
 		{fmt.Errorf("degrade: %w", netfault.ErrNothingApplied), CodeNothingApplied, ErrNothingApplied},
 		{fmt.Errorf("master-x (pid 7) is %w", node.ErrNotRunning), CodeNotRunning, ErrNotRunning},
+		{fmt.Errorf("host vm4 %w (zookeeper = false in the inventory)", node.ErrNoServer), CodeNoServer, ErrNoServer},
 		{errors.New("disk full"), CodeFailed, nil},
 	} {
 		data, err := json.Marshal(Answer(nil, tc.err))
