@@ -20,6 +20,7 @@ import (
 
 	"zkctl/deploy/inventory"
 	"zkctl/deploy/transport"
+	"zkctl/internal/fanout"
 	"zkctl/internal/retry"
 	"zkctl/node"
 )
@@ -155,40 +156,19 @@ func (c *Cluster) Close() {
 // Each runs fn on every host in parallel and joins their errors; a host that
 // fails does not stop the others.
 func (c *Cluster) Each(ctx context.Context, hosts []inventory.Host, fn func(ctx context.Context, h inventory.Host, t transport.Transport) error) error {
-	errs := make([]error, len(hosts))
-	var wg sync.WaitGroup
-	for i, h := range hosts {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			t, err := c.Transport(ctx, h)
-			if err == nil {
-				err = fn(ctx, h, t)
-			}
-			if err != nil {
-				errs[i] = stepError(h, "run", err)
-			}
-		}()
-	}
-	wg.Wait()
-	return errors.Join(errs...)
+	return fanout.All(hosts, func(_ int, h inventory.Host) error {
+		t, err := c.Transport(ctx, h)
+		if err == nil {
+			err = fn(ctx, h, t)
+		}
+		return stepError(h, "run", err)
+	})
 }
 
 // Hosts returns the named hosts (all when names is empty); an unknown name
-// is an error that lists the known ones.
+// is an error matching inventory.ErrUnknownHost (Inventory.Lookup).
 func (c *Cluster) Hosts(names ...string) ([]inventory.Host, error) {
-	if len(names) == 0 {
-		return c.Inv.Hosts, nil
-	}
-	var out []inventory.Host
-	for _, n := range names {
-		h, ok := c.Inv.Host(n)
-		if !ok {
-			return nil, fmt.Errorf("unknown host %q: the inventory has %v", n, c.Inv.HostNames())
-		}
-		out = append(out, h)
-	}
-	return out, nil
+	return c.Inv.Lookup(names...)
 }
 
 // AgentPath is where deploy puts the zkctl binary on a host.

@@ -4,11 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"sync"
 
 	"zkctl/deploy/inventory"
 	"zkctl/history"
 	"zkctl/history/txnlog"
+	"zkctl/internal/fanout"
 	"zkctl/node/wire"
 )
 
@@ -38,17 +38,12 @@ func (c *Cluster) TxnLogs(ctx context.Context, h inventory.Host) ([]*txnlog.File
 // parallel, and merges them into the ensemble's committed history.
 func (c *Cluster) History(ctx context.Context, servers []inventory.Host) (*history.History, error) {
 	logs := make([]history.ServerLog, len(servers))
-	errs := make([]error, len(servers))
-	var wg sync.WaitGroup
-	for i, h := range servers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			logs[i].Server = h.Name
-			logs[i].Files, errs[i] = c.TxnLogs(ctx, h)
-		}()
-	}
-	wg.Wait()
+	errs := fanout.Each(servers, func(i int, h inventory.Host) error {
+		var err error
+		logs[i].Server = h.Name
+		logs[i].Files, err = c.TxnLogs(ctx, h)
+		return err
+	})
 	for _, err := range errs {
 		if err != nil {
 			return nil, err

@@ -2,14 +2,14 @@ package deploy
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
-	"net/netip"
 	"strings"
-	"sync"
 	"time"
 
 	"zkctl/deploy/inventory"
+	"zkctl/internal/fanout"
 	"zkctl/node/netfault"
 	"zkctl/node/wire"
 )
@@ -24,41 +24,28 @@ type NetRow struct {
 	Error     string    `json:"error,omitempty"`
 }
 
-// CanHoldNetFaults says whether zkctl may have made network faults on h:
-// not on a local host or one on loopback, where partitions are refused.
-func CanHoldNetFaults(h inventory.Host) bool {
-	if h.IsLocal() || h.Address == "localhost" {
-		return false
-	}
-	a, err := netip.ParseAddr(h.Address)
-	return err != nil || !a.Unmap().IsLoopback()
-}
-
-// netFaults asks every host that can hold network faults for them. A host
-// whose agent cannot make them (no nft, no privilege) shows nothing.
+// netFaults asks every host that can hold network faults for them
+// (inventory.Host.CheckNetFaults: not one on loopback; a host whose name
+// does not resolve here is asked, since its agent knows). A host whose
+// agent cannot make them (no nft, no privilege) shows nothing.
 func (c *Cluster) netFaults(ctx context.Context) []NetRow {
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	rows := make([][]NetRow, len(c.Inv.Hosts))
-	var wg sync.WaitGroup
-	for i, h := range c.Inv.Hosts {
-		if !CanHoldNetFaults(h) {
-			continue
+	fanout.Each(c.Inv.Hosts, func(i int, h inventory.Host) error {
+		if errors.Is(h.CheckNetFaults(ctx), inventory.ErrLoopback) {
+			return nil
 		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			st, err := c.NetStatusOn(ctx, h)
-			switch {
-			case err != nil && wire.Unsupported(err):
-			case err != nil:
-				rows[i] = []NetRow{{Host: h.Name, Fault: "?", Error: err.Error()}}
-			default:
-				rows[i] = NetRows(h.Name, st)
-			}
-		}()
-	}
-	wg.Wait()
+		st, err := c.NetStatusOn(ctx, h)
+		switch {
+		case err != nil && wire.Unsupported(err):
+		case err != nil:
+			rows[i] = []NetRow{{Host: h.Name, Fault: "?", Error: err.Error()}}
+		default:
+			rows[i] = NetRows(h.Name, st)
+		}
+		return nil
+	})
 	var out []NetRow
 	for _, r := range rows {
 		out = append(out, r...)

@@ -154,8 +154,8 @@ func bindRoleOptions(cmd *cobra.Command, o *roles.Options) {
 }
 
 func checkHost(c *deploy.Cluster, name string) error {
-	if _, ok := c.Inv.Host(name); !ok {
-		return usagef("unknown host %q: the inventory %s has %s", name, c.Inv.Path, strings.Join(c.Inv.HostNames(), ", "))
+	if _, err := c.Inv.Lookup(name); err != nil {
+		return usageError{err.Error()}
 	}
 	return nil
 }

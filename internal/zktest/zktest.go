@@ -4,6 +4,7 @@
 package zktest
 
 import (
+	"context"
 	"fmt"
 	"net"
 	"os"
@@ -12,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"zkctl/internal/retry"
 	"zkctl/node"
 )
 
@@ -107,12 +109,11 @@ func (e *Ensemble) Leader() int {
 // to follow.
 func (e *Ensemble) WaitQuorum() {
 	e.t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
-	for time.Now().Before(deadline) {
-		if e.Leader() >= 0 {
-			return
-		}
-		time.Sleep(100 * time.Millisecond)
+	err := retry.Poll(context.Background(), 100*time.Millisecond, 60*time.Second, func() (bool, error) {
+		return e.Leader() >= 0, nil
+	})
+	if err == nil {
+		return
 	}
 	e.t.Fatalf("zktest: no quorum within 60s; logs under %s", filepath.Dir(e.configs[0].Dir))
 }
@@ -123,8 +124,7 @@ func (e *Ensemble) WaitQuorum() {
 // SettleAfterSync.
 func (e *Ensemble) WaitAllServing() {
 	e.t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
-	for time.Now().Before(deadline) {
+	err := retry.Poll(context.Background(), 100*time.Millisecond, 60*time.Second, func() (bool, error) {
 		serving := 0
 		for i := range e.configs {
 			switch e.Status(i).Mode {
@@ -132,11 +132,11 @@ func (e *Ensemble) WaitAllServing() {
 				serving++
 			}
 		}
-		if serving == len(e.configs) {
-			time.Sleep(SettleAfterSync)
-			return
-		}
-		time.Sleep(100 * time.Millisecond)
+		return serving == len(e.configs), nil
+	})
+	if err == nil {
+		time.Sleep(SettleAfterSync)
+		return
 	}
 	e.t.Fatalf("zktest: not every server serves within 60s; logs under %s", filepath.Dir(e.configs[0].Dir))
 }
