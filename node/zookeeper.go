@@ -303,3 +303,14 @@ func ParseSrvr(out string) ServerStatus {
 	}
 	return s
 }
+
+// ParseMntr parses the reply of the mntr 4lw: one "key<TAB>value" a line.
+func ParseMntr(out string) map[string]string {
+	m := map[string]string{}
+	for _, line := range strings.Split(out, "\n") {
+		if k, v, ok := strings.Cut(line, "\t"); ok {
+			m[strings.TrimSpace(k)] = strings.TrimSpace(v)
+		}
+	}
+	return m
+}
