@@ -115,12 +115,7 @@ func labInventory(t *testing.T, lab *testlab.Lab, tick, vm4 string) string {
 		t.Fatal(err)
 	}
 	text := lab.Inventory(fmt.Sprintf("[cluster]\ntick_time = %q\nsession_timeout = %q\n", tick, (10 * d).String()))
-	text = strings.Replace(text, "name = \"vm4\"\n", "name = \"vm4\"\n"+vm4+"\n", 1)
-	p := filepath.Join(t.TempDir(), "inventory.toml")
-	if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return p
+	return writeInventoryFile(t, strings.Replace(text, "name = \"vm4\"\n", "name = \"vm4\"\n"+vm4+"\n", 1))
 }
 
 // roleOnlyHost: status shows vm4 as role-only, no server starts there, and
