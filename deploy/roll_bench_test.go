@@ -1,7 +1,6 @@
 package deploy_test
 
 import (
-	"context"
 	"os"
 	"strings"
 	"testing"
@@ -37,16 +36,7 @@ func TestBenchRoll(t *testing.T) {
 	}{{3, three}, {5, text}} {
 		path := writeInventoryFile(t, tc.inventory)
 		c, _ := newCluster(t, path)
-		ctx := context.Background()
-		if err := c.StopAll(ctx); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := c.Deploy(ctx, deploy.DeployOptions{Binary: buildbin.Path(t)}); err != nil {
-			t.Fatal(err)
-		}
-		if err := c.Reset(ctx); err != nil {
-			t.Fatal(err)
-		}
+		freshEnsemble(t, c)
 		a, took := rollWatched(t, c, deploy.RollOptions{})
 		a.check(t, "roll")
 		t.Logf("BENCH roll of %d servers (tick %v): %v; longest write pause %v; %d writes, %d retried after a lost connection",

@@ -41,12 +41,7 @@ func TestRollSSH(t *testing.T) {
 	c, out := newCluster(t, inv)
 	t.Cleanup(func() { _ = c.StopAll(context.Background()) })
 	ctx := context.Background()
-	if _, err := c.Deploy(ctx, deploy.DeployOptions{Binary: buildbin.Path(t)}); err != nil {
-		t.Fatalf("deploy: %v", err)
-	}
-	if err := c.Reset(ctx); err != nil {
-		t.Fatalf("reset: %v", err)
-	}
+	freshEnsemble(t, c)
 
 	t.Run("a role-only host runs roles and no server", func(t *testing.T) {
 		roleOnlyHost(t, c)
@@ -300,15 +295,7 @@ func observer(t *testing.T, lab *testlab.Lab) {
 	if nodeFiles(t, c) != before {
 		t.Fatal("the refused deploy wrote files")
 	}
-	if err := c.StopAll(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := c.Deploy(ctx, deploy.DeployOptions{Binary: buildbin.Path(t)}); err != nil {
-		t.Fatal(err)
-	}
-	if err := c.Reset(ctx); err != nil {
-		t.Fatal(err)
-	}
+	freshEnsemble(t, c)
 	cfg, _ := os.ReadFile(filepath.Join(lab.Hosts[3].Dir, "conf", "zoo.cfg"))
 	if !strings.Contains(string(cfg), "peerType=observer\n") || !strings.Contains(string(cfg), ":observer\n") {
 		t.Errorf("vm4's zoo.cfg:\n%s", cfg)
@@ -430,26 +417,38 @@ func restartOrder(out string) []string {
 	return order
 }
 
-func leaderOf(t *testing.T, c *deploy.Cluster) string {
+func leaderOf(t *testing.T, c *deploy.Cluster) string { t.Helper(); return serverIn(t, c, "leader") }
+func followerOf(t *testing.T, c *deploy.Cluster) string {
+	t.Helper()
+	return serverIn(t, c, "follower")
+}
+
+// serverIn is the first server whose srvr mode is mode.
+func serverIn(t *testing.T, c *deploy.Cluster, mode string) string {
 	t.Helper()
 	for _, h := range c.Inv.ServerHosts() {
-		if c.QueryServer(h, time.Second).Mode == "leader" {
+		if c.QueryServer(h, time.Second).Mode == mode {
 			return h.Name
 		}
 	}
-	t.Fatal("no leader")
+	t.Fatalf("no %s", mode)
 	return ""
 }
 
-func followerOf(t *testing.T, c *deploy.Cluster) string {
+// freshEnsemble stops everything, deploys and resets: a new ensemble as
+// c's inventory describes it.
+func freshEnsemble(t *testing.T, c *deploy.Cluster) {
 	t.Helper()
-	for _, h := range c.Inv.ServerHosts() {
-		if c.QueryServer(h, time.Second).Mode == "follower" {
-			return h.Name
-		}
+	ctx := context.Background()
+	if err := c.StopAll(ctx); err != nil {
+		t.Fatal(err)
 	}
-	t.Fatal("no follower")
-	return ""
+	if _, err := c.Deploy(ctx, deploy.DeployOptions{Binary: buildbin.Path(t)}); err != nil {
+		t.Fatalf("deploy: %v", err)
+	}
+	if err := c.Reset(ctx); err != nil {
+		t.Fatalf("reset: %v", err)
+	}
 }
 
 // serverPids are the servers' pids by host, from their pidfiles.
