@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"zkctl/deploy"
-	"zkctl/internal/buildbin"
 	"zkctl/internal/testlab"
 )
 
