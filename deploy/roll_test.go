@@ -17,6 +17,7 @@ import (
 
 	"zkctl/deploy"
 	"zkctl/deploy/inventory"
+	"zkctl/history"
 	"zkctl/internal/buildbin"
 	"zkctl/internal/testlab"
 	"zkctl/node"
@@ -310,7 +311,7 @@ func observer(t *testing.T, lab *testlab.Lab) {
 	if order := restartOrder(out.String()); len(order) != 4 || order[2] != "vm4" {
 		t.Errorf("roll order %v, want the observer vm4 after the followers, before the leader", order)
 	}
-	h, err := c.History(ctx, c.Inv.ServerHosts())
+	h, err := history.Observing(c.Inv.ObserverNames()...)(c.TxnLogs(ctx, c.Inv.ServerHosts()))
 	if err != nil {
 		t.Fatalf("history with an observer: %v", err)
 	}
