@@ -444,7 +444,7 @@ func freshEnsemble(t *testing.T, c *deploy.Cluster) {
 	t.Helper()
 	ctx := context.Background()
 	if err := c.StopAll(ctx); err != nil {
-		t.Fatal(err)
+		t.Logf("stop before the deploy (nothing to stop on hosts never deployed): %v", err)
 	}
 	if _, err := c.Deploy(ctx, deploy.DeployOptions{Binary: buildbin.Path(t)}); err != nil {
 		t.Fatalf("deploy: %v", err)
