@@ -75,6 +75,13 @@ func TestRollSSH(t *testing.T) {
 		if after := nodeFiles(t, c); after != before || !equalPids(pids, serverPids(t, c)) {
 			t.Errorf("the dry run changed something")
 		}
+		out.Reset()
+		if _, err := c.Deploy(ctx, deploy.DeployOptions{Binary: buildbin.Path(t), DryRun: true}); err != nil {
+			t.Fatalf("dry run: %v", err)
+		}
+		if n := strings.Count(out.String(), "server configuration unchanged"); n != 3 || !strings.Contains(out.String(), "no server needs a restart") {
+			t.Errorf("a dry run of the deployed inventory finds %d of 3 servers unchanged:\n%s", n, out)
+		}
 	})
 	t.Run("deploy applies a changed tick by a roll", func(t *testing.T) {
 		c2, out2 := newCluster(t, labInventory(t, lab, "300ms", `zookeeper = false`))
