@@ -208,7 +208,7 @@ func pendingThenForce(t *testing.T, lab *testlab.Lab) {
 	if _, err := c2.Deploy(ctx, deploy.DeployOptions{Binary: buildbin.Path(t)}); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(out2.String(), victim+" not running: the files are written, no server was restarted; zkctl restart zookeeper --force") {
+	if !strings.Contains(out2.String(), victim+" not serving: the files are written, no server was restarted; zkctl restart zookeeper --force") {
 		t.Errorf("deploy with %s down does not name --force:\n%s", victim, out2)
 	}
 	if after := serverPids(t, c2); len(after) != 2 {
