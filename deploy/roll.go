@@ -88,7 +88,7 @@ func (c *Cluster) runRoll(ctx context.Context, plan RollPlan, timeout time.Durat
 	for i, st := range plan.Steps {
 		rest := strings.Join(plan.Hosts()[i+1:], ", ")
 		if err := ctx.Err(); err != nil {
-			return fmt.Errorf("roll interrupted before %s: every server is up; not restarted: %s", st.Host.Name, plan.Hosts()[i:])
+			return fmt.Errorf("roll interrupted before %s: every server is up; not restarted: %s", st.Host.Name, strings.Join(plan.Hosts()[i:], ", "))
 		}
 		if err := c.rollOne(ctx, st, timeout); err != nil {
 			if rest == "" {
@@ -240,9 +240,9 @@ func (c *Cluster) withLogTail(ctx context.Context, h inventory.Host, err error) 
 	defer cancel()
 	data, lerr := c.ReadLog(lctx, h, node.ZooKeeperName)
 	if lerr != nil {
-		return fmt.Errorf("%s: %w (its log could not be read: %v)", h.Name, err, lerr)
+		return fmt.Errorf("%w (its log could not be read: %v)", err, lerr)
 	}
-	return fmt.Errorf("%s: %w; the end of its log (zkctl tail %s zookeeper):\n%s", h.Name, err, h.Name, lastLines(string(data), logTailLines))
+	return fmt.Errorf("%w; the end of its log (zkctl tail %s zookeeper):\n%s", err, h.Name, lastLines(string(data), logTailLines))
 }
 
 // lastLines is the last n lines of s, each indented.
