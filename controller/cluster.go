@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"sync"
 	"time"
 
@@ -28,6 +29,9 @@ type Cluster struct {
 	// left by a dead one; zero means deploy.DefaultLockWait and
 	// deploy.DefaultLockExpiry (deploy/step_lock.go reads them).
 	LockWait, LockExpiry time.Duration
+	// Resolver resolves the hosts' addresses that are names; nil = the
+	// system's (tests limit it to the hosts file).
+	Resolver *net.Resolver
 
 	mu       sync.Mutex
 	conns    map[string]transport.Transport
@@ -82,6 +86,7 @@ func (c *Cluster) Transport(ctx context.Context, h inventory.Host) (transport.Tr
 			IdentityFile: h.SSH.IdentityFile, KnownHosts: h.SSH.KnownHosts,
 			InsecureIgnoreHostKey: h.SSH.InsecureIgnoreHostKey, AcceptNew: c.AcceptNew,
 			Sudo: h.SSH.Sudo, DialTimeout: h.SSH.DialTimeout, Jump: hops(h.SSH.Jump),
+			HostKeyAlias: h.SSH.HostKeyAlias, Resolver: c.Resolver,
 		})
 		if err != nil {
 			return nil, StepError(h, "connect", err)
@@ -172,7 +177,7 @@ func AgentPath(h inventory.Host) string { return node.Layout{Dir: h.Dir}.Agent()
 func hops(jump []inventory.Hop) []transport.Hop {
 	var out []transport.Hop
 	for _, j := range jump {
-		out = append(out, transport.Hop{User: j.User, Address: j.Address, Port: j.Port})
+		out = append(out, transport.Hop{User: j.User, Address: j.Address, Port: j.Port, IdentityFile: j.IdentityFile})
 	}
 	return out
 }

@@ -65,14 +65,8 @@ func (c *Cluster) ClockOffset(ctx context.Context, h inventory.Host) (offset, rt
 	if err != nil {
 		return 0, 0, err
 	}
-	t0 := time.Now()
-	remote, err := CallOn(ctx, c, h, t, agent.Clock{})
-	t1 := time.Now()
-	if err != nil {
-		return 0, 0, StepError(h, "clock", err)
-	}
-	mid := t0.Add(t1.Sub(t0) / 2)
-	return time.Unix(0, remote.UnixNano).Sub(mid), t1.Sub(t0), nil
+	offset, rtt, err = ClockOffsetBy(func() (agent.Time, error) { return CallOn(ctx, c, h, t, agent.Clock{}) })
+	return offset, rtt, StepError(h, "clock", err)
 }
 
 // The agent's network fault calls (`zkctl node net …`, package netfault).
@@ -105,4 +99,18 @@ func (c *Cluster) HealOn(ctx context.Context, h inventory.Host) (netfault.Healed
 // NetStatusOn reads back the partitions and degradations active on h.
 func (c *Cluster) NetStatusOn(ctx context.Context, h inventory.Host) (netfault.Status, error) {
 	return Call(ctx, c, h, "net status", netfault.StatusRequest{})
+}
+
+// ClockOffsetBy measures how far a host's clock is ahead of this
+// machine's with one Clock call made by do: the host's time minus the
+// midpoint of the call, with the round trip as its uncertainty. deploy's check and
+// the history judge (ClockOffset) measure the same way.
+func ClockOffsetBy(do func() (agent.Time, error)) (offset, rtt time.Duration, err error) {
+	t0 := time.Now()
+	remote, err := do()
+	t1 := time.Now()
+	if err != nil {
+		return 0, 0, err
+	}
+	return time.Unix(0, remote.UnixNano).Sub(t0.Add(t1.Sub(t0) / 2)), t1.Sub(t0), nil
 }

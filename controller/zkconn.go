@@ -101,7 +101,7 @@ func (c *Cluster) QueryServer(h inventory.Host, timeout time.Duration) node.Serv
 
 // WithConn runs fn with a ZooKeeper session to the whole ensemble.
 func (c *Cluster) WithConn(ctx context.Context, fn func(*zk.Conn) error) error {
-	conn, err := c.Connect(ctx, c.Inv.Hosts)
+	conn, err := c.Connect(ctx, c.Inv.ServerHosts())
 	if err != nil {
 		return fmt.Errorf("connect to ZooKeeper %v: %w", c.Inv.Servers(), err)
 	}

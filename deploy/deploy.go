@@ -18,7 +18,9 @@ import (
 
 // DeployOptions are the knobs of `zkctl deploy`.
 type DeployOptions struct {
-	Binary string // the zkctl binary to push; "" = the running one
+	Binary    string // the zkctl binary to push; "" = the running one
+	DryRun    bool   // print the plan (uploads, config diffs, the roll) and change nothing
+	NoRestart bool   // write the files, leave the roll that applies them pending
 }
 
 // DeployResult is one host's row of the deploy summary.
@@ -57,6 +59,7 @@ type hostDeploy struct {
 	known    *node.Info // the installed agent's view of Java and ZooKeeper, nil if it must be asked
 	info     node.Info  // Java and ZooKeeper as provisioned
 	result   DeployResult
+	staged   string // the folder in /tmp where the preflight copied bin, "" if none
 }
 
 // longWay is a step of the long way: skipped when the quick check found
@@ -73,10 +76,14 @@ func (l longWay) Run(ctx context.Context, c *cluster, h inventory.Host, t transp
 	return l.step.Run(ctx, c, h, t)
 }
 
-// deploy pushes the binary, provisions Java and ZooKeeper and writes the
-// node configuration on every host in parallel (deploySteps). It is
-// idempotent: an unchanged binary is not sent again.
-func (c *cluster) deploy(ctx context.Context, opts DeployOptions) ([]DeployResult, error) {
+// Deploy pushes the binary, provisions Java and ZooKeeper and writes the
+// node configuration on every host in parallel (deploySteps), then
+// applies a changed server configuration by a roll (apply.go). It is
+// idempotent: an unchanged binary is not sent again. It refuses, before
+// it writes anything, to add or remove servers of a running ensemble;
+// with DryRun it prints its plan instead (dryrun.go).
+func Deploy(ctx context.Context, cc *controller.Cluster, opts DeployOptions) ([]DeployResult, error) {
+	c := &cluster{cc}
 	bin := opts.Binary
 	if bin == "" {
 		exe, err := os.Executable()
@@ -89,12 +96,25 @@ func (c *cluster) deploy(ctx context.Context, opts DeployOptions) ([]DeployResul
 	if err != nil {
 		return nil, err
 	}
-	c.UI.Phase("deploy %s (%s, %s) to %d hosts", filepath.Base(bin), local.arch, humanBytes(local.size), len(c.Inv.Hosts))
+	if opts.DryRun {
+		return nil, c.dryRun(ctx, local, c.configStates(ctx, c.Inv.ServerHosts()))
+	}
+	changed := c.changedServers(ctx)
+	states := c.configStates(ctx, changed)
+	if err := checkMembership(states); err != nil {
+		return nil, err
+	}
 	results := make([]DeployResult, len(c.Inv.Hosts))
+	staged, err := c.preflight(ctx, local, results)
+	if err != nil {
+		return results, err
+	}
+	defer c.unstageAll(ctx, staged)
+	c.UI.Phase("deploy %s (%s, %s) to %d hosts", filepath.Base(bin), local.arch, humanBytes(local.size), len(c.Inv.Hosts))
 	var mu sync.Mutex
 	err = c.Each(ctx, c.Inv.Hosts, func(ctx context.Context, h inventory.Host, _ transport.Transport) error {
 		start := time.Now()
-		s := &hostDeploy{bin: local}
+		s := &hostDeploy{bin: local, staged: staged[controller.HostIndex(c.Inv.Hosts, h.Name)]}
 		err := c.runSteps(ctx, h, deploySteps(s))
 		r := s.result
 		r.Host, r.Took, r.Err = h.Name, time.Since(start), err
@@ -108,7 +128,11 @@ func (c *cluster) deploy(ctx context.Context, opts DeployOptions) ([]DeployResul
 			results[i] = DeployResult{Host: c.Inv.Hosts[i].Name, Err: errors.New("unreachable")}
 		}
 	}
-	return results, err
+	if err != nil {
+		return results, err
+	}
+	// Asked again now that every agent is this deploy's and node.json is written.
+	return results, c.applyConfig(ctx, c.configStates(ctx, changed), opts.NoRestart)
 }
 
 // PrintDeploySummary writes the summary table of a deploy.
@@ -126,10 +150,4 @@ func PrintDeploySummary(w io.Writer, results []DeployResult) {
 		rows[i] = []string{r.Host, bin, r.ZooKeeper, r.Took.Round(time.Millisecond).String(), status}
 	}
 	controller.Table(w, []string{"HOST", "BINARY", "ZOOKEEPER", "TIME", "RESULT"}, rows)
-}
-
-// Deploy runs deploy on c's hosts: the binary pushed where it changed, Java
-// and ZooKeeper provisioned, the node configuration written (deploySteps).
-func Deploy(ctx context.Context, c *controller.Cluster, opts DeployOptions) ([]DeployResult, error) {
-	return (&cluster{c}).deploy(ctx, opts)
 }

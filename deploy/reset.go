@@ -24,11 +24,26 @@ func (c *cluster) resetPhases(servers []inventory.Host) []phase {
 			hosts: servers, steps: []step{startServerStep{}}},
 		{header: "wait for quorum",
 			run: func(ctx context.Context, c *cluster) error {
-				return c.WaitQuorum(ctx, servers, QuorumTimeout)
+				return WaitQuorum(ctx, c.Cluster, servers, QuorumTimeout)
 			}},
 		{header: "create base znodes",
 			run: func(ctx context.Context, c *cluster) error { return c.createBase(ctx, servers) }},
 	}
+}
+
+// Reset stops every role and server, wipes data, starts the full ensemble
+// (every host but the role-only ones), waits for quorum and creates the
+// base znodes.
+func Reset(ctx context.Context, cc *controller.Cluster) error {
+	c := &cluster{cc}
+	return ResetServers(ctx, c.Cluster, c.Inv.ServerHosts())
+}
+
+// ResetServers is Reset with an ensemble made of servers only (one server
+// is a standalone ZooKeeper); the other hosts are stopped and wiped too.
+func ResetServers(ctx context.Context, cc *controller.Cluster, servers []inventory.Host) error {
+	c := &cluster{cc}
+	return c.runPhases(ctx, c.resetPhases(servers))
 }
 
 func names(hosts []inventory.Host) []string {
@@ -65,17 +80,4 @@ func (c *cluster) createBase(ctx context.Context, servers []inventory.Host) erro
 	}
 	c.UI.Printf("created %s", strings.Join(schema.BasePaths(), " "))
 	return nil
-}
-
-// Reset stops every role and server, wipes data, starts the full ensemble,
-// waits for one leader and N-1 followers and creates the base znodes.
-func Reset(ctx context.Context, c *controller.Cluster) error {
-	return ResetServers(ctx, c, c.Inv.Hosts)
-}
-
-// ResetServers is Reset with an ensemble made of servers only (one server
-// is a standalone ZooKeeper); the other hosts are stopped and wiped too.
-func ResetServers(ctx context.Context, c *controller.Cluster, servers []inventory.Host) error {
-	d := &cluster{c}
-	return d.runPhases(ctx, d.resetPhases(servers))
 }

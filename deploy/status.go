@@ -7,6 +7,7 @@ import (
 	"io"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"zkctl/controller"
@@ -30,7 +31,13 @@ type ServerRow struct {
 	Connections int    `json:"connections"`
 	PID         int    `json:"pid"`
 	Process     string `json:"process"`
+	Observer    bool   `json:"observer,omitempty"`
+	RoleOnly    bool   `json:"role_only,omitempty"`      // zookeeper = false: no server on this host
+	Pending     bool   `json:"config_pending,omitempty"` // runs another configuration than deployed: a roll applies it
 	Error       string `json:"error,omitempty"`
+	// NeedsStart: the server process is not running (after a reboot,
+	// say): `zkctl start zookeeper` starts it.
+	NeedsStart bool `json:"needs_start,omitempty"`
 }
 
 // RoleRow is one role process.
@@ -50,11 +57,14 @@ func Status(ctx context.Context, cc *controller.Cluster) ClusterStatus {
 	sts, err := c.Statuses(ctx, c.Inv.Hosts)
 	for _, h := range c.Inv.Hosts {
 		st, ok := sts[h.Name]
-		row := ServerRow{Host: h.Name, Address: h.ClientAddr(), Mode: "unreachable"}
+		row := ServerRow{Host: h.Name, Address: h.ClientAddr(), Mode: "unreachable", Observer: h.Observer, RoleOnly: h.RoleOnly}
 		if ok {
 			row.Mode, row.Connections, row.PID, row.Process = st.Server.Mode, st.Server.Connections, st.ZooKeeper.PID, st.ZooKeeper.State
-			row.Zxid = "-"
-			if st.Server.Mode != "down" && st.Server.Mode != "error" {
+			row.Pending = st.ConfigPending
+			row.Zxid, row.NeedsStart = "-", !h.RoleOnly && serverDown(st)
+			if h.RoleOnly {
+				row.Mode, row.Address, row.PID = "role-only", "-", 0
+			} else if st.Server.Mode != "down" && st.Server.Mode != "error" {
 				row.Zxid = "0x" + strconv.FormatInt(st.Server.Zxid, 16)
 			}
 			for _, p := range st.Roles {
@@ -92,7 +102,7 @@ func unwrapAll(err error) []error {
 func (c *cluster) appState(ctx context.Context) (*AppState, error) {
 	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
 	defer cancel()
-	conn, err := c.Connect(ctx, c.Inv.Hosts)
+	conn, err := c.Connect(ctx, c.Inv.ServerHosts())
 	if err != nil {
 		return nil, err
 	}
@@ -108,17 +118,32 @@ func PrintStatus(w io.Writer, cs ClusterStatus, asJSON bool) error {
 		return enc.Encode(cs)
 	}
 	rows := make([][]string, len(cs.Servers))
+	var pending []string
 	for i, s := range cs.Servers {
 		pid := "-"
 		if s.PID > 0 {
 			pid = fmt.Sprintf("%d (%s)", s.PID, s.Process)
 		}
-		rows[i] = []string{s.Host, s.Address, s.Mode, s.Zxid, strconv.Itoa(s.Connections), pid}
+		mode := s.Mode
+		if s.Observer && mode != "observer" {
+			mode += " (observer)"
+		}
+		if s.Pending {
+			mode += ", roll pending"
+			pending = append(pending, s.Host)
+		}
+		rows[i] = []string{s.Host, s.Address, mode, s.Zxid, strconv.Itoa(s.Connections), pid}
 		if s.Error != "" {
 			rows[i] = append(rows[i], s.Error)
 		}
 	}
 	controller.Table(w, []string{"HOST", "ZOOKEEPER", "MODE", "ZXID", "CONNS", "PID"}, rows)
+	if down := needStart(cs.Servers); len(down) > 0 {
+		fmt.Fprintf(w, "no server runs on %s: `zkctl start zookeeper` starts every server that is down and waits for quorum\n", strings.Join(down, ", "))
+	}
+	if len(pending) > 0 {
+		fmt.Fprintf(w, "a roll is pending: %s run another configuration than the one deployed; zkctl restart zookeeper applies it\n", strings.Join(pending, ", "))
+	}
 	fmt.Fprintln(w)
 	printApp(w, cs)
 	fmt.Fprintln(w)
@@ -136,6 +161,17 @@ func PrintStatus(w io.Writer, cs ClusterStatus, asJSON bool) error {
 	}
 	controller.Table(w, []string{"HOST", "ROLE", "ID", "PID", "STATE"}, rows)
 	return nil
+}
+
+// needStart names the hosts whose server needs a start.
+func needStart(rows []ServerRow) []string {
+	var out []string
+	for _, r := range rows {
+		if r.NeedsStart {
+			out = append(out, r.Host)
+		}
+	}
+	return out
 }
 
 func printApp(w io.Writer, cs ClusterStatus) {

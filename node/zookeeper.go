@@ -13,6 +13,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"zkctl/node/wire"
 )
 
 // ZooKeeperName is the process name of the ZooKeeper server in run/ and logs/.
@@ -128,9 +130,41 @@ func ensureInside(l Layout, p string) error {
 	return nil
 }
 
+// ErrNoServer is a call on a server of a host that runs none (a role-only
+// host: zookeeper = false in the inventory).
+var ErrNoServer = wire.ErrNoServer
+
+// Launch is how the agent starts a host's server: the zoo.cfg it renders
+// and the command line. A change of either takes a restart to apply.
+type Launch struct {
+	ZooCfg string   `json:"zoo_cfg"`
+	Argv   []string `json:"argv"`
+}
+
+// ServerLaunch is the launch of c's server with the Java and ZooKeeper
+// that in names.
+func ServerLaunch(c *Config, in Install) Launch {
+	l := Layout{c.Dir}
+	argv := []string{in.Java,
+		"-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
+		"-Dzookeeper.root.logger=INFO,CONSOLE",
+		"-Dlog4j.configuration=file:" + filepath.Join(l.Conf(), "log4j.properties"),
+		"-Dzookeeper.log.dir=" + l.Logs(),
+		"-Dzookeeper.cnxTimeout=1000",
+	}
+	argv = append(argv, releaseLogging(in)...)
+	argv = append(argv, "-cp", classpath(l, in),
+		"org.apache.zookeeper.server.quorum.QuorumPeerMain",
+		filepath.Join(l.Conf(), "zoo.cfg"))
+	return Launch{ZooCfg: RenderZooCfg(c), Argv: argv}
+}
+
 // StartZooKeeper renders the files and starts the server detached, unless
 // one already runs. It does not wait for the server to serve.
 func StartZooKeeper(c *Config) (Proc, error) {
+	if _, ok := c.Self(); !ok {
+		return Proc{}, fmt.Errorf("host %s %w (zookeeper = false in the inventory)", c.Host, ErrNoServer)
+	}
 	l := Layout{c.Dir}
 	if p, err := Inspect(l, ZooKeeperName); err == nil && p.State != StateDead {
 		return p, nil
@@ -145,19 +179,8 @@ func StartZooKeeper(c *Config) (Proc, error) {
 	if err := RenderFiles(c); err != nil {
 		return Proc{}, err
 	}
-	argv := []string{in.Java,
-		"-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
-		"-Dzookeeper.root.logger=INFO,CONSOLE",
-		"-Dlog4j.configuration=file:" + filepath.Join(l.Conf(), "log4j.properties"),
-		"-Dzookeeper.log.dir=" + l.Logs(),
-		"-Dzookeeper.cnxTimeout=1000",
-	}
-	argv = append(argv, releaseLogging(in)...)
-	argv = append(argv, "-cp", classpath(l, in),
-		"org.apache.zookeeper.server.quorum.QuorumPeerMain",
-		filepath.Join(l.Conf(), "zoo.cfg"))
 	env := append(os.Environ(), "ZOO_LOG_DIR="+l.Logs())
-	return Spawn(l, ZooKeeperName, argv, env)
+	return Spawn(l, ZooKeeperName, ServerLaunch(c, in).Argv, env)
 }
 
 // Wipe deletes data/ (never anything else) after checking it stays inside dir.
@@ -281,4 +304,15 @@ func ParseSrvr(out string) ServerStatus {
 		s.Error = strings.TrimSpace(out)
 	}
 	return s
+}
+
+// ParseMntr parses the reply of the mntr 4lw: one "key<TAB>value" a line.
+func ParseMntr(out string) map[string]string {
+	m := map[string]string{}
+	for _, line := range strings.Split(out, "\n") {
+		if k, v, ok := strings.Cut(line, "\t"); ok {
+			m[strings.TrimSpace(k)] = strings.TrimSpace(v)
+		}
+	}
+	return m
 }

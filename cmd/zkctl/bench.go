@@ -55,7 +55,7 @@ exits 1 when a target is missed.`,
 				return err
 			}
 			defer c.Close()
-			cfg, err := benchRoleConfig(c, "bench", c.Inv.Hosts)
+			cfg, err := benchRoleConfig(c, "bench", c.Inv.ServerHosts())
 			if err != nil {
 				return err
 			}

@@ -37,16 +37,23 @@ func (a *app) deployCmd() *cobra.Command {
 			c.AcceptNew = acceptNew
 			start := time.Now()
 			results, err := deploy.Deploy(cmd.Context(), c, o)
-			fmt.Fprintln(cmd.OutOrStdout())
-			deploy.PrintDeploySummary(cmd.OutOrStdout(), results)
+			if o.DryRun {
+				return err
+			}
+			if len(results) > 0 {
+				fmt.Fprintln(cmd.OutOrStdout())
+				deploy.PrintDeploySummary(cmd.OutOrStdout(), results)
+			}
 			if err != nil {
 				return fmt.Errorf("deploy failed:\n%w", err)
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "deployed to %d hosts in %v; next: zkctl reset -y\n", len(results), time.Since(start).Round(time.Millisecond))
+			fmt.Fprintf(cmd.OutOrStdout(), "deployed to %d hosts in %v; a new ensemble: zkctl reset -y\n", len(results), time.Since(start).Round(time.Millisecond))
 			return nil
 		},
 	}
 	cmd.Flags().StringVar(&o.Binary, "binary", "", "zkctl binary to push (default: this one)")
+	cmd.Flags().BoolVar(&o.DryRun, "dry-run", false, "print the plan (uploads, configuration differences, the roll) and change nothing")
+	cmd.Flags().BoolVar(&o.NoRestart, "no-restart", false, "write the files and leave the roll that applies a changed server configuration pending")
 	cmd.Flags().BoolVar(&acceptNew, "accept-new", false, "add unknown SSH host keys to known_hosts (changed keys are still refused)")
 	return cmd
 }
@@ -131,14 +138,21 @@ func (a *app) statusCmd() *cobra.Command {
 func (a *app) startCmd() *cobra.Command {
 	var op ops.Start
 	cmd := &cobra.Command{
-		Use:   "start ROLE HOST [-n N] [-c C]",
-		Short: "start " + roleList(true, ", ", " or ") + " processes on a host",
-		Args:  rangeArgs(2, 2, "ROLE HOST (ROLE: "+roleList(true, "|", "")+")"),
+		Use:   "start ROLE HOST [-n N] [-c C] | start zookeeper",
+		Short: "start " + roleList(true, ", ", " or ") + " processes on a host; zookeeper without HOST: every server that is down, then wait for quorum",
+		Args:  rangeArgs(1, 2, "ROLE HOST (ROLE: "+roleList(true, "|", "")+"), or zookeeper alone"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			op.Role, op.Host = args[0], args[1]
+			op.Role = args[0]
 			if err := checkRole(op.Role, true); err != nil {
 				return err
 			}
+			if len(args) == 1 {
+				if op.Role != node.ZooKeeperName {
+					return usagef("start %s: want a HOST; only zookeeper starts without one (every server that is down)", op.Role)
+				}
+				return a.startDownServers(cmd)
+			}
+			op.Host = args[1]
 			if err := positive("-n", op.Count); err != nil {
 				return err
 			}
@@ -170,6 +184,17 @@ func (a *app) startCmd() *cobra.Command {
 	cmd.Flags().StringVar(&op.ID, "id", "", "instance id (default: random); a client reusing a dead one's id cleans up after it")
 	bindRoleOptions(cmd, &op.Options)
 	return cmd
+}
+
+// startDownServers is `zkctl start zookeeper` without a host.
+func (a *app) startDownServers(cmd *cobra.Command) error {
+	c, err := a.cluster(cmd)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	_, err = ops.StartServers{}.Run(cmd.Context(), c)
+	return err
 }
 
 // positiveIfSet is positive for a flag that was given.

@@ -30,6 +30,7 @@ func Handlers() wire.Handlers {
 	wire.Handle[StartServer](hs)
 	wire.Handle[SignalServer](hs)
 	wire.Handle[TxnLogs](hs)
+	wire.Handle[ServerConfig](hs)
 	wire.Handle[Status](hs)
 	wire.Handle[Reset](hs)
 	wire.Handle[Stop](hs)
@@ -39,6 +40,7 @@ func Handlers() wire.Handlers {
 	wire.Handle[SignalHost](hs)
 	wire.Handle[StartRoles](hs)
 	wire.Handle[SignalRoles](hs)
+	wire.Handle[Preflight](hs)
 	netfault.Calls(hs)
 	return hs
 }
