@@ -40,7 +40,7 @@ func (c *Cluster) History(ctx context.Context, servers []inventory.Host) (*histo
 	logs := make([]history.ServerLog, len(servers))
 	errs := fanout.Each(servers, func(i int, h inventory.Host) error {
 		var err error
-		logs[i].Server = h.Name
+		logs[i].Server, logs[i].Observer = h.Name, h.Observer
 		logs[i].Files, err = c.TxnLogs(ctx, h)
 		return err
 	})
@@ -49,7 +49,13 @@ func (c *Cluster) History(ctx context.Context, servers []inventory.Host) (*histo
 			return nil, err
 		}
 	}
-	h, err := history.Merge(logs, len(servers))
+	voters := 0
+	for _, h := range servers {
+		if h.Votes() {
+			voters++
+		}
+	}
+	h, err := history.Merge(logs, voters)
 	if err != nil {
 		return nil, fmt.Errorf("history: %w", err)
 	}

@@ -103,3 +103,24 @@ func TestGate(t *testing.T) {
 		})
 	}
 }
+
+func TestQuorumReady(t *testing.T) {
+	cases := []struct {
+		servers []rollServer
+		ready   bool
+	}{
+		{servers("vm1=leader", "vm2=follower", "vm3=follower"), true},
+		{servers("vm1=leader", "vm2=follower", "vm3=error"), false},
+		{servers("vm1=leader", "vm2=leader", "vm3=follower"), false},
+		{servers("vm1=leader", "vm2=follower", "vm3=follower", "vm4+o=observer"), true},
+		{servers("vm1=leader", "vm2=follower", "vm3=follower", "vm4+o=down"), false},
+		{servers("vm1=leader", "vm2=follower", "vm3+o=follower"), false},
+		{servers("vm1=standalone"), true},
+		{servers("vm1=down"), false},
+	}
+	for _, tc := range cases {
+		if ready, summary := quorumReady(tc.servers); ready != tc.ready {
+			t.Errorf("%s: ready %v, want %v", summary, ready, tc.ready)
+		}
+	}
+}

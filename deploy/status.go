@@ -8,6 +8,7 @@ import (
 	"io"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/go-zookeeper/zk"
@@ -36,6 +37,9 @@ type ServerRow struct {
 	Connections int    `json:"connections"`
 	PID         int    `json:"pid"`
 	Process     string `json:"process"`
+	Observer    bool   `json:"observer,omitempty"`
+	RoleOnly    bool   `json:"role_only,omitempty"`      // zookeeper = false: no server on this host
+	Pending     bool   `json:"config_pending,omitempty"` // runs another configuration than deployed: a roll applies it
 	Error       string `json:"error,omitempty"`
 }
 
@@ -55,12 +59,15 @@ func (c *Cluster) Status(ctx context.Context) ClusterStatus {
 	sts, err := c.Statuses(ctx, c.Inv.Hosts)
 	for _, h := range c.Inv.Hosts {
 		st, ok := sts[h.Name]
-		row := ServerRow{Host: h.Name, Address: h.ClientAddr(), Mode: "unreachable"}
+		row := ServerRow{Host: h.Name, Address: h.ClientAddr(), Mode: "unreachable", Observer: h.Observer, RoleOnly: h.RoleOnly}
 		if ok {
 			row.Mode, row.Connections, row.PID, row.Process = st.Server.Mode, st.Server.Connections, st.ZooKeeper.PID, st.ZooKeeper.State
 			row.Version = st.Server.Version
+			row.Pending = st.ConfigPending
 			row.Zxid = "-"
-			if st.Server.Mode != "down" && st.Server.Mode != "error" {
+			if h.RoleOnly {
+				row.Mode, row.Address, row.PID = "role-only", "-", 0
+			} else if st.Server.Mode != "down" && st.Server.Mode != "error" {
 				row.Zxid = "0x" + strconv.FormatInt(st.Server.Zxid, 16)
 			}
 			for _, p := range st.Roles {
@@ -99,7 +106,7 @@ func unwrapAll(err error) []error {
 func (c *Cluster) appState(ctx context.Context) (*AppState, error) {
 	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
 	defer cancel()
-	conn, err := c.Connect(ctx, c.Inv.Hosts)
+	conn, err := c.Connect(ctx, c.Inv.ServerHosts())
 	if err != nil {
 		return nil, err
 	}
@@ -109,7 +116,7 @@ func (c *Cluster) appState(ctx context.Context) (*AppState, error) {
 
 // WithConn runs fn with a ZooKeeper session to the whole ensemble.
 func (c *Cluster) WithConn(ctx context.Context, fn func(*zk.Conn) error) error {
-	conn, err := c.Connect(ctx, c.Inv.Hosts)
+	conn, err := c.Connect(ctx, c.Inv.ServerHosts())
 	if err != nil {
 		return fmt.Errorf("connect to ZooKeeper %v: %w", c.Inv.Servers(), err)
 	}
@@ -125,12 +132,21 @@ func PrintStatus(w io.Writer, cs ClusterStatus, asJSON bool) error {
 		return enc.Encode(cs)
 	}
 	rows := make([][]string, len(cs.Servers))
+	var pending []string
 	for i, s := range cs.Servers {
 		pid := "-"
 		if s.PID > 0 {
 			pid = fmt.Sprintf("%d (%s)", s.PID, s.Process)
 		}
-		rows[i] = []string{s.Host, s.Address, s.Mode, cmp.Or(s.Version, "-"), s.Zxid, strconv.Itoa(s.Connections), pid}
+		mode := s.Mode
+		if s.Observer && mode != "observer" {
+			mode += " (observer)"
+		}
+		if s.Pending {
+			mode += ", roll pending"
+			pending = append(pending, s.Host)
+		}
+		rows[i] = []string{s.Host, s.Address, mode, cmp.Or(s.Version, "-"), s.Zxid, strconv.Itoa(s.Connections), pid}
 		if s.Error != "" {
 			rows[i] = append(rows[i], s.Error)
 		}
@@ -138,6 +154,9 @@ func PrintStatus(w io.Writer, cs ClusterStatus, asJSON bool) error {
 	Table(w, []string{"HOST", "ZOOKEEPER", "MODE", "VERSION", "ZXID", "CONNS", "PID"}, rows)
 	if line := versionsLine(cs.Versions, cs.Mixed); line != "" {
 		fmt.Fprintln(w, line)
+	}
+	if len(pending) > 0 {
+		fmt.Fprintf(w, "a roll is pending: %s run another configuration than the one deployed; zkctl restart zookeeper applies it\n", strings.Join(pending, ", "))
 	}
 	fmt.Fprintln(w)
 	printApp(w, cs)

@@ -20,7 +20,7 @@ func (configStep) Title() string { return "write conf/node.json" }
 func (s configStep) Run(ctx context.Context, c *Cluster, h inventory.Host, t transport.Transport) error {
 	servers := s.servers
 	if servers == nil {
-		servers = c.Inv.Hosts
+		servers = c.Inv.ServerHosts()
 	}
 	return c.writeNodeConfig(ctx, h, t, c.NodeConfig(h, servers))
 }
@@ -37,7 +37,7 @@ func (c *Cluster) NodeConfig(h inventory.Host, servers []inventory.Host) *node.C
 	}
 	for _, s := range servers {
 		nc.Servers = append(nc.Servers, node.Server{ID: s.ID, Host: s.Name, Address: s.Address,
-			ClientPort: s.ClientPort, PeerPort: s.PeerPort, ElectionPort: s.ElectionPort})
+			ClientPort: s.ClientPort, PeerPort: s.PeerPort, ElectionPort: s.ElectionPort, Observer: s.Observer})
 	}
 	nc.Roles = c.roleCommands(h, nc) // [roles.*] (step_app.go)
 	return nc

@@ -177,6 +177,9 @@ func Reset(c *Config) error {
 	if err := Wipe(l); err != nil {
 		return fmt.Errorf("wipe data: %w", err)
 	}
+	if _, ok := c.Self(); !ok {
+		return nil // a role-only host: no server files
+	}
 	return RenderFiles(c)
 }
 
