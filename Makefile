@@ -42,10 +42,14 @@ lint: vet
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
 
 # The fuzz target runs first, for a bounded time, so that the last lines
-# are the whole suite's.
+# are the whole suite's. Then two test packages run at once (TESTP): their
+# labs cannot collide (README "Tests"). The slowest packages are named
+# first so that they start first; ./... adds the others once.
+TESTP ?= 2
+TESTPKGS = ./scenario ./roles ./deploy ./...
 test: setup vet
 	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime 15s ./deploy/inventory
-	$(GO) test -p 1 -timeout 40m -count=1 ./...
+	$(GO) test -p $(TESTP) -timeout 40m -count=1 $(TESTPKGS)
 
 bench: build
 	./zkctl bench

@@ -12,11 +12,13 @@ import (
 )
 
 // The agent client: every call of the controller on a host's agent goes
-// through call, which sends one typed request of package node/wire and
-// decodes its answer. An agent's error comes back as a *wire.Error, which
-// matches (errors.Is) the sentinel of its code: wire.ErrMissingTool,
-// wire.ErrPrivilege, wire.ErrNotRunning, wire.ErrBadRequest,
-// wire.ErrNothingApplied. Nobody reads an agent error's text.
+// through call, which sends one request (a wire.Request: the request types
+// of node/agent and node/netfault) and decodes its answer. An agent's
+// error comes back as a *wire.Error, which matches (errors.Is) the
+// sentinel of its code: wire.ErrMissingTool, wire.ErrPrivilege,
+// wire.ErrNotRunning, wire.ErrBadRequest. Nobody reads an agent error's
+// text. Call is the client of any call; the methods of Cluster (procs.go)
+// name the calls many callers make.
 
 // call runs req on h's agent over t and returns its answer.
 func call[R any](ctx context.Context, c *Cluster, h inventory.Host, t transport.Transport, req wire.Request[R]) (R, error) {
@@ -43,8 +45,9 @@ func call[R any](ctx context.Context, c *Cluster, h inventory.Host, t transport.
 	return r, nil
 }
 
-// callOn is call on h's connection, its failure a HostError of step.
-func callOn[R any](ctx context.Context, c *Cluster, h inventory.Host, step string, req wire.Request[R]) (R, error) {
+// Call runs req on h's agent, on h's connection; a failure is a HostError
+// of step.
+func Call[R any](ctx context.Context, c *Cluster, h inventory.Host, step string, req wire.Request[R]) (R, error) {
 	t, err := c.Transport(ctx, h)
 	if err != nil {
 		var zero R

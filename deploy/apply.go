@@ -12,7 +12,7 @@ import (
 	"zkctl/deploy/inventory"
 	"zkctl/internal/fanout"
 	"zkctl/node"
-	"zkctl/node/wire"
+	"zkctl/node/agent"
 )
 
 // How deploy applies a changed server configuration. Before it writes
@@ -41,7 +41,7 @@ func (c *Cluster) configStates(ctx context.Context) []serverConfig {
 	out := make([]serverConfig, len(servers))
 	fanout.Each(servers, func(i int, h inventory.Host) error {
 		out[i].host = h
-		st, err := callOn(ctx, c, h, "compare zoo.cfg", wire.ServerConfig{Config: c.NodeConfig(h, servers)})
+		st, err := Call(ctx, c, h, "compare zoo.cfg", agent.ServerConfig{Config: c.NodeConfig(h, servers)})
 		if err != nil {
 			c.Log.Debug("config state unknown", "host", h.Name, "err", err)
 			return nil

@@ -34,6 +34,11 @@ type writer struct {
 	longest  time.Duration
 }
 
+// quiet drops the client library's log lines (every reconnection).
+type quiet struct{}
+
+func (quiet) Printf(string, ...any) {}
+
 // writeGap is the writer's pause between two writes.
 const writeGap = 10 * time.Millisecond
 
@@ -45,7 +50,7 @@ func startWriter(t *testing.T, c *deploy.Cluster) *writer {
 		t.Fatal(err)
 	}
 	w := &writer{stop: make(chan struct{}), done: make(chan struct{})}
-	conn, events, err := zk.Connect(cfg.Servers, cfg.SessionTimeout, roles.Through(cfg.Dialer), zk.WithLogInfo(false),
+	conn, events, err := zk.Connect(cfg.Servers, cfg.SessionTimeout, roles.Through(cfg.Dialer), zk.WithLogger(quiet{}),
 		zk.WithEventCallback(func(e zk.Event) {
 			if e.State == zk.StateExpired {
 				w.expired.Store(true)

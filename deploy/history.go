@@ -9,7 +9,7 @@ import (
 	"zkctl/history"
 	"zkctl/history/txnlog"
 	"zkctl/internal/fanout"
-	"zkctl/node/wire"
+	"zkctl/node/agent"
 )
 
 // TxnLogs asks the agent on h for its server's transaction logs, decoded
@@ -19,7 +19,7 @@ func (c *Cluster) TxnLogs(ctx context.Context, h inventory.Host) ([]*txnlog.File
 	if err != nil {
 		return nil, err
 	}
-	out, err := call(ctx, c, h, t, wire.TxnLogs{})
+	out, err := call(ctx, c, h, t, agent.TxnLogs{})
 	if err != nil {
 		return nil, stepError(h, "read transaction logs", err)
 	}

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strings"
 	"time"
 
 	"zkctl/deploy/inventory"
@@ -56,20 +55,8 @@ func (c *Cluster) netFaults(ctx context.Context) []NetRow {
 // NetRows turns one host's status into rows, partitions first.
 func NetRows(host string, st netfault.Status) []NetRow {
 	var out []NetRow
-	for _, cut := range st.Partitions {
-		out = append(out, NetRow{Host: host, Fault: "partition", Detail: cut.Peer + " " + cut.Direction, ExpiresAt: cut.ExpiresAt})
-	}
-	for _, d := range st.Degradations {
-		var knobs []string
-		for _, k := range d.Knobs {
-			knobs = append(knobs, k.String())
-		}
-		to := "all traffic"
-		if !d.All {
-			to = "to " + strings.Join(d.Peers, ",")
-		}
-		out = append(out, NetRow{Host: host, Fault: fmt.Sprintf("degrade %d", d.ID),
-			Detail: strings.Join(knobs, "; ") + " (" + to + ")", ExpiresAt: d.ExpiresAt})
+	for _, r := range st.Rows() {
+		out = append(out, NetRow{Host: host, Fault: r.Fault, Detail: r.Detail, ExpiresAt: r.ExpiresAt})
 	}
 	return out
 }

@@ -10,7 +10,7 @@ import (
 	"zkctl/deploy/transport"
 	"zkctl/internal/retry"
 	"zkctl/node"
-	"zkctl/node/wire"
+	"zkctl/node/agent"
 )
 
 // QuorumTimeout bounds how long reset waits for the ensemble to form.
@@ -28,7 +28,7 @@ func (c *Cluster) Statuses(ctx context.Context, hosts []inventory.Host) (map[str
 	out := make(map[string]node.Status, len(hosts))
 	ch := make(chan node.Status, len(hosts))
 	err := c.Each(ctx, hosts, func(ctx context.Context, h inventory.Host, t transport.Transport) error {
-		st, err := call(ctx, c, h, t, wire.Status{})
+		st, err := call(ctx, c, h, t, agent.Status{})
 		if err != nil {
 			return stepError(h, "status", err)
 		}

@@ -31,7 +31,7 @@ func RollTimeout(tick time.Duration) time.Duration { return 30*time.Second + 20*
 
 // Time bounds of a roll's steps.
 const (
-	restartTimeout = 30 * time.Second       // stop (TERM, KILL after 5 s) and start of one server
+	restartTimeout = time.Minute            // stop (TERM, KILL after 5 s) and start of one server, on a loaded host
 	gatePoll       = 100 * time.Millisecond // how often the gate is polled
 	fourLetterWait = 2 * time.Second        // one 4lw exchange
 	logTailLines   = 15                     // of the server's log, quoted when it does not come back

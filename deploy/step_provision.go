@@ -9,7 +9,7 @@ import (
 	"zkctl/deploy/inventory"
 	"zkctl/deploy/transport"
 	"zkctl/node"
-	"zkctl/node/wire"
+	"zkctl/node/agent"
 )
 
 // provisionStep makes sure Java and ZooKeeper are on the host: found
@@ -119,7 +119,7 @@ func (c *Cluster) dpkgBroken(ctx context.Context, t transport.Transport) bool {
 }
 
 func (c *Cluster) hostInfo(ctx context.Context, h inventory.Host, t transport.Transport, home string) (node.Info, error) {
-	info, err := call(ctx, c, h, t, wire.Info{Home: home})
+	info, err := call(ctx, c, h, t, agent.Info{Home: home})
 	if err != nil {
 		return info, stepError(h, "detect Java and ZooKeeper", err)
 	}

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"zkctl/node/wire"
 )
 
 // Info is what the controller learns of a host before provisioning it.
@@ -90,8 +92,9 @@ func SignalRoles(c *Config, role, id string, sig syscall.Signal, grace time.Dura
 	return hit, errors.Join(errs...)
 }
 
-// ErrNotRunning is an agent's call on a process that is not alive.
-var ErrNotRunning = errors.New("not running")
+// ErrNotRunning is an agent's call on a process that is not alive (the
+// protocol's sentinel, wire.ErrNotRunning).
+var ErrNotRunning = wire.ErrNotRunning
 
 // notRunningError is a message that matches ErrNotRunning.
 type notRunningError string

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"zkctl/node/wire"
 )
 
 // ZooKeeperName is the process name of the ZooKeeper server in run/ and logs/.
@@ -138,7 +140,7 @@ func ensureInside(l Layout, p string) error {
 
 // ErrNoServer is a call on a server of a host that runs none (a role-only
 // host: zookeeper = false in the inventory).
-var ErrNoServer = errors.New("runs no ZooKeeper server")
+var ErrNoServer = wire.ErrNoServer
 
 // Launch is how the agent starts a host's server: the zoo.cfg it renders
 // and the command line. A change of either takes a restart to apply.

@@ -13,7 +13,6 @@ import (
 
 	"zkctl/node"
 	"zkctl/node/agent"
-	"zkctl/node/netfault"
 	"zkctl/node/wire"
 	"zkctl/roles"
 	"zkctl/roles/rolelog"
@@ -36,21 +35,20 @@ func nodeCmd() *cobra.Command {
 		return nil
 	}
 	load := func() (*node.Config, error) { return node.LoadConfig(dir) }
-	ag := func() agent.Agent { return agent.Agent{Dir: dir} }
 
 	call := &cobra.Command{Use: "call JSON", Short: "answer one request of the controller (package node/wire)", Args: cobra.ExactArgs(1), RunE: func(cmd *cobra.Command, args []string) error {
-		return printJSON(ag().Serve(cmd.Context(), []byte(args[0])))
+		return printJSON(agent.Serve(cmd.Context(), dir, []byte(args[0])))
 	}}
 
 	var home string
 	info := &cobra.Command{Use: "info", Args: cobra.NoArgs, RunE: func(cmd *cobra.Command, _ []string) error {
-		return printResult(ag().Info(cmd.Context(), wire.Info{Home: home}))
+		return printResult(agent.Info{Home: home}.Serve(cmd.Context(), dir))
 	}}
 	info.Flags().StringVar(&home, "home", "", "ZooKeeper home to check")
 
 	zkCmd := &cobra.Command{Use: "zk"}
 	zkStart := &cobra.Command{Use: "start", Args: cobra.NoArgs, RunE: func(cmd *cobra.Command, _ []string) error {
-		return printResult(ag().StartServer(cmd.Context(), wire.StartServer{}))
+		return printResult(agent.StartServer{}.Serve(cmd.Context(), dir))
 	}}
 	var sigName string
 	zkSignal := &cobra.Command{Use: "signal", Args: cobra.NoArgs, RunE: func(cmd *cobra.Command, _ []string) error {
@@ -58,11 +56,11 @@ func nodeCmd() *cobra.Command {
 		if err != nil {
 			return err
 		}
-		return printResult(ag().SignalServer(cmd.Context(), wire.SignalServer{Signal: sig}))
+		return printResult(agent.SignalServer{Signal: sig}.Serve(cmd.Context(), dir))
 	}}
 	zkSignal.Flags().StringVarP(&sigName, "signal", "s", "TERM", "signal")
 	zkTxnlog := &cobra.Command{Use: "txnlog", Short: "decode the server's transaction logs: one JSON line a file", Args: cobra.NoArgs, RunE: func(cmd *cobra.Command, _ []string) error {
-		logs, err := ag().TxnLogs(cmd.Context(), wire.TxnLogs{})
+		logs, err := agent.TxnLogs{}.Serve(cmd.Context(), dir)
 		if err != nil {
 			return err
 		}
@@ -76,14 +74,14 @@ func nodeCmd() *cobra.Command {
 	zkCmd.AddCommand(zkStart, zkSignal, zkTxnlog)
 
 	status := &cobra.Command{Use: "status", Args: cobra.NoArgs, RunE: func(cmd *cobra.Command, _ []string) error {
-		return printResult(ag().Status(cmd.Context(), wire.Status{}))
+		return printResult(agent.Status{}.Serve(cmd.Context(), dir))
 	}}
 	reset := &cobra.Command{Use: "reset", Args: cobra.NoArgs, RunE: func(cmd *cobra.Command, _ []string) error {
-		_, err := ag().Reset(cmd.Context(), wire.Reset{})
+		_, err := agent.Reset{}.Serve(cmd.Context(), dir)
 		return err
 	}}
 	stop := &cobra.Command{Use: "stop", Args: cobra.NoArgs, RunE: func(cmd *cobra.Command, _ []string) error {
-		_, err := ag().Stop(cmd.Context(), wire.Stop{})
+		_, err := agent.Stop{}.Serve(cmd.Context(), dir)
 		return err
 	}}
 	var tailRole string
@@ -102,10 +100,10 @@ func nodeCmd() *cobra.Command {
 	tail.Flags().BoolVarP(&follow, "follow", "f", false, "follow")
 
 	mem := &cobra.Command{Use: "mem NAME", Short: "memory of a process the agent started", Args: cobra.ExactArgs(1), RunE: func(cmd *cobra.Command, args []string) error {
-		return printResult(ag().Memory(cmd.Context(), wire.Memory{Name: args[0]}))
+		return printResult(agent.Memory{Name: args[0]}.Serve(cmd.Context(), dir))
 	}}
 	readLog := &cobra.Command{Use: "log NAME", Short: "the whole log of a process", Args: cobra.ExactArgs(1), RunE: func(cmd *cobra.Command, args []string) error {
-		l, err := ag().ReadLog(cmd.Context(), wire.ReadLog{Name: args[0]})
+		l, err := agent.ReadLog{Name: args[0]}.Serve(cmd.Context(), dir)
 		if err != nil {
 			return err
 		}
@@ -114,7 +112,7 @@ func nodeCmd() *cobra.Command {
 	}}
 
 	clock := &cobra.Command{Use: "clock", Short: "this host's time, for the controller's clock offset", Args: cobra.NoArgs, RunE: func(cmd *cobra.Command, _ []string) error {
-		return printResult(ag().Clock(cmd.Context(), wire.Clock{}))
+		return printResult(agent.Clock{}.Serve(cmd.Context(), dir))
 	}}
 	var hostSig string
 	signalHost := &cobra.Command{Use: "signal-host", Short: "signal the server and every role at once", Args: cobra.NoArgs, RunE: func(cmd *cobra.Command, _ []string) error {
@@ -122,16 +120,16 @@ func nodeCmd() *cobra.Command {
 		if err != nil {
 			return err
 		}
-		return printResult(ag().SignalHost(cmd.Context(), wire.SignalHost{Signal: sig}))
+		return printResult(agent.SignalHost{Signal: sig}.Serve(cmd.Context(), dir))
 	}}
 	signalHost.Flags().StringVarP(&hostSig, "signal", "s", "KILL", "signal")
 
-	cmd.AddCommand(call, info, zkCmd, status, reset, stop, tail, mem, readLog, signalHost, clock, nodeRolesCmd(ag), nodeRunCmd(load))
-	cmd.AddCommand(nodeNetCmd(ag))
+	cmd.AddCommand(call, info, zkCmd, status, reset, stop, tail, mem, readLog, signalHost, clock, nodeRolesCmd(&dir), nodeRunCmd(load))
+	cmd.AddCommand(nodeNetCmd(&dir))
 	return cmd
 }
 
-func nodeRolesCmd(ag func() agent.Agent) *cobra.Command {
+func nodeRolesCmd(dir *string) *cobra.Command {
 	cmd := &cobra.Command{Use: "roles"}
 	var n int
 	var id, sigName string
@@ -139,7 +137,7 @@ func nodeRolesCmd(ag func() agent.Agent) *cobra.Command {
 		if err := schema.CheckRole(args[0]); err != nil {
 			return usageError{err.Error()}
 		}
-		return printResult(ag().StartRoles(cmd.Context(), wire.StartRoles{Role: args[0], Count: n, ID: id, Args: args[1:]}))
+		return printResult(agent.StartRoles{Role: args[0], Count: n, ID: id, Args: args[1:]}.Serve(cmd.Context(), *dir))
 	}}
 	start.Flags().IntVarP(&n, "count", "n", 1, "instances")
 	start.Flags().StringVar(&id, "id", "", "id of the first instance")
@@ -148,7 +146,7 @@ func nodeRolesCmd(ag func() agent.Agent) *cobra.Command {
 		if err != nil {
 			return err
 		}
-		return printResult(ag().SignalRoles(cmd.Context(), wire.SignalRoles{Role: args[0], ID: id, Signal: s}))
+		return printResult(agent.SignalRoles{Role: args[0], ID: id, Signal: s}.Serve(cmd.Context(), *dir))
 	}}
 	sig.Flags().StringVarP(&sigName, "signal", "s", "TERM", "signal")
 	sig.Flags().StringVar(&id, "id", "", "only this instance")
@@ -169,7 +167,7 @@ func parseSignal(name string) (string, error) {
 // printResult prints a handler's result as JSON, or returns its error;
 // a bad request is a usage error.
 func printResult[R any](r R, err error) error {
-	if errors.Is(err, wire.ErrBadRequest) || errors.Is(err, netfault.ErrBadSpec) {
+	if errors.Is(err, wire.ErrBadRequest) {
 		return usageError{err.Error()}
 	}
 	if err != nil {

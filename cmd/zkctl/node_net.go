@@ -6,25 +6,23 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"zkctl/node/agent"
 	"zkctl/node/netfault"
-	"zkctl/node/wire"
 )
 
 // nodeNetCmd is the agent's network faults: `zkctl node --dir D net …`,
 // each printing JSON on stdout.
-func nodeNetCmd(ag func() agent.Agent) *cobra.Command {
+func nodeNetCmd(dir *string) *cobra.Command {
 	cmd := &cobra.Command{Use: "net", Short: "network faults on this host (nftables, tc)"}
 	heal := &cobra.Command{Use: "heal", Args: cobra.NoArgs, RunE: func(cmd *cobra.Command, _ []string) error {
-		return printResult(ag().Heal(cmd.Context(), wire.Heal{}))
+		return printResult(netfault.HealRequest{}.Serve(cmd.Context(), *dir))
 	}}
 	status := &cobra.Command{Use: "status", Args: cobra.NoArgs, RunE: func(cmd *cobra.Command, _ []string) error {
-		return printResult(ag().NetStatus(cmd.Context(), wire.NetStatus{}))
+		return printResult(netfault.StatusRequest{}.Serve(cmd.Context(), *dir))
 	}}
 	host := func(cmd *cobra.Command) netfault.Host {
 		return netfault.Host{Dir: cmd.Flag("dir").Value.String()}
 	}
-	cmd.AddCommand(nodePartitionCmd(ag), heal, nodeDegradeCmd(ag), status, nodeExpireCmd(host))
+	cmd.AddCommand(nodePartitionCmd(dir), heal, nodeDegradeCmd(dir), status, nodeExpireCmd(host))
 	return cmd
 }
 
@@ -34,10 +32,10 @@ func exemptFlags(cmd *cobra.Command, ex *netfault.Exempt) {
 	cmd.Flags().StringSliceVar(&ex.Controller, "controller", nil, "the controller's address (never cut; repeat or comma-separate)")
 }
 
-func nodePartitionCmd(ag func() agent.Agent) *cobra.Command {
+func nodePartitionCmd(dir *string) *cobra.Command {
 	spec := netfault.PartitionSpec{For: 60 * time.Second}
 	cmd := &cobra.Command{Use: "partition --peer ADDR…", Args: cobra.NoArgs, RunE: func(cmd *cobra.Command, _ []string) error {
-		return printResult(ag().Partition(cmd.Context(), wire.Partition{Spec: spec}))
+		return printResult(spec.Serve(cmd.Context(), *dir))
 	}}
 	cmd.Flags().StringSliceVar(&spec.Peers, "peer", nil, "address to cut off (repeat or comma-separate)")
 	cmd.Flags().BoolVar(&spec.OneWay, "oneway", false, "drop only this host's outbound traffic to the peers")
@@ -46,13 +44,13 @@ func nodePartitionCmd(ag func() agent.Agent) *cobra.Command {
 	return cmd
 }
 
-func nodeDegradeCmd(ag func() agent.Agent) *cobra.Command {
+func nodeDegradeCmd(dir *string) *cobra.Command {
 	spec := netfault.DegradeSpec{For: 60 * time.Second}
 	var loss, rate string
 	var clear bool
 	cmd := &cobra.Command{Use: "degrade [--peer ADDR…] [--delay D] [--loss P%] [--rate R] [--for D] | --clear", Args: cobra.NoArgs, RunE: func(cmd *cobra.Command, _ []string) error {
 		if clear {
-			return printResult(ag().ClearDegradations(cmd.Context(), wire.ClearDegradations{}))
+			return printResult(netfault.ClearRequest{}.Serve(cmd.Context(), *dir))
 		}
 		var err error
 		if loss != "" {
@@ -65,7 +63,7 @@ func nodeDegradeCmd(ag func() agent.Agent) *cobra.Command {
 				return netErr(err)
 			}
 		}
-		return printResult(ag().Degrade(cmd.Context(), wire.Degrade{Spec: spec}))
+		return printResult(spec.Serve(cmd.Context(), *dir))
 	}}
 	cmd.Flags().StringSliceVar(&spec.Peers, "peer", nil, "degrade only traffic to this address (repeat; default: all)")
 	cmd.Flags().Var(durationFlag{&spec.Delay}, "delay", "added delay (needs sch_netem)")

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"zkctl/deploy/inventory"
+	"zkctl/node/agent"
 	"zkctl/node/wire"
 )
 
@@ -80,15 +81,15 @@ func asSubcommand(t *testing.T, call string) string {
 	}
 	argv := []string{"node", env.Call}
 	switch env.Call {
-	case wire.SignalRoles{}.Call():
-		var q wire.SignalRoles
+	case agent.SignalRoles{}.Call():
+		var q agent.SignalRoles
 		mustDecode(t, env.Args, &q)
 		argv = append(argv, q.Role, "-s", q.Signal)
 		if q.ID != "" {
 			argv = append(argv, "--id", q.ID)
 		}
-	case wire.StartRoles{}.Call():
-		var q wire.StartRoles
+	case agent.StartRoles{}.Call():
+		var q agent.StartRoles
 		mustDecode(t, env.Args, &q)
 		argv = append(argv, q.Role, "-n", strconv.Itoa(q.Count))
 		if q.ID != "" {

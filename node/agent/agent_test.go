@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"zkctl/node"
+	"zkctl/node/netfault"
 	"zkctl/node/wire"
 )
 
@@ -20,7 +21,7 @@ func serve[R any](t *testing.T, dir string, req wire.Request[R]) (R, error) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	data, err := json.Marshal(Agent{Dir: dir}.Serve(context.Background(), env))
+	data, err := json.Marshal(Serve(context.Background(), dir, env))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -47,58 +48,52 @@ func hostDir(t *testing.T) string {
 func TestServe(t *testing.T) {
 	dir := hostDir(t)
 	before := time.Now()
-	clock, err := serve(t, dir, wire.Clock{})
+	clock, err := serve(t, dir, Clock{})
 	if err != nil || clock.UnixNano < before.UnixNano() || clock.UnixNano > time.Now().UnixNano() {
 		t.Errorf("clock: %+v, %v", clock, err)
 	}
-	procs, err := serve(t, dir, wire.SignalRoles{Role: "worker", Signal: "TERM"})
+	procs, err := serve(t, dir, SignalRoles{Role: "worker", Signal: "TERM"})
 	if err != nil || procs == nil || len(procs) != 0 {
 		t.Errorf("signal of no worker: %v, %v; want an empty list", procs, err)
 	}
-	_, err = serve(t, dir, wire.SignalRoles{Role: "worker", ID: "vm1-w0000", Signal: "KILL"})
+	_, err = serve(t, dir, SignalRoles{Role: "worker", ID: "vm1-w0000", Signal: "KILL"})
 	if !errors.Is(err, wire.ErrNotRunning) {
 		t.Errorf("signal of a missing instance: %v, want ErrNotRunning", err)
 	}
-	_, err = serve(t, dir, wire.SignalRoles{Role: "worker", Signal: "USR1"})
+	_, err = serve(t, dir, SignalRoles{Role: "worker", Signal: "USR1"})
 	if !errors.Is(err, wire.ErrBadRequest) {
 		t.Errorf("an unknown signal: %v, want ErrBadRequest", err)
 	}
-	_, err = serve(t, dir, wire.StartRoles{Role: "manager", Count: 1})
+	_, err = serve(t, dir, StartRoles{Role: "manager", Count: 1})
 	if !errors.Is(err, wire.ErrBadRequest) || err.Error() != `bad request: unknown role "manager": want master, worker, client` {
 		t.Errorf("an unknown role: %v, want ErrBadRequest naming the roles", err)
 	}
-	logs, err := serve(t, dir, wire.TxnLogs{})
+	logs, err := serve(t, dir, TxnLogs{})
 	if err != nil || logs.Files == nil || len(logs.Files) != 0 {
 		t.Errorf("transaction logs of a server that never ran: %+v, %v; want none", logs, err)
 	}
-	if _, err := serve(t, t.TempDir(), wire.Status{}); err == nil || errors.Is(err, wire.ErrBadRequest) {
+	if _, err := serve(t, t.TempDir(), Status{}); err == nil || errors.Is(err, wire.ErrBadRequest) {
 		t.Errorf("status without a node configuration: %v, want a plain failure", err)
 	}
-}
-
-// TestServeBadEnvelope: what is not a request, or names no call, is a bad
-// request, answered (not a crash).
-func TestServeBadEnvelope(t *testing.T) {
-	for _, env := range []string{`not json`, `{"call":"format disk","args":{}}`, `{"call":"mem","args":{"name":7}}`} {
-		resp := Agent{Dir: t.TempDir()}.Serve(context.Background(), []byte(env))
-		if resp.Error == nil || resp.Error.Code != wire.CodeBadRequest {
-			t.Errorf("%s: answer %+v, want a bad request", env, resp)
-		}
+	_, err = serve(t, dir, netfault.PartitionSpec{Peers: []string{"vm2"}})
+	if !errors.Is(err, wire.ErrBadRequest) {
+		t.Errorf("a partition of a name, not an address: %v, want ErrBadRequest (netfault's ErrBadSpec)", err)
 	}
 }
 
-// TestEveryCallHasAHandler: each request type of package wire is served.
+// TestEveryCallHasAHandler: each call the controller makes is served, once.
 func TestEveryCallHasAHandler(t *testing.T) {
-	hs := handlers()
-	for _, c := range []string{wire.Info{}.Call(), wire.StartServer{}.Call(), wire.SignalServer{}.Call(), wire.TxnLogs{}.Call(),
-		wire.Status{}.Call(), wire.Reset{}.Call(), wire.Stop{}.Call(), wire.Memory{}.Call(), wire.ReadLog{}.Call(), wire.Clock{}.Call(),
-		wire.SignalHost{}.Call(), wire.StartRoles{}.Call(), wire.SignalRoles{}.Call(), wire.Partition{}.Call(), wire.Degrade{}.Call(),
-		wire.ClearDegradations{}.Call(), wire.Heal{}.Call(), wire.NetStatus{}.Call()} {
+	hs := Handlers()
+	calls := []string{Info{}.Call(), StartServer{}.Call(), SignalServer{}.Call(), TxnLogs{}.Call(), ServerConfig{}.Call(), Status{}.Call(), Reset{}.Call(),
+		Stop{}.Call(), Memory{}.Call(), ReadLog{}.Call(), Clock{}.Call(), SignalHost{}.Call(), StartRoles{}.Call(), SignalRoles{}.Call(),
+		netfault.PartitionSpec{}.Call(), netfault.DegradeSpec{}.Call(), netfault.ClearRequest{}.Call(), netfault.HealRequest{}.Call(),
+		netfault.StatusRequest{}.Call()}
+	for _, c := range calls {
 		if hs[c] == nil {
 			t.Errorf("no handler for %q", c)
 		}
 	}
-	if len(hs) != 18 {
-		t.Errorf("%d handlers, want 18 (one per call)", len(hs))
+	if len(hs) != len(calls) {
+		t.Errorf("%d handlers, want %d (one per call)", len(hs), len(calls))
 	}
 }

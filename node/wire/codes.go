@@ -1,59 +1,51 @@
 package wire
 
-import (
-	"errors"
-
-	"zkctl/node"
-	"zkctl/node/netfault"
-)
+import "errors"
 
 // Code is the kind of an agent's error, as the wire carries it.
 type Code string
 
 // The codes. CodeFailed is every error that has no sentinel.
 const (
-	CodeFailed         Code = "failed"
-	CodeMissingTool    Code = "missing-tool"    // nft, tc or ip is not installed
-	CodePrivilege      Code = "privilege"       // no CAP_NET_ADMIN
-	CodeBadRequest     Code = "bad-request"     // the call's arguments are invalid
-	CodeNothingApplied Code = "nothing-applied" // no knob of a degradation could be applied
-	CodeNotRunning     Code = "not-running"     // the process named is not alive
-	CodeNoServer       Code = "no-server"       // the host runs no ZooKeeper server (role-only)
+	CodeFailed      Code = "failed"
+	CodeMissingTool Code = "missing-tool" // nft, tc or ip is not installed
+	CodePrivilege   Code = "privilege"    // no CAP_NET_ADMIN
+	CodeBadRequest  Code = "bad-request"  // the call's arguments are invalid
+	CodeNotRunning  Code = "not-running"  // the process named is not alive
+	CodeNoServer    Code = "no-server"    // the host runs no ZooKeeper server (role-only)
 )
 
 // The sentinels a caller classifies an agent's error with (errors.Is).
-// They are the agent's own, so the same test holds on either side.
+// The agent's own errors wrap them (node/netfault's ErrMissingTool and
+// ErrPrivilege are these; its ErrBadSpec and node's ErrNotRunning match
+// them), so the same test holds on either side of the wire.
 var (
-	ErrMissingTool    = netfault.ErrMissingTool
-	ErrPrivilege      = netfault.ErrPrivilege
-	ErrBadRequest     = errors.New("bad request")
-	ErrNothingApplied = netfault.ErrNothingApplied
-	ErrNotRunning     = node.ErrNotRunning
-	ErrNoServer       = node.ErrNoServer
+	ErrMissingTool = errors.New("tool missing")
+	ErrPrivilege   = errors.New("network faults need root or sudo (CAP_NET_ADMIN)")
+	ErrBadRequest  = errors.New("bad request")
+	ErrNotRunning  = errors.New("not running")
+	ErrNoServer    = errors.New("runs no ZooKeeper server")
 )
 
 // codes pairs each code with its sentinel: the agent finds the code of an
 // error by its sentinel (CodeOf), the client the sentinel of a code
-// (Error.Unwrap). A bad fault spec is a bad request.
+// (Error.Unwrap).
 var codes = []struct {
 	code Code
-	errs []error
+	err  error
 }{
-	{CodeMissingTool, []error{ErrMissingTool}},
-	{CodePrivilege, []error{ErrPrivilege}},
-	{CodeBadRequest, []error{ErrBadRequest, netfault.ErrBadSpec}},
-	{CodeNothingApplied, []error{ErrNothingApplied}},
-	{CodeNotRunning, []error{ErrNotRunning}},
-	{CodeNoServer, []error{ErrNoServer}},
+	{CodeMissingTool, ErrMissingTool},
+	{CodePrivilege, ErrPrivilege},
+	{CodeBadRequest, ErrBadRequest},
+	{CodeNotRunning, ErrNotRunning},
+	{CodeNoServer, ErrNoServer},
 }
 
 // CodeOf is the code of an agent's error.
 func CodeOf(err error) Code {
 	for _, c := range codes {
-		for _, s := range c.errs {
-			if errors.Is(err, s) {
-				return c.code
-			}
+		if errors.Is(err, c.err) {
+			return c.code
 		}
 	}
 	return CodeFailed
@@ -72,7 +64,7 @@ func (e *Error) Error() string { return e.Message }
 func (e *Error) Unwrap() error {
 	for _, c := range codes {
 		if c.code == e.Code {
-			return c.errs[0]
+			return c.err
 		}
 	}
 	return nil

@@ -1,31 +1,35 @@
 // Package wire is the protocol between the controller and the node agent:
-// one request type and one response type per call (calls.go), a JSON
-// envelope for each (Envelope, Response), and the error codes an answer
-// carries (codes.go). Both sides import it: the agent's handlers
-// (package node/agent) decode a request and encode their answer here, and
-// the controller's agent client encodes a request and maps an error code
-// to its sentinel here, once, so that nobody reads an error's text.
+// a JSON envelope per request (Envelope) and per answer (Response), the
+// error codes an answer carries and their sentinels (codes.go), and what a
+// call is (Request): a request type whose Serve method is its handler and
+// whose result type is its response. The calls are declared next to what
+// they run (node/agent for processes and logs, node/netfault for network
+// faults), each package listing its own (Handle); both sides import them.
+// The agent's side decodes a request and answers with Answer; the
+// controller's agent client encodes with Encode and decodes with Decode,
+// which maps an error code to its sentinel, once, so that nobody reads an
+// error's text.
 //
 // On the wire a call is one command, `zkctl node --dir DIR call JSON`, whose
-// standard output is one Response. The `zkctl node …` subcommands for
-// people debugging a host build the same requests from flags.
+// standard output is one Response.
 //
-// wire imports only the standard library, node (the process types) and
-// node/netfault (the fault specs and results).
+// wire imports only the standard library.
 package wire
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 )
 
-// Request is a call's request; R is the type of its answer. Only this
-// package's types implement it, so a request and its answer are always
-// paired here.
+// Request is a call: its name, and its handler, which runs on the host
+// whose zkctl folder is dir and returns the call's result (type R).
 type Request[R any] interface {
 	// Call is the call's name, e.g. "net partition".
 	Call() string
-	answer() R
+	// Serve runs the call on the host.
+	Serve(ctx context.Context, dir string) (R, error)
 }
 
 // Envelope is a request on the wire: the call's name and its arguments.
@@ -76,6 +80,47 @@ func Answer(result any, err error) Response {
 		return Response{Error: &Error{Code: CodeFailed, Message: "encode result: " + merr.Error()}}
 	}
 	return Response{Result: data}
+}
+
+// Handler runs one call's encoded arguments on the host whose folder is dir.
+type Handler func(ctx context.Context, dir string, args json.RawMessage) (any, error)
+
+// Handlers map call names to their handlers.
+type Handlers map[string]Handler
+
+// Handle adds the call of request type Q to hs.
+func Handle[Q Request[R], R any](hs Handlers) {
+	var q Q
+	hs[q.Call()] = func(ctx context.Context, dir string, args json.RawMessage) (any, error) {
+		var q Q
+		if err := json.Unmarshal(args, &q); err != nil {
+			return nil, fmt.Errorf("%w: %s: %v", ErrBadRequest, q.Call(), err)
+		}
+		return q.Serve(ctx, dir)
+	}
+}
+
+// Serve answers one request envelope with the handlers hs.
+func (hs Handlers) Serve(ctx context.Context, dir string, envelope []byte) Response {
+	var env Envelope
+	if err := json.Unmarshal(envelope, &env); err != nil {
+		return Answer(nil, fmt.Errorf("%w: %v", ErrBadRequest, err))
+	}
+	h, ok := hs[env.Call]
+	if !ok {
+		return Answer(nil, fmt.Errorf("%w: unknown call %q", ErrBadRequest, env.Call))
+	}
+	return Answer(h(ctx, dir, env.Args))
+}
+
+// AsRoot tells the calls that keep root's rights on a login with root or
+// sudo, by their first word (a call's name or the agent's subcommand):
+// "net" (nftables and tc) and "info" (it only looks for Java and
+// ZooKeeper, and runs before deploy has created the service user). Every
+// other call runs as the service user.
+func AsRoot(call string) bool {
+	first, _, _ := strings.Cut(call, " ")
+	return first == "net" || first == "info"
 }
 
 func truncate(s string, n int) string {
