@@ -132,14 +132,14 @@ func copyDependency(base, lib string) error {
 	}
 	name := filepath.Base(real)
 	if name == base+".jar" {
-		name = versioned(base)
+		name = Versioned(base)
 	}
 	return copyFile(real, filepath.Join(lib, name))
 }
 
-// versioned is base-<version>.jar where Debian has a versioned link to
-// base.jar, else base.jar.
-func versioned(base string) string {
+// Versioned is base-<version>.jar where Debian has a versioned link to
+// /usr/share/java/base.jar, else base.jar.
+func Versioned(base string) string {
 	m, _ := filepath.Glob(filepath.Join(DebianJava, base+"-[0-9]*.jar"))
 	for _, p := range m {
 		if target, err := os.Readlink(p); err == nil && target == base+".jar" {
