@@ -22,7 +22,7 @@ import (
 // there; after the files are written, the servers whose configuration
 // changed are rolled when every server runs (--no-restart: the roll is
 // left pending, and `status` shows it), none is when no server runs (the
-// next start applies the files), and none is when some are down (`zkctl
+// next start applies the files), and none is when some do not serve (`zkctl
 // restart zookeeper --force` applies them).
 
 // serverConfig is one server's configuration state against what deploy
@@ -34,12 +34,12 @@ type serverConfig struct {
 	known bool
 }
 
-// configStates asks every server's agent about the configuration deploy
-// would write, in parallel.
-func (c *Cluster) configStates(ctx context.Context) []serverConfig {
+// configStates asks the agents of hosts (servers) about the
+// configuration deploy would write, in parallel.
+func (c *Cluster) configStates(ctx context.Context, hosts []inventory.Host) []serverConfig {
 	servers := c.Inv.ServerHosts()
-	out := make([]serverConfig, len(servers))
-	fanout.Each(servers, func(i int, h inventory.Host) error {
+	out := make([]serverConfig, len(hosts))
+	fanout.Each(hosts, func(i int, h inventory.Host) error {
 		out[i].host = h
 		st, err := Call(ctx, c, h, "compare zoo.cfg", agent.ServerConfig{Config: c.NodeConfig(h, servers)})
 		if err != nil {
@@ -50,6 +50,42 @@ func (c *Cluster) configStates(ctx context.Context) []serverConfig {
 		return nil
 	})
 	return out
+}
+
+// changedServers are the servers whose conf/node.json deploy would
+// change, read over the transport (no command on the host): only their
+// configuration can differ from what runs. A deploy of an unchanged
+// inventory thus asks no agent anything. Unreachable hosts count as
+// changed; the deploy reports them.
+func (c *Cluster) changedServers(ctx context.Context) []inventory.Host {
+	servers := c.Inv.ServerHosts()
+	changed := make([]bool, len(servers))
+	fanout.Each(servers, func(i int, h inventory.Host) error {
+		changed[i] = c.nodeConfigChanged(ctx, h, servers)
+		return nil
+	})
+	var out []inventory.Host
+	for i, h := range servers {
+		if changed[i] {
+			out = append(out, h)
+		}
+	}
+	return out
+}
+
+// nodeConfigChanged reports whether h's conf/node.json differs from what
+// deploy writes.
+func (c *Cluster) nodeConfigChanged(ctx context.Context, h inventory.Host, servers []inventory.Host) bool {
+	t, err := c.Transport(ctx, h)
+	if err != nil {
+		return true
+	}
+	data, err := nodeConfigJSON(c.NodeConfig(h, servers))
+	if err != nil {
+		return true
+	}
+	old, err := t.ReadFile(ctx, node.Layout{Dir: h.Dir}.ConfigFile())
+	return err != nil || string(old) != string(data)
 }
 
 // memberRe matches a server.N line of zoo.cfg.
@@ -137,9 +173,10 @@ func (c *Cluster) applyConfig(ctx context.Context, states []serverConfig, noRest
 		}
 	}
 	var down []string
-	for _, s := range states {
-		if !s.known || !s.state.Running {
-			down = append(down, s.host.Name)
+	servers := c.Inv.ServerHosts()
+	for i, st := range c.serverModes(servers) {
+		if !serving(st.Mode) {
+			down = append(down, servers[i].Name)
 		}
 	}
 	switch {
@@ -147,7 +184,7 @@ func (c *Cluster) applyConfig(ctx context.Context, states []serverConfig, noRest
 		c.UI.Printf("--no-restart: a roll is pending on %s (zkctl status shows it); zkctl restart zookeeper applies it", strings.Join(pending, ", "))
 		return nil
 	case len(down) > 0:
-		c.UI.Printf("%s not running: the files are written, no server was restarted; zkctl restart zookeeper --force starts %s and applies them to %s",
+		c.UI.Printf("%s not serving: the files are written, no server was restarted; zkctl restart zookeeper --force starts %s and applies them to %s",
 			strings.Join(down, ", "), strings.Join(down, ", "), strings.Join(pending, ", "))
 		return nil
 	}

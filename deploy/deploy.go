@@ -93,10 +93,11 @@ func (c *Cluster) Deploy(ctx context.Context, opts DeployOptions) ([]DeployResul
 	if err != nil {
 		return nil, err
 	}
-	states := c.configStates(ctx)
 	if opts.DryRun {
-		return nil, c.dryRun(ctx, local, states)
+		return nil, c.dryRun(ctx, local, c.configStates(ctx, c.Inv.ServerHosts()))
 	}
+	changed := c.changedServers(ctx)
+	states := c.configStates(ctx, changed)
 	if err := checkMembership(states); err != nil {
 		return nil, err
 	}
@@ -123,7 +124,7 @@ func (c *Cluster) Deploy(ctx context.Context, opts DeployOptions) ([]DeployResul
 		return results, err
 	}
 	// Asked again now that every agent is this deploy's and node.json is written.
-	return results, c.applyConfig(ctx, c.configStates(ctx), opts.NoRestart)
+	return results, c.applyConfig(ctx, c.configStates(ctx, changed), opts.NoRestart)
 }
 
 func indexOf(hosts []inventory.Host, name string) int {

@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"zkctl/deploy/inventory"
-	"zkctl/node"
 )
 
 // dryRun prints what a deploy would do and changes nothing: per host,
@@ -64,14 +63,8 @@ func (c *Cluster) plannedUploads(ctx context.Context, h inventory.Host, bin bina
 	} else {
 		out = append(out, fmt.Sprintf("push zkctl (%s, sha256 %s…), check Java and ZooKeeper", humanBytes(bin.size), bin.sha256[:12]))
 	}
-	data, err := json.MarshalIndent(c.NodeConfig(h, c.Inv.ServerHosts()), "", "  ")
-	if err != nil {
-		return append(out, err.Error())
+	if c.nodeConfigChanged(ctx, h, c.Inv.ServerHosts()) {
+		return append(out, "write conf/node.json")
 	}
-	if old, err := t.ReadFile(ctx, node.Layout{Dir: h.Dir}.ConfigFile()); err == nil && string(old) == string(data)+"\n" {
-		out = append(out, "conf/node.json unchanged")
-	} else {
-		out = append(out, "write conf/node.json")
-	}
-	return out
+	return append(out, "conf/node.json unchanged")
 }

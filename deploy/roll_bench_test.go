@@ -34,12 +34,18 @@ func TestBenchRoll(t *testing.T) {
 		inventory string
 	}{{3, three}, {5, text}} {
 		path := writeInventoryFile(t, tc.inventory)
-		c, _ := newCluster(t, path)
+		c, out := newCluster(t, path)
 		freshEnsemble(t, c)
+		out.Reset()
 		a, took := rollWatched(t, c, deploy.RollOptions{})
 		a.check(t, "roll")
 		t.Logf("BENCH roll of %d servers (tick %v): %v; longest write pause %v; %d writes, %d retried after a lost connection",
 			tc.servers, c.Inv.Cluster.TickTime, took.Round(10*time.Millisecond), a.longest.Round(10*time.Millisecond), a.writes, a.retries)
+		for _, line := range strings.Split(out.String(), "\n") {
+			if strings.Contains(line, "back as") {
+				t.Log(line)
+			}
+		}
 	}
 }
 

@@ -53,11 +53,11 @@ func (c *Cluster) writeNodeConfig(ctx context.Context, h inventory.Host, t trans
 			return stepError(h, "write conf/auth", err)
 		}
 	}
-	data, err := json.MarshalIndent(nc, "", "  ")
+	data, err := nodeConfigJSON(nc)
 	if err != nil {
 		return err
 	}
-	if err := writeIfChanged(ctx, t, node.Layout{Dir: h.Dir}.ConfigFile(), append(data, '\n'), 0o644); err != nil {
+	if err := writeIfChanged(ctx, t, node.Layout{Dir: h.Dir}.ConfigFile(), data, 0o644); err != nil {
 		return stepError(h, "write conf/node.json", err)
 	}
 	return nil
@@ -69,4 +69,10 @@ func writeIfChanged(ctx context.Context, t transport.Transport, path string, dat
 		return nil
 	}
 	return t.WriteFile(ctx, path, data, mode)
+}
+
+// nodeConfigJSON is conf/node.json as deploy writes it.
+func nodeConfigJSON(nc *node.Config) ([]byte, error) {
+	data, err := json.MarshalIndent(nc, "", "  ")
+	return append(data, '\n'), err
 }

@@ -48,8 +48,9 @@ func newRoot() *cobra.Command {
 		}
 		return unknownCommand(cmd, args[0])
 	}
-	root.AddCommand(a.deployCmd(), a.resetCmd(), a.restartCmd(), a.stopCmd(), a.statusCmd(), a.startCmd(), a.killCmd(),
-		a.crashCmd(), a.freezeCmd(), a.thawCmd(), a.partitionCmd(), a.healCmd(), a.degradeCmd(),
+	root.AddCommand(a.deployCmd(), a.resetCmd(), a.restartCmd(), a.stopCmd(), a.statusCmd(), a.startCmd(), a.killCmd())
+	root.AddCommand(a.faultCmds()...)
+	root.AddCommand(
 		a.benchCmd(),
 		a.scenarioCmd(),
 		a.tailCmd(), a.treeCmd(), a.historyCmd(), a.submitCmd(), nodeCmd())

@@ -133,6 +133,17 @@ func (inv *Inventory) ServerHosts() []Host {
 	return out
 }
 
+// ObserverNames are the names of the observers.
+func (inv *Inventory) ObserverNames() []string {
+	var out []string
+	for _, h := range inv.Hosts {
+		if h.Serves() && h.Observer {
+			out = append(out, h.Name)
+		}
+	}
+	return out
+}
+
 // Voters counts the servers that vote: the servers less the observers.
 func (inv *Inventory) Voters() int {
 	n := 0
