@@ -5,15 +5,17 @@ GO ?= go
 # What the tests and the demo use: Java and ZooKeeper (the servers), sshd and
 # iproute2 (namespace hosts), nftables (partitions), sudo and dpkg-dev (the
 # VM-like hosts' logins and offline apt repository), logback (the Apache-layout
-# release the tarball test assembles), python3-kazoo (the Python roles).
-PACKAGES = default-jre-headless zookeeper openssh-server iproute2 nftables sudo dpkg-dev liblogback-java python3 python3-kazoo
+# release the tarball test assembles), python3-kazoo (the Python roles), tmux
+# (the full-screen test of `zkctl watch`).
+PACKAGES = default-jre-headless zookeeper openssh-server iproute2 nftables sudo dpkg-dev liblogback-java python3 python3-kazoo tmux
 
 .PHONY: setup build demo test vet lint bench clean
 
 setup:
 	@if ! command -v java >/dev/null || [ ! -f /usr/share/java/zookeeper.jar ] || [ ! -x /usr/sbin/sshd ] || ! command -v ip >/dev/null \
 		|| ! command -v nft >/dev/null || ! command -v sudo >/dev/null || ! command -v dpkg-scanpackages >/dev/null \
-		|| [ ! -f /usr/share/java/logback-classic.jar ] || [ ! -x /usr/bin/python3 ] || ! /usr/bin/python3 -c 'import kazoo' 2>/dev/null; then \
+		|| [ ! -f /usr/share/java/logback-classic.jar ] || [ ! -x /usr/bin/python3 ] || ! /usr/bin/python3 -c 'import kazoo' 2>/dev/null \
+		|| ! command -v tmux >/dev/null; then \
 		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $(PACKAGES); \
 	fi
 	$(GO) mod download
