@@ -1,6 +1,7 @@
 package deploy
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -18,8 +19,12 @@ type ClusterStatus struct {
 	Servers []ServerRow `json:"servers"`
 	Roles   []RoleRow   `json:"roles"`
 	Net     []NetRow    `json:"network_faults,omitempty"`
-	App     *AppState   `json:"app,omitempty"`
-	AppErr  string      `json:"app_error,omitempty"`
+	// Versions: the hosts of each ZooKeeper version the servers report
+	// (srvr); Mixed when they report more than one.
+	Versions map[string][]string `json:"versions,omitempty"`
+	Mixed    bool                `json:"mixed_versions,omitempty"`
+	App      *AppState           `json:"app,omitempty"`
+	AppErr   string              `json:"app_error,omitempty"`
 }
 
 // ServerRow is one ZooKeeper server.
@@ -27,6 +32,7 @@ type ServerRow struct {
 	Host        string `json:"host"`
 	Address     string `json:"address"`
 	Mode        string `json:"mode"`
+	Version     string `json:"version,omitempty"` // the server's own (srvr), "" when it does not answer
 	Zxid        string `json:"zxid"`
 	Connections int    `json:"connections"`
 	PID         int    `json:"pid"`
@@ -60,6 +66,7 @@ func Status(ctx context.Context, cc *controller.Cluster) ClusterStatus {
 		row := ServerRow{Host: h.Name, Address: h.ClientAddr(), Mode: "unreachable", Observer: h.Observer, RoleOnly: h.RoleOnly}
 		if ok {
 			row.Mode, row.Connections, row.PID, row.Process = st.Server.Mode, st.Server.Connections, st.ZooKeeper.PID, st.ZooKeeper.State
+			row.Version = st.Server.Version
 			row.Pending = st.ConfigPending
 			row.Zxid, row.NeedsStart = "-", !h.RoleOnly && serverDown(st)
 			if h.RoleOnly {
@@ -75,6 +82,7 @@ func Status(ctx context.Context, cc *controller.Cluster) ClusterStatus {
 		}
 		cs.Servers = append(cs.Servers, row)
 	}
+	cs.Versions, cs.Mixed = serverVersions(cs.Servers)
 	cs.Net = c.netFaults(ctx)
 	cs.App, err = c.appState(ctx)
 	if err != nil {
@@ -132,12 +140,15 @@ func PrintStatus(w io.Writer, cs ClusterStatus, asJSON bool) error {
 			mode += ", roll pending"
 			pending = append(pending, s.Host)
 		}
-		rows[i] = []string{s.Host, s.Address, mode, s.Zxid, strconv.Itoa(s.Connections), pid}
+		rows[i] = []string{s.Host, s.Address, mode, cmp.Or(s.Version, "-"), s.Zxid, strconv.Itoa(s.Connections), pid}
 		if s.Error != "" {
 			rows[i] = append(rows[i], s.Error)
 		}
 	}
-	controller.Table(w, []string{"HOST", "ZOOKEEPER", "MODE", "ZXID", "CONNS", "PID"}, rows)
+	controller.Table(w, []string{"HOST", "ZOOKEEPER", "MODE", "VERSION", "ZXID", "CONNS", "PID"}, rows)
+	if line := versionsLine(cs.Versions, cs.Mixed); line != "" {
+		fmt.Fprintln(w, line)
+	}
 	if down := needStart(cs.Servers); len(down) > 0 {
 		fmt.Fprintf(w, "no server runs on %s: `zkctl start zookeeper` starts every server that is down and waits for quorum\n", strings.Join(down, ", "))
 	}

@@ -42,11 +42,26 @@ func TestRenderZooCfg(t *testing.T) {
 func TestParseSrvr(t *testing.T) {
 	out := "Zookeeper version: 3.8.0\nLatency min/avg/max: 0/0.0/0\nReceived: 10\nSent: 9\nConnections: 3\nOutstanding: 0\nZxid: 0x100000004\nMode: follower\nNode count: 12\n"
 	s := ParseSrvr(out)
-	if s.Mode != "follower" || s.Zxid != 0x100000004 || s.Connections != 3 || s.NodeCount != 12 {
+	if s.Mode != "follower" || s.Zxid != 0x100000004 || s.Connections != 3 || s.NodeCount != 12 || s.Version != "3.8.0" {
 		t.Fatalf("parsed %+v", s)
 	}
 	if s := ParseSrvr("This ZooKeeper instance is not currently serving requests\n"); s.Mode != "error" || s.Error == "" {
 		t.Fatalf("not serving: %+v", s)
+	}
+}
+
+// TestReleaseOf reads the release from srvr's version line as Debian's
+// builds and Apache's releases write it.
+func TestReleaseOf(t *testing.T) {
+	for in, want := range map[string]string{
+		"3.8.0-${mvngit.commit.id}, built on 2024-12-29 17:54 UTC":                      "3.8.0",
+		"3.9.3-c26634f34490bb0ea7a09cc51e05ede3b4e320ee, built on 2024-10-17 23:21 UTC": "3.9.3",
+		"3.9.6": "3.9.6",
+		"":      "",
+	} {
+		if got := ReleaseOf(in); got != want {
+			t.Errorf("ReleaseOf(%q) = %q, want %q", in, got, want)
+		}
 	}
 }
 

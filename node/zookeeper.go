@@ -66,9 +66,17 @@ func isFile(p string) bool {
 
 // classpath returns the JVM classpath for the detected layout. For Debian
 // the slf4j-log4j12 binding and log4j are what make ZooKeeper log at all.
+// A release's own jute jar comes before lib/*: the order of a wildcard's
+// jars is unspecified, and a jar built by Debian names
+// /usr/share/java/zookeeper-jute.jar in its manifest, which the JVM reads
+// right after that jar — on a host with Debian's package, another
+// version's jute classes.
 func classpath(l Layout, in Install) string {
 	if in.Layout == "apache" {
-		return strings.Join([]string{l.Conf(), filepath.Join(in.ZooKeeperHome, "conf"), filepath.Join(in.ZooKeeperHome, "lib", "*")}, ":")
+		lib := filepath.Join(in.ZooKeeperHome, "lib")
+		cp := []string{l.Conf(), filepath.Join(in.ZooKeeperHome, "conf")}
+		jute, _ := filepath.Glob(filepath.Join(lib, "zookeeper-jute-*.jar"))
+		return strings.Join(append(append(cp, jute...), filepath.Join(lib, "*")), ":")
 	}
 	return strings.Join([]string{l.Conf(), DebianJar, "/usr/share/java/slf4j-log4j12.jar", "/usr/share/java/log4j-1.2.jar"}, ":")
 }
@@ -253,7 +261,8 @@ func FourLetterVia(dial func(network, addr string, timeout time.Duration) (net.C
 
 // ServerStatus is what `srvr` says of a server.
 type ServerStatus struct {
-	Mode        string `json:"mode"` // leader, follower, standalone, down, error
+	Mode        string `json:"mode"`              // leader, follower, standalone, down, error
+	Version     string `json:"version,omitempty"` // "3.9.3": the server's own, from srvr
 	Zxid        int64  `json:"zxid"`
 	Connections int    `json:"connections"`
 	Outstanding int    `json:"outstanding"`
@@ -290,6 +299,8 @@ func ParseSrvr(out string) ServerStatus {
 		switch strings.TrimSpace(k) {
 		case "Mode":
 			s.Mode = v
+		case "Zookeeper version":
+			s.Version = ReleaseOf(v)
 		case "Zxid":
 			s.Zxid, _ = strconv.ParseInt(strings.TrimPrefix(v, "0x"), 16, 64)
 		case "Connections":
@@ -315,4 +326,13 @@ func ParseMntr(out string) map[string]string {
 		}
 	}
 	return m
+}
+
+// ReleaseOf is the release in srvr's "Zookeeper version" line:
+// "3.9.3-1+deb13u1, built on …" and "3.8.0-debian--1, built on …" are
+// "3.9.3" and "3.8.0".
+func ReleaseOf(version string) string {
+	v, _, _ := strings.Cut(version, ",")
+	v, _, _ = strings.Cut(strings.TrimSpace(v), "-")
+	return v
 }

@@ -65,6 +65,9 @@ type Host struct {
 	IDSet        bool   // id was written in the host's table (not its position)
 	Observer     bool   // observer = true: a ZooKeeper observer, which votes in nothing
 	RoleOnly     bool   // zookeeper = false: roles only, no ZooKeeper server
+	// ZooKeeperHome: zookeeper_home, the release this host's server runs
+	// instead of [zookeeper]'s home or tarball ("" = as [zookeeper] says).
+	ZooKeeperHome string
 }
 
 // Serves reports whether the host runs a ZooKeeper server.
@@ -291,4 +294,5 @@ type rawHost struct {
 	RunAs        any    `toml:"run_as"`
 	ZooKeeper    any    `toml:"zookeeper"`
 	Observer     any    `toml:"observer"`
+	ZKHome       any    `toml:"zookeeper_home"`
 }

@@ -237,6 +237,10 @@ var badCases = []badCase{
 	// Observers and role-only hosts: what ZooKeeper would refuse.
 	{"observer on a role-only host", concat(host("vm1", "h1"), host("vm2", "h2", "zookeeper = false", "observer = true")),
 		[]want{{10, "observer", `host "vm2": observer = true on a host with zookeeper = false`}}},
+	{"zookeeper_home relative", concat(host("vm1", "h1", `zookeeper_home = "opt/zk"`)),
+		[]want{{5, "zookeeper_home", `host "vm1": zookeeper_home "opt/zk" must be an absolute path on the hosts`}}},
+	{"zookeeper_home on a role-only host", concat(host("vm1", "h1"), host("vm2", "h2", "zookeeper = false", `zookeeper_home = "/opt/zk"`)),
+		[]want{{10, "zookeeper_home", `host "vm2": zookeeper_home on a host with zookeeper = false`}}},
 	{"observers only", concat(host("vm1", "h1", "observer = true"), host("vm2", "h2", "observer = true")),
 		[]want{{5, "observer", "every server is an observer: ZooKeeper refuses an ensemble without a voting server"}}},
 	{"no server at all", concat(host("vm1", "h1", "zookeeper = false"), host("vm2", "h2", "zookeeper = false")),

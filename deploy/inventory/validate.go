@@ -201,20 +201,26 @@ func (v *validator) cluster(rc rawCluster) (Cluster, ports) {
 func (v *validator) zookeeper(rz rawZK) ZooKeeper {
 	a := func(key string) at { return at{table: "zookeeper", index: -1, key: key} }
 	var z ZooKeeper
-	z.Home, _ = v.str(a("home"), rz.Home)
+	z.Home = v.home(a("home"), rz.Home)
 	z.Install, _ = v.str(a("install"), rz.Install)
 	if z.Install != "" && z.Install != "apt" {
 		v.fail(a("install"), "zookeeper.install %q: the only method is \"apt\"", z.Install)
-	}
-	if z.Home != "" && !filepath.IsAbs(expandHome(z.Home)) {
-		v.fail(a("home"), "zookeeper.home %q must be an absolute path on the hosts", z.Home)
-	} else if strings.IndexFunc(z.Home, control) >= 0 {
-		v.fail(a("home"), "zookeeper.home %q may not contain control characters", z.Home)
 	}
 	if s, _ := v.str(a("tarball"), rz.Tarball); s != "" {
 		z.Tarball = v.resolve(s)
 	}
 	return z
+}
+
+// home is a ZooKeeper release folder on the hosts: absolute, one line.
+func (v *validator) home(a at, x any) string {
+	h, _ := v.str(a, x)
+	if h != "" && !filepath.IsAbs(expandHome(h)) {
+		v.fail(a, "%s %q must be an absolute path on the hosts", a, h)
+	} else if strings.IndexFunc(h, control) >= 0 {
+		v.fail(a, "%s %q may not contain control characters", a, h)
+	}
+	return h
 }
 
 func (v *validator) host(i int, rh rawHost, pp ports, ssh SSH, set sshSet, sc *sshConfig) Host {
@@ -281,6 +287,10 @@ func (v *validator) host(i int, rh rawHost, pp ports, ssh SSH, set sshSet, sc *s
 		h.RoleOnly = !serves
 	}
 	h.Observer, _ = v.boolean(a("observer"), rh.Observer)
+	h.ZooKeeperHome = v.home(a("zookeeper_home"), rh.ZKHome)
+	if h.ZooKeeperHome != "" && h.RoleOnly {
+		v.fail(a("zookeeper_home"), "%s: zookeeper_home on a host with zookeeper = false: a role-only host runs no server", label)
+	}
 	if h.Observer && h.RoleOnly {
 		v.fail(a("observer"), "%s: observer = true on a host with zookeeper = false: a role-only host runs no server to observe with", label)
 	}
