@@ -323,8 +323,16 @@ func NoWriteAfterEnd(h *History) Verdict {
 	const name = "no write after a session closed or a master was deposed"
 	var problems []string
 	candidate := map[int64]bool{} // sessions that ever owned an election node
-	closed := 0
+	closed, refused := 0, 0
 	replay(h, func(t *txnlog.Txn, before *tree) {
+		if t.Failed() {
+			// A refused write is no write: for a closed session or a
+			// deposed master it is the protocol working.
+			if _, ok := before.closed[t.Session]; ok || (candidate[t.Session] && before.candidacies(t.Session) == 0) {
+				refused++
+			}
+			return
+		}
 		if z, ok := before.closed[t.Session]; ok {
 			problems = append(problems, fmt.Sprintf("%s at %s by %s, whose session closed at %s",
 				t.Type, zx(t.Zxid), h.who(t.Session), zx(z)))
@@ -338,12 +346,15 @@ func NoWriteAfterEnd(h *History) Verdict {
 				strings.Join(ws, ", "), zx(t.Zxid), h.who(t.Session)))
 		}
 		for _, op := range ops(t) {
-			if _, ok := child(op.Path, protocol.ElectionPath); ok && op.Type.IsCreate() && !t.Failed() {
+			if _, ok := child(op.Path, protocol.ElectionPath); ok && op.Type.IsCreate() {
 				candidate[t.Session] = true
 			}
 		}
 	})
 	summary := fmt.Sprintf("%d sessions closed, none wrote after; no master write without an election node", closed)
+	if refused > 0 {
+		summary += fmt.Sprintf("; %s refused after the session closed or the master was deposed, as the protocol asks", plural(refused, "write"))
+	}
 	return verdict(name, h, summary, problems)
 }
 
