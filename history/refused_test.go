@@ -55,7 +55,7 @@ func TestRefusedWriteIsNoWrite(t *testing.T) {
 		{judge: "no orphan znodes", before: append(append([]step{}, b[:afterTake1]...), do(m1, del(m1Node)), claim(m2, m2Node)),
 			bad: assign(m1, m1Node, "w1", "c1-1x"), after: b[afterTake1:], code: noNode, detail: "/workers/w1/c1-1x"},
 		{judge: "no completion of a task not assigned to its worker", before: append(append([]step{}, b[:afterAssigns]...), moveBack(m1, m1Node, "w1", "c1-1")),
-			bad: do(w1, multi(create("/results/c1-1", "ok w1"), del("/workers/w1/c1-1"), del("/tasks/c1-1"))),
+			bad:   do(w1, multi(create("/results/c1-1", "ok w1"), del("/workers/w1/c1-1"), del("/tasks/c1-1"))),
 			after: append([]step{assign(m1, m1Node, "w1", "c1-1")}, b[afterAssigns:]...), code: noNode, detail: "but /workers/w1/c1-1 did not exist"},
 	}
 	judged := map[string]bool{}
