@@ -16,13 +16,17 @@ type Verdict struct {
 	OK     bool   `json:"ok"`
 	Detail string `json:"detail"` // what held, or what failed: zxids, sessions, role instances
 	Judged int    `json:"judged"` // the committed transactions judged
+	// NotJudged, when set, says why the history held nothing to judge
+	// (a history read before any task was submitted): OK means nothing then.
+	NotJudged string `json:"not_judged,omitempty"`
 }
 
 // Options tune the judges.
 type Options struct {
 	// OpenTasks: tasks may still be open at the end of the history (a
-	// history read while clients run), so a task without a result and its
-	// znodes are not failures.
+	// history read while clients run, or that of a run stopped early), so
+	// a task without a result and its znodes are not failures, and a
+	// history without any submission is not judged for exactly-once.
 	OpenTasks bool
 }
 
@@ -182,6 +186,11 @@ func ExactlyOnce(h *History, o Options) Verdict {
 		case len(s.results) == 0:
 			problems = append(problems, fmt.Sprintf("%s (submitted at %s by %s) has no result", s.task, zx(s.zxid), h.who(s.session)))
 		}
+	}
+	if len(subs) == 0 && o.OpenTasks && len(problems) == 0 {
+		v := verdict(name, h, "no task was submitted", nil)
+		v.NotJudged = fmt.Sprintf("no task was submitted by %s", zx(h.End))
+		return v
 	}
 	if len(subs) == 0 {
 		problems = append(problems, "no task was submitted")

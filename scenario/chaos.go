@@ -37,7 +37,7 @@ func chaos(r *run, rng *rand.Rand, d time.Duration) {
 	end := time.Now().Add(d)
 	first := rng.Perm(5) // every kind once, then at random
 	for i := 0; time.Now().Before(end) && r.ok(); i++ {
-		hold := r.session/4 + time.Duration(rng.Int64N(int64(r.session)))
+		hold := r.timing.session/4 + time.Duration(rng.Int64N(int64(r.timing.session)))
 		host := r.hosts[rng.IntN(len(r.hosts))]
 		k := rng.IntN(5)
 		if i < len(first) {
@@ -74,13 +74,13 @@ func chaos(r *run, rng *rand.Rand, d time.Duration) {
 				counts["master kills"]++
 			}
 		}
-		r.hold(r.session/4+time.Duration(rng.Int64N(int64(r.session/2))), "between faults")
+		r.hold(r.timing.session/4+time.Duration(rng.Int64N(int64(r.timing.session/2))), "between faults")
 	}
 	r.waitLeader()
 	r.waitCandidates(2)
 	r.note("Faults injected: %d partitions, %d host crashes, %d freezes, %d worker kills, %d master kills.",
 		counts["partitions"], counts["host crashes"], counts["freezes"], counts["worker kills"], counts["master kills"])
-	r.expect("faults of every kind were injected", func(o *observation) (bool, string) {
+	r.expect("faults of every kind were injected", reads(), func(o *observation) (bool, string) {
 		n := 0
 		for _, c := range counts {
 			n += c

@@ -69,7 +69,7 @@ func (r *run) partition(hosts ...string) Event {
 	}
 	mode := r.serverMode(hosts[0])
 	r.setStep("%s", op.Title())
-	r.mon.fast(10 * time.Second)
+	r.mon.fast(r.timing.fastWindow())
 	rec, err := op.Run(r.ctx, r.c)
 	e = netEvent(rec, "partition", hosts[0], fmt.Sprintf("%s (zookeeper %s)", op.Title(), mode))
 	// The cut host's server is lost to the others, as a killed one is.
@@ -94,7 +94,7 @@ func (r *run) heal(hosts ...string) Event {
 		return e
 	}
 	r.setStep("%s", op.Title())
-	r.mon.fast(10 * time.Second)
+	r.mon.fast(r.timing.fastWindow())
 	rec, err := op.Run(r.ctx, r.c)
 	e = netEvent(rec, "heal", host, op.Title())
 	if err != nil {
@@ -112,7 +112,7 @@ func (r *run) degrade(d ops.Degrade) Event {
 		return e
 	}
 	r.setStep("%s", d.Title())
-	r.mon.fast(10 * time.Second)
+	r.mon.fast(r.timing.fastWindow())
 	rec, err := d.Run(r.ctx, r.c)
 	fault := "degrade"
 	if d.Clear {
@@ -138,7 +138,7 @@ func (r *run) degrade(d ops.Degrade) Event {
 func (rn *Runner) healAll(ctx context.Context, res *Result) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer cancel()
-	c := Check{Name: "every network fault healed", OK: true}
+	c := Check{Name: "every network fault healed", OK: true, reads: reads()}
 	if _, err := (ops.Heal{}).Run(ctx, rn.Cluster); err != nil {
 		c.OK, c.Detail = false, "heal: "+err.Error()
 		res.Checks = append(res.Checks, c)

@@ -136,7 +136,7 @@ func section(b *bytes.Buffer, r *Result, svg, comparison string) {
 		mark := "✅"
 		switch {
 		case c.Skipped != "":
-			fmt.Fprintf(b, "- ⏭️ **%s**: skipped, %s\n", c.Name, c.Skipped)
+			fmt.Fprintf(b, "- ⏭️ **%s**: not judged: %s\n", c.Name, c.Skipped)
 			continue
 		case !c.OK:
 			mark = "❌"

@@ -19,9 +19,6 @@ import (
 // TaskDuration is what every task the scenarios submit lasts.
 const TaskDuration = 200 * time.Millisecond
 
-// waitTimeout bounds every wait of a script.
-const waitTimeout = 30 * time.Second
-
 // Proc is a role process a scenario started.
 type Proc struct {
 	Role, ID, Host string
@@ -44,8 +41,7 @@ type run struct {
 	hosts   []string // the scenario's hosts; placement indexes point here
 	servers []string // the ensemble
 	mon     *monitor
-	session time.Duration
-	tick    time.Duration
+	timing  timing // the ensemble's: every hold and wait derives from it
 	place   Placement
 
 	procs     []*Proc
@@ -72,9 +68,13 @@ type handover struct {
 }
 
 // expectation is a scenario's own statement, judged after the run.
+// stopped: the run had stopped when the script stated it, so the steps
+// it judges did not run and it is not judged.
 type expectation struct {
-	name  string
-	judge func(o *observation) (bool, string)
+	name    string
+	reads   []string // the roles whose logs it reads (see reads)
+	judge   func(o *observation) (bool, string)
+	stopped bool
 }
 
 func (r *run) ok() bool {
@@ -105,9 +105,10 @@ func (r *run) currentStep() string {
 	return r.step
 }
 
-// expect adds a statement about the run, judged once it is over.
-func (r *run) expect(name string, judge func(o *observation) (bool, string)) {
-	r.expects = append(r.expects, expectation{name: name, judge: judge})
+// expect adds a statement about the run, judged once it is over from the
+// logs of the roles it reads and from ZooKeeper.
+func (r *run) expect(name string, roles []string, judge func(o *observation) (bool, string)) {
+	r.expects = append(r.expects, expectation{name: name, reads: roles, judge: judge, stopped: !r.ok()})
 }
 
 // note adds a line to the scenario's section of the report.
@@ -234,7 +235,7 @@ func (r *run) killServer(host string, sig syscall.Signal) Event {
 		return e
 	}
 	r.setStep("%s zookeeper %s (%s)", name, host, mode)
-	r.mon.fast(10 * time.Second)
+	r.mon.fast(r.timing.fastWindow())
 	rec, err := ops.Signal{Role: node.ZooKeeperName, Host: host, Signal: sig}.Run(r.ctx, r.c)
 	e.At, e.Took = rec.Start, rec.Took()
 	if err != nil {
@@ -252,7 +253,7 @@ func (r *run) startServer(host string) Event {
 		return e
 	}
 	r.setStep("start zookeeper %s", host)
-	r.mon.fast(20 * time.Second)
+	r.mon.fast(2 * r.timing.fastWindow())
 	rec, err := ops.StartServer{Host: host}.Run(r.ctx, r.c)
 	e.At, e.Took = rec.Start, rec.Took()
 	if err != nil {
@@ -262,9 +263,10 @@ func (r *run) startServer(host string) Event {
 	return e
 }
 
-// waitFor polls cond until it holds; after waitTimeout the run fails.
+// waitFor polls cond until it holds; after the timing's wait bound the
+// run fails.
 func (r *run) waitFor(what string, cond func() (bool, error)) {
-	r.waitEvery(what, waitTimeout, 20*time.Millisecond, cond)
+	r.waitEvery(what, r.timing.wait(), 20*time.Millisecond, cond)
 }
 
 // waitEvery is waitFor with its own timeout and polling period.
@@ -280,6 +282,27 @@ func (r *run) waitEvery(what string, timeout, every time.Duration, cond func() (
 	case err != nil:
 		r.fail(r.ctx.Err())
 	}
+}
+
+// await waits, bounded by the timing, for something that an expectation
+// then judges (a server that stops serving, a session that expires): a
+// timeout does not stop the run, it is noted, and the expectation says
+// what was seen. It tells whether cond held.
+func (r *run) await(what string, bound time.Duration, cond func() (bool, error)) bool {
+	if !r.ok() {
+		return false
+	}
+	r.setStep("wait: %s", what)
+	err := ops.Poll(r.ctx, 20*time.Millisecond, bound, what, cond)
+	switch {
+	case err == nil:
+		return true
+	case errors.Is(err, ops.ErrTimeout):
+		r.note("Waited %v (from the ensemble's timing) for %s: it did not happen.", bound, what)
+	default:
+		r.fail(r.ctx.Err())
+	}
+	return false
 }
 
 // holds turns a plain condition into one for waitFor.
@@ -359,7 +382,7 @@ func (r *run) crashHost(host string) Event {
 		return e
 	}
 	r.setStep("crash %s (%s)", host, mode)
-	r.mon.fast(10 * time.Second)
+	r.mon.fast(r.timing.fastWindow())
 	rec, err := ops.Crash{Host: host}.Run(r.ctx, r.c)
 	e.At, e.Took = rec.Start, rec.Took()
 	if err != nil {

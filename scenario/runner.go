@@ -15,9 +15,6 @@ import (
 	"zkctl/ops"
 )
 
-// finishTimeout bounds the wait for the clients once a script is done.
-const finishTimeout = 60 * time.Second
-
 // Runner runs scenarios on a deployed cluster (see `zkctl deploy`).
 type Runner struct {
 	Cluster *deploy.Cluster
@@ -72,20 +69,26 @@ func (rn *Runner) runOne(ctx context.Context, sc *Scenario, line *progressLine) 
 	}
 	hosts, servers := all[:HostsNeeded], all[:sc.Servers]
 	res.Hosts, res.Servers = hostNames(hosts), hostNames(servers)
+	tm, err := readTiming(rn.Cluster, servers)
+	if err != nil {
+		res.Err, res.End = err, time.Now()
+		return res
+	}
+	res.Timing = tm.String()
 	line.step("reset: ensemble on %v", res.Servers)
-	if err := rn.Cluster.ResetServers(ctx, servers); err != nil {
+	if err = rn.Cluster.ResetServers(ctx, servers); err != nil {
 		res.Err, res.End = fmt.Errorf("reset: %w", err), time.Now()
 		return res
 	}
 	if sc.Servers < len(all) {
 		defer rn.resetBack(ctx, res, line)
 	}
-	mon, err := startMonitor(ctx, rn.Cluster, servers)
+	mon, err := startMonitor(ctx, rn.Cluster, servers, tm.wait())
 	if err != nil {
 		res.Err, res.End = fmt.Errorf("connect to the ensemble: %w", err), time.Now()
 		return res
 	}
-	r := rn.newRun(ctx, sc, res, mon)
+	r := rn.newRun(ctx, sc, res, mon, tm)
 	res.Start = time.Now()
 	stop := line.follow(r, mon, res.Start)
 	sc.script(r)
@@ -96,10 +99,9 @@ func (rn *Runner) runOne(ctx context.Context, sc *Scenario, line *progressLine) 
 	return res
 }
 
-func (rn *Runner) newRun(ctx context.Context, sc *Scenario, res *Result, mon *monitor) *run {
+func (rn *Runner) newRun(ctx context.Context, sc *Scenario, res *Result, mon *monitor, tm timing) *run {
 	return &run{ctx: ctx, c: rn.Cluster, hosts: res.Hosts, servers: res.Servers, mon: mon, place: sc.Place,
-		session: rn.Cluster.Inv.Cluster.SessionTimeout, tick: rn.Cluster.Inv.Cluster.TickTime,
-		ids: map[string]int{}, step: "start the roles", artifacts: rn.artifacts()}
+		timing: tm, ids: map[string]int{}, step: "start the roles", artifacts: rn.artifacts()}
 }
 
 // conclude snapshots the end state, reads the logs and judges the run.
@@ -120,8 +122,11 @@ func (rn *Runner) conclude(ctx context.Context, r *run, res *Result) {
 	res.Err = r.err
 	o := newObservation(res, r, open)
 	res.Checks = judge(o)
-	if r.err == nil && !res.Scenario.NoTasks {
-		res.Checks = append(res.Checks, rn.historyChecks(ctx, res)...)
+	if !res.Scenario.NoTasks {
+		// Judged whatever stopped the run, an interrupt included.
+		hctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), r.timing.wait())
+		res.Checks = append(res.Checks, rn.historyChecks(hctx, res)...)
+		cancel()
 	}
 	res.Checks = markZkctlSpecific(res.Checks, rn.foreignRoles(r)) // foreign.go
 	res.Metrics = measure(o)
@@ -135,7 +140,7 @@ func (r *run) finish() {
 			clients = append(clients, p)
 		}
 	}
-	r.waitProcs(clients, "every client finished", finishTimeout, 250*time.Millisecond, holds(func() bool {
+	r.waitProcs(clients, "every client finished", r.timing.finish(), 250*time.Millisecond, holds(func() bool {
 		return r.allExited(clients)
 	}))
 }
@@ -193,7 +198,7 @@ func (rn *Runner) readLog(ctx context.Context, p *Proc) ([]byte, error) {
 func (rn *Runner) resetBack(ctx context.Context, res *Result, line *progressLine) {
 	line.step("reset back to the full ensemble")
 	err := rn.Cluster.Reset(ctx)
-	c := Check{Name: "the full ensemble is back", OK: err == nil, Detail: "reset to " + fmt.Sprint(rn.Cluster.Inv.HostNames())}
+	c := Check{Name: "the full ensemble is back", OK: err == nil, Detail: "reset to " + fmt.Sprint(rn.Cluster.Inv.HostNames()), reads: reads()}
 	if err != nil {
 		c.Detail = err.Error()
 	}

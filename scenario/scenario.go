@@ -150,10 +150,19 @@ type Check struct {
 	OK     bool
 	Detail string
 	// Skipped, when set, says why the check was not judged (a check of
-	// zkctl's own role events on a role another program plays): it
-	// neither passes nor fails the run.
+	// zkctl's own role events on a role another program plays, a run that
+	// stopped before what the check reads happened): it neither passes
+	// nor fails the run, and the report shows it as "not judged".
 	Skipped string
+	// reads names the roles whose log events the check reads, as declared
+	// where the check is made; empty: judged from ZooKeeper alone; nil
+	// (undeclared): every role's.
+	reads []string
 }
+
+// reads declares the roles whose logs a check reads (none: ZooKeeper's
+// record alone).
+func reads(roles ...string) []string { return append([]string{}, roles...) }
 
 // broken tells whether c was judged and did not hold.
 func (c Check) broken() bool { return !c.OK && c.Skipped == "" }
@@ -166,6 +175,7 @@ type Result struct {
 	Start     time.Time     // t=0 of the timeline: the ensemble is reset, no role runs
 	End       time.Time     // every client finished (or the run gave up)
 	Took      time.Duration // wall time, reset included
+	Timing    string        // the ensemble's timing that the holds and waits derive from
 	Err       error         // the scenario could not run to its end
 	Procs     []*Proc
 	Events    []Event // faults, ZooKeeper leader changes and role log lines, by time
