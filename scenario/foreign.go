@@ -148,8 +148,38 @@ func (r *run) nameMismatch(p *Proc) string {
 	if len(seen) > 3 {
 		seen = append(seen[:3:3], fmt.Sprintf("… %d more", len(seen)-3))
 	}
-	return fmt.Sprintf("it connected, but under a name that is not its {id} %q: saw %s; a %s must use {id} as its name "+
+	return fmt.Sprintf("connected, but under a name that is not its {id} %q: saw %s; a %s must use {id} as its name "+
 		"(README, \"Test your own implementation\")", p.ID, strings.Join(seen, ", "), p.Role)
+}
+
+// namedAsAsked wraps cond, a wait on what ps bring about: once a session
+// timeout has passed, a znode of a foreign program's role under a name
+// that is no started instance's id ends the wait, quoting that znode
+// (a program that names itself, not by its {id}, is never waited for).
+func (r *run) namedAsAsked(ps []*Proc, cond func() (bool, error)) func() (bool, error) {
+	var foreign []*Proc
+	for _, p := range ps {
+		if foreignRole(r.c, p.Role) {
+			foreign = append(foreign, p)
+		}
+	}
+	if len(foreign) == 0 {
+		return cond
+	}
+	next := time.Now().Add(r.timing.sessionExpiry())
+	return func() (bool, error) {
+		ok, err := cond()
+		if ok || err != nil || time.Now().Before(next) {
+			return ok, err
+		}
+		next = time.Now().Add(500 * time.Millisecond)
+		for _, p := range foreign {
+			if m := r.nameMismatch(p); m != "" {
+				return false, fmt.Errorf("%s %s %s", p.Role, p.ID, m)
+			}
+		}
+		return false, nil
+	}
 }
 
 // waitSoft waits for what only zkctl's own roles are bound to do (an old
@@ -196,7 +226,7 @@ func (r *run) waitProcs(ps []*Proc, what string, timeout, every time.Duration, c
 	if !r.ok() {
 		return
 	}
-	r.waitEvery(what, timeout, every, cond)
+	r.waitEvery(what, timeout, every, r.namedAsAsked(ps, cond))
 	r.mu.Lock()
 	failed := r.err
 	r.mu.Unlock()

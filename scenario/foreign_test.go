@@ -110,6 +110,25 @@ func TestForeign(t *testing.T) {
 		}
 	})
 
+	t.Run("a worker named by its host", func(t *testing.T) {
+		roles := pyRoles(t, "", "worker.py", "")
+		roles = strings.Replace(roles, `"{servers}", "{id}"`, `"{servers}", "{host}"`, 1)
+		c := variant("badname", roles)
+		sc, _ := scenario.Lookup("c2w2m1")
+		res := (&scenario.Runner{Cluster: c}).Run(context.Background(), []*scenario.Scenario{sc})[0]
+		if res.Err == nil || !strings.Contains(res.Err.Error(), `under a name that is not its {id} "vm2-w1": saw /workers_eph/vm2`) ||
+			!strings.Contains(res.Err.Error(), "Test your own implementation") {
+			t.Fatalf("want the name mismatch quoted, got %v", res.Err)
+		}
+		// The run stopped, and the history checks judged what it wrote.
+		if c := find(res, "history: never two masters at once"); c == nil || !c.OK || c.Skipped != "" {
+			t.Errorf("the stopped run's history was not judged: %+v", c)
+		}
+		if c := find(res, "no orphan znodes"); c == nil || c.Skipped == "" {
+			t.Errorf("want the end state not judged on a stopped run, got %+v", c)
+		}
+	})
+
 	cases := []struct {
 		name, scenario         string
 		master, worker, client string

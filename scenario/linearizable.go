@@ -55,6 +55,7 @@ func linearizable(r *run) {
 	r.setStep("check %d operations with Porcupine", len(h.Ops))
 	res := lincheck.Check(h, linCheckTimeout, filepath.Join(r.artifacts, "linearizable-porcupine.html"))
 	r.extra = append(r.extra, res.Markdown()...)
+	r.figures = fmt.Sprintf("%d operations, verdict %s, %d faults", len(h.Ops), res.Verdict, len(res.Faults))
 	r.expect("writes and compare-and-set are linearizable (Porcupine)", reads(), func(*observation) (bool, string) {
 		return res.Verdict == lincheck.VerdictOK, fmt.Sprintf("verdict %s; %s", res.Verdict, countsLine(res))
 	})

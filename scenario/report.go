@@ -79,9 +79,14 @@ func (rp *Report) header(b *bytes.Buffer) {
 	rows := [][]string{}
 	for _, r := range rp.Results {
 		m := r.Metrics
-		rows = append(rows, []string{fmt.Sprintf("[%s](#%s)", r.Scenario.Name, r.Scenario.Name), verdictMark(r),
+		row := []string{fmt.Sprintf("[%s](#%s)", r.Scenario.Name, r.Scenario.Name), verdictMark(r),
 			r.Scenario.What, timings(m.Failovers), timings(m.Reassigns), timings(m.Elections),
-			fmt.Sprintf("%.1f", m.PerSecond), seconds(m.Pause.D())})
+			fmt.Sprintf("%.1f", m.PerSecond), seconds(m.Pause.D())}
+		if r.Scenario.NoTasks {
+			row[2] += ": " + ownFigures(r)
+			row[3], row[4], row[6], row[7] = "-", "-", "-", "-"
+		}
+		rows = append(rows, row)
 	}
 	mdTable(b, []string{"scenario", "verdict", "what happens", "new master", "reassignment", "ZK election", "tasks/s", "longest pause"}, rows)
 	b.WriteString("\nInvariants checked in every scenario:\n\n" +
@@ -119,6 +124,9 @@ func section(b *bytes.Buffer, r *Result, svg, comparison string) {
 	fmt.Fprintf(b, "**%s** · %s.  \nMust observe: %s.\n\n", verdictMark(r), sc.What, sc.Observe)
 	if r.Err != nil {
 		fmt.Fprintf(b, "The scenario could not run to its end: `%s`.\n\n", r.Err)
+	}
+	if r.Timing != "" {
+		fmt.Fprintf(b, "Holds and waits from the ensemble's timing: %s.\n\n", r.Timing)
 	}
 	placement(b, r)
 	measurements(b, r)

@@ -46,6 +46,7 @@ type run struct {
 
 	procs     []*Proc
 	extra     []string // markdown lines for the report, after the notes
+	figures   string   // a scenario without tasks: its own figures for the summaries
 	artifacts string   // where files beside the report go
 	events    []Event  // starts and faults
 	snapshots []Snapshot
@@ -279,8 +280,10 @@ func (r *run) waitEvery(what string, timeout, every time.Duration, cond func() (
 	switch {
 	case errors.Is(err, ops.ErrTimeout):
 		r.fail(fmt.Errorf("waited %v for %s", timeout, what))
-	case err != nil:
+	case err != nil && r.ctx.Err() != nil:
 		r.fail(r.ctx.Err())
+	case err != nil:
+		r.fail(err)
 	}
 }
 

@@ -119,6 +119,7 @@ func (rn *Runner) conclude(ctx context.Context, r *run, res *Result) {
 	res.Events = append(append(append([]Event(nil), r.events...), zkEvents...), logs...)
 	sortEvents(res.Events)
 	res.Procs, res.Snapshots, res.Notes, res.Extra, res.Samples = r.procs, r.snapshots, r.notes, r.extra, samples
+	res.Figures = r.figures
 	res.Err = r.err
 	o := newObservation(res, r, open)
 	res.Checks = judge(o)

@@ -184,6 +184,7 @@ type Result struct {
 	Snapshots []Snapshot
 	Notes     []string
 	Extra     []string     // markdown lines of the scenario's own, after the notes
+	Figures   string       // a scenario without tasks (NoTasks): its own figures, where the summaries show tasks
 	History   *HistoryInfo // what the history judges read; nil when they did not run
 	Samples   *Samples
 }
