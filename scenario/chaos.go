@@ -3,11 +3,9 @@ package scenario
 import (
 	"fmt"
 	"math/rand/v2"
-	"strings"
 	"syscall"
 	"time"
 
-	"zkctl/node"
 	"zkctl/ops"
 	"zkctl/roles"
 )
@@ -146,19 +144,6 @@ func (r *run) freezeHost(host string, freeze bool) Event {
 	if freeze {
 		op = ops.Freeze{Host: host}
 	}
-	e := Event{At: time.Now(), Host: host, Kind: KindFault, Proc: node.ZooKeeperName, Msg: op.Title(),
-		Attrs: map[string]string{"fault": op.Title()[:strings.IndexByte(op.Title(), ' ')]}}
-	if !r.ok() {
-		return e
-	}
-	r.setStep("%s", op.Title())
-	r.mon.fast(10 * time.Second)
-	rec, err := op.Run(r.ctx, r.c)
-	e.At, e.Took = rec.Start, rec.Took()
-	if err != nil {
-		r.fail(fmt.Errorf("%s: %w", op.Title(), err))
-		return e
-	}
-	r.events = append(r.events, e)
+	_, e, _ := r.do(op, "")
 	return e
 }

@@ -41,7 +41,8 @@ type run struct {
 	hosts   []string // the scenario's hosts; placement indexes point here
 	servers []string // the ensemble
 	mon     *monitor
-	timing  timing // the ensemble's: every hold and wait derives from it
+	journal *ops.Journal // every operation of the scenario, and the processes it started
+	timing  timing       // the ensemble's: every hold and wait derives from it
 	place   Placement
 
 	procs     []*Proc
@@ -127,20 +128,17 @@ func (r *run) newID(role string, h int) string {
 // start starts one role process with id on scenario host h (ops.Start,
 // as `zkctl start` does).
 func (r *run) start(role string, h int, id string, o roles.Options) *Proc {
-	if !r.ok() {
-		return &Proc{Role: role, ID: id, Host: r.hosts[h]}
-	}
-	r.setStep("start %s %s", role, id)
-	rec, err := ops.Start{Role: role, Host: r.hosts[h], ID: id, Options: o}.Run(r.ctx, r.c)
-	p := &Proc{Role: role, ID: id, Host: r.hosts[h], Started: rec.Start}
-	if err != nil || len(rec.Procs) != 1 {
-		r.fail(fmt.Errorf("start %s %s on %s: %v (%d processes)", role, id, p.Host, err, len(rec.Procs)))
+	p := &Proc{Role: role, ID: id, Host: r.hosts[h]}
+	rec, _, ok := r.do(ops.Start{Role: role, Host: r.hosts[h], ID: id, Options: o}, "")
+	if !ok {
 		return p
 	}
-	p.Log, p.PID = rec.Procs[0].Log, rec.Procs[0].PID
+	if len(rec.Procs) != 1 {
+		r.fail(fmt.Errorf("start %s %s on %s: %d processes", role, id, p.Host, len(rec.Procs)))
+		return p
+	}
+	p.Started, p.Log, p.PID = rec.Start, rec.Procs[0].Log, rec.Procs[0].PID
 	r.procs = append(r.procs, p)
-	r.events = append(r.events, Event{At: rec.Start, Host: p.Host, Role: role, ID: id, Proc: p.Name(), Kind: KindStart,
-		Msg: fmt.Sprintf("start %s %s (pid %d)", role, id, p.PID)})
 	return p
 }
 
@@ -191,23 +189,10 @@ func (r *run) startClient(h int, id string, tasks int) *Proc {
 
 // signal sends sig to p (ops.Signal, as `zkctl kill` does).
 func (r *run) signal(p *Proc, sig syscall.Signal) Event {
-	name := "SIG" + node.SignalName(sig)
-	e := Event{At: time.Now(), Host: p.Host, Role: p.Role, ID: p.ID, Proc: p.Name(), Kind: KindFault,
-		Msg: fmt.Sprintf("%s %s %s", name, p.Role, p.ID), Attrs: map[string]string{"signal": name}}
-	if !r.ok() {
-		return e
-	}
-	r.setStep("%s %s %s", name, p.Role, p.ID)
-	rec, err := ops.Signal{Role: p.Role, Host: p.Host, ID: p.ID, Signal: sig}.Run(r.ctx, r.c)
-	e.At, e.Took = rec.Start, rec.Took()
-	if err != nil {
-		r.fail(fmt.Errorf("%s %s %s on %s: %w", name, p.Role, p.ID, p.Host, err))
-		return e
-	}
-	if sig == syscall.SIGKILL || sig == syscall.SIGTERM {
+	_, e, ok := r.do(ops.Signal{Role: p.Role, Host: p.Host, ID: p.ID, Signal: sig}, "")
+	if ok && (sig == syscall.SIGKILL || sig == syscall.SIGTERM) {
 		p.Ended, p.Killed = e.At, sig == syscall.SIGKILL
 	}
-	r.events = append(r.events, e)
 	return e
 }
 
@@ -228,40 +213,23 @@ func (r *run) hostIndex(name string) int {
 // killServer sends sig to the ZooKeeper server on host (a server name) and
 // notes its mode just before.
 func (r *run) killServer(host string, sig syscall.Signal) Event {
-	name := "SIG" + node.SignalName(sig)
-	mode := r.serverMode(host)
-	e := Event{At: time.Now(), Host: host, Role: node.ZooKeeperName, Proc: node.ZooKeeperName, Kind: KindFault,
-		Msg: fmt.Sprintf("%s zookeeper on %s (%s)", name, host, mode), Attrs: map[string]string{"signal": name, "mode": mode}}
-	if !r.ok() {
-		return e
-	}
-	r.setStep("%s zookeeper %s (%s)", name, host, mode)
-	r.mon.fast(r.timing.fastWindow())
-	rec, err := ops.Signal{Role: node.ZooKeeperName, Host: host, Signal: sig}.Run(r.ctx, r.c)
-	e.At, e.Took = rec.Start, rec.Took()
-	if err != nil {
-		r.fail(fmt.Errorf("%s zookeeper on %s: %w", name, host, err))
-	}
-	r.events = append(r.events, e)
+	_, e, _ := r.do(ops.Signal{Role: node.ZooKeeperName, Host: host, Signal: sig}, r.modeBefore(host))
 	return e
 }
 
 // startServer starts the ZooKeeper server on host again.
 func (r *run) startServer(host string) Event {
-	e := Event{At: time.Now(), Host: host, Role: node.ZooKeeperName, Proc: node.ZooKeeperName, Kind: KindStart,
-		Msg: "start zookeeper on " + host}
-	if !r.ok() {
-		return e
-	}
-	r.setStep("start zookeeper %s", host)
-	r.mon.fast(2 * r.timing.fastWindow())
-	rec, err := ops.StartServer{Host: host}.Run(r.ctx, r.c)
-	e.At, e.Took = rec.Start, rec.Took()
-	if err != nil {
-		r.fail(fmt.Errorf("start zookeeper on %s: %w", host, err))
-	}
-	r.events = append(r.events, e)
+	_, e, _ := r.do(ops.StartServer{Host: host}, "")
 	return e
+}
+
+// modeBefore is host's server mode before a fault on it, "" once the run
+// stopped (nothing is asked then).
+func (r *run) modeBefore(host string) string {
+	if !r.ok() {
+		return ""
+	}
+	return r.serverMode(host)
 }
 
 // waitFor polls cond until it holds; after the timing's wait bound the
@@ -378,25 +346,11 @@ func (r *run) snapshot(label string) {
 // crashHost SIGKILLs every process on host at once (ops.Crash, as `zkctl
 // crash` does): its server and the roles the scenario started there.
 func (r *run) crashHost(host string) Event {
-	mode := r.serverMode(host)
-	e := Event{At: time.Now(), Host: host, Kind: KindFault, Proc: node.ZooKeeperName,
-		Msg: fmt.Sprintf("crash %s (zookeeper %s and its roles)", host, mode), Attrs: map[string]string{"signal": "SIGKILL", "mode": mode}}
-	if !r.ok() {
-		return e
-	}
-	r.setStep("crash %s (%s)", host, mode)
-	r.mon.fast(r.timing.fastWindow())
-	rec, err := ops.Crash{Host: host}.Run(r.ctx, r.c)
-	e.At, e.Took = rec.Start, rec.Took()
-	if err != nil {
-		r.fail(fmt.Errorf("crash %s: %w", host, err))
-		return e
-	}
+	_, e, ok := r.do(ops.Crash{Host: host}, r.modeBefore(host))
 	for _, p := range r.procs {
-		if p.Host == host && p.Ended.IsZero() {
+		if ok && p.Host == host && p.Ended.IsZero() {
 			p.Ended, p.Killed = e.At, true
 		}
 	}
-	r.events = append(r.events, e)
 	return e
 }

@@ -101,7 +101,7 @@ func (rn *Runner) runOne(ctx context.Context, sc *Scenario, line *progressLine) 
 
 func (rn *Runner) newRun(ctx context.Context, sc *Scenario, res *Result, mon *monitor, tm timing) *run {
 	return &run{ctx: ctx, c: rn.Cluster, hosts: res.Hosts, servers: res.Servers, mon: mon, place: sc.Place,
-		timing: tm, ids: map[string]int{}, step: "start the roles", artifacts: rn.artifacts()}
+		journal: ops.NewJournal(rn.Cluster), timing: tm, ids: map[string]int{}, step: "start the roles", artifacts: rn.artifacts()}
 }
 
 // conclude snapshots the end state, reads the logs and judges the run.

@@ -1,0 +1,63 @@
+package scenario
+
+import (
+	"maps"
+	"testing"
+	"time"
+
+	"zkctl/node"
+	"zkctl/ops"
+)
+
+// TestEventOf: the timeline's event of every kind of operation is made
+// from its Record, by Kind.
+func TestEventOf(t *testing.T) {
+	t0 := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+	rec := func(kind ops.Kind, title, host, role, id, sig string, procs ...node.Proc) ops.Record {
+		return ops.Record{Title: title, Kind: kind, Host: host, Role: role, ID: id, Signal: sig, Procs: procs,
+			Start: t0, End: t0.Add(30 * time.Millisecond)}
+	}
+	notes := rec(ops.KindPartition, "partition vm1 from the others (both ways, until healed)", "vm1", "", "", "")
+	notes.Notes = []ops.HostNote{{Host: "vm1", Msg: "cut 2 peers"}}
+	cases := []struct {
+		name  string
+		op    ops.Op
+		rec   ops.Record
+		mode  string
+		kind  Kind
+		proc  string
+		msg   string
+		attrs map[string]string
+	}{
+		{"start", ops.Start{}, rec(ops.KindStart, "start master vm1-m1 on vm1", "vm1", "master", "vm1-m1", "", node.Proc{PID: 42}), "",
+			KindStart, "master-vm1-m1", "start master vm1-m1 (pid 42)", nil},
+		{"start server", ops.StartServer{}, rec(ops.KindStartServer, "start zookeeper on vm2", "vm2", node.ZooKeeperName, "", ""), "",
+			KindStart, node.ZooKeeperName, "start zookeeper on vm2", nil},
+		{"signal a role", ops.Signal{}, rec(ops.KindSignal, "SIGSTOP master vm1-m1 on vm1", "vm1", "master", "vm1-m1", "SIGSTOP"), "",
+			KindFault, "master-vm1-m1", "SIGSTOP master vm1-m1", map[string]string{"signal": "SIGSTOP"}},
+		{"signal a server", ops.Signal{Role: node.ZooKeeperName}, rec(ops.KindSignal, "SIGKILL zookeeper on vm2", "vm2", node.ZooKeeperName, "", "SIGKILL"), "leader",
+			KindFault, node.ZooKeeperName, "SIGKILL zookeeper on vm2 (leader)", map[string]string{"signal": "SIGKILL", "mode": "leader"}},
+		{"crash", ops.Crash{}, rec(ops.KindCrash, "crash vm3", "vm3", "", "", "SIGKILL"), "follower",
+			KindFault, node.ZooKeeperName, "crash vm3 (zookeeper follower and its roles)", map[string]string{"signal": "SIGKILL", "mode": "follower"}},
+		{"freeze", ops.Freeze{}, rec(ops.KindFreeze, "freeze vm3", "vm3", "", "", "SIGSTOP"), "",
+			KindFault, node.ZooKeeperName, "freeze vm3", map[string]string{"fault": "freeze"}},
+		{"partition", ops.Partition{}, notes, "leader",
+			KindFault, node.ZooKeeperName, "partition vm1 from the others (both ways, until healed) (zookeeper leader)",
+			map[string]string{"fault": "partition", "mode": "leader", "applied": "vm1: cut 2 peers"}},
+		{"heal", ops.Heal{}, rec(ops.KindHeal, "heal vm1,vm2", "vm1,vm2", "", "", ""), "",
+			KindFault, "", "heal vm1,vm2", map[string]string{"fault": "heal"}},
+		{"degrade", ops.Degrade{}, rec(ops.KindDegrade, "degrade vm2 (loss 100%)", "vm2", "", "", ""), "",
+			KindFault, "", "degrade vm2 (loss 100%)", map[string]string{"fault": "degrade"}},
+		{"clear a degradation", ops.Degrade{Clear: true}, rec(ops.KindDegrade, "clear the degradations of vm2", "vm2", "", "", ""), "",
+			KindFault, "", "clear the degradations of vm2", map[string]string{"fault": "heal"}},
+	}
+	for _, c := range cases {
+		e := eventOf(c.op, c.rec, c.mode)
+		if e.Kind != c.kind || e.Proc != c.proc || e.Msg != c.msg || !maps.Equal(e.Attrs, c.attrs) || !e.At.Equal(t0) || e.Took != 30*time.Millisecond {
+			t.Errorf("%s: got %s %q %q %v at %v took %v", c.name, e.Kind, e.Proc, e.Msg, e.Attrs, e.At, e.Took)
+		}
+		if e.Host != c.rec.Host && c.name != "heal" || c.name == "heal" && e.Host != "vm1" {
+			t.Errorf("%s: host %q", c.name, e.Host)
+		}
+	}
+}
