@@ -24,7 +24,7 @@ func c1w1m1(r *run) {
 	r.snapshot("before the worker is killed")
 	kill := r.signal(ws[0], syscall.SIGKILL)
 	r.hold(r.timing.session+500*time.Millisecond, "no worker alive: tasks must wait")
-	w2 := r.startWorker(r.place.Workers[0])
+	w2 := r.startWorker(r.place.Of("worker")[0])
 	r.expect("tasks wait while no worker lives", reads("worker"), func(o *observation) (bool, string) {
 		return o.noProgress(kill.End(), w2.Started, "the worker was killed", "a new worker started")
 	})
@@ -76,7 +76,7 @@ func c2w2m1(r *run) {
 func c2w2m2(r *run) {
 	ms := r.startMasters()
 	r.startWorkers()
-	h1, h2 := r.place.Clients[0], r.place.Clients[1]
+	h1, h2 := r.place.Of("client")[0], r.place.Of("client")[1]
 	r.startClient(h1, r.newID("client", h1), 30)
 	r.waitDone(5)
 	r.snapshot("before the leader is killed")
@@ -107,7 +107,7 @@ func masterLag(r *run) {
 	r.waitDone(5)
 	r.snapshot("before the leader is stopped")
 	stop := r.signal(ms[0], syscall.SIGSTOP)
-	h := r.place.Clients[0]
+	h := r.place.Of("client")[0]
 	late := r.startClient(h, r.newID("client", h), 10)
 	r.waitMaster(ms[1])
 	r.holdUntil(stop.At.Add(r.timing.sessionExpiry()), "the leader stays stopped past the session timeout")
@@ -255,7 +255,7 @@ func hostCrash(r *run) {
 	back := r.startServer(w.Host)
 	again := r.restart(w, roles.Options{Concurrency: 1})
 	r.waitFor("worker "+again.ID+" registered again", ops.WorkerAlive(r.mon.conn, again.ID))
-	h := r.place.Clients[0]
+	h := r.place.Of("client")[0]
 	r.startClient(h, r.newID("client", h), 10) // work for the host that came back
 	r.waitMoreDone(10)
 	r.expect("the ensemble keeps quorum: tasks complete while the host is down", reads("worker"), func(o *observation) (bool, string) {

@@ -21,7 +21,7 @@ func PartitionChaos(seed int64, d time.Duration) *Scenario {
 	return &Scenario{Name: fmt.Sprintf("partition-chaos-%d", seed),
 		What:    fmt.Sprintf("seeded (%d) partitions, host crashes, freezes and kills for %v", seed, d),
 		Observe: "no task lost or doubled, never two masters, no write by a fenced master, no orphan",
-		Place:   Placement{Masters: []int{0, 1}, Workers: []int{0, 1, 2}, Clients: []int{2}}, Servers: 3, Net: true,
+		Place:   Placement{{"master", 0}, {"master", 1}, {"worker", 0}, {"worker", 1}, {"worker", 2}, {"client", 2}}, Servers: 3, Net: true,
 		script: func(r *run) { chaos(r, rand.New(rand.NewPCG(uint64(seed), 0x7a6b)), d) }}
 }
 

@@ -21,9 +21,6 @@ import (
 // reported as not judged, "zkctl-specific", and the history checks (judged
 // from ZooKeeper's transaction logs, whatever program wrote) decide.
 
-// allRoles is what a check that declares no roles is taken to read.
-var allRoles = []string{"master", "worker", "client"}
-
 // foreignRoles lists the roles of the run played by another program.
 func (rn *Runner) foreignRoles(r *run) []string {
 	var out []string
@@ -57,7 +54,7 @@ func markZkctlSpecific(checks []Check, foreign []string) []Check {
 		}
 		roles := c.reads
 		if roles == nil {
-			roles = allRoles
+			roles = roleNames()
 		}
 		var hit []string
 		for _, role := range roles {

@@ -19,19 +19,19 @@ func netScenarios() []*Scenario {
 	return []*Scenario{
 		{Name: "master-partition", What: "cut the leading master's host off from the others past the session timeout, then heal",
 			Observe: "its server stops serving, its session expires on the majority, the backup leads, every write of the old master is refused; after heal it rejoins as a candidate",
-			Place:   Placement{Masters: []int{0, 1}, Workers: []int{2, 2}, Clients: []int{2}}, Servers: 3, Net: true, script: masterPartition},
+			Place:   Placement{{"master", 0}, {"master", 1}, {"worker", 2}, {"worker", 2}, {"client", 2}}, Servers: 3, Net: true, script: masterPartition},
 		{Name: "zk-leader-partition", What: "isolate the ZooKeeper leader's host, then heal",
 			Observe: "the majority elects a new leader (time reported), the isolated server stops serving, the sessions connected to it move",
 			Place:   zkPlace, Servers: 3, Net: true, script: zkLeaderPartition},
 		{Name: "worker-partition", What: "cut a worker's host off past the session timeout, then heal",
 			Observe: "its tasks are reassigned; after heal its late completions are refused, so no task gets a second result",
-			Place:   Placement{Masters: []int{0}, Workers: []int{1, 2}, Clients: []int{0}}, Servers: 3, Net: true, script: workerPartition},
+			Place:   Placement{{"master", 0}, {"worker", 1}, {"worker", 2}, {"client", 0}}, Servers: 3, Net: true, script: workerPartition},
 		{Name: "partition-flap", What: "partition and heal the leading master's host four times, short and long cuts",
 			Observe: "no task lost or doubled, at most one master at any time, a long cut makes the backup lead",
-			Place:   Placement{Masters: []int{0, 1}, Workers: []int{1, 2}, Clients: []int{2}}, Servers: 3, Net: true, script: partitionFlap},
+			Place:   Placement{{"master", 0}, {"master", 1}, {"worker", 1}, {"worker", 2}, {"client", 2}}, Servers: 3, Net: true, script: partitionFlap},
 		{Name: "slow-network", What: "degrade a worker's host: first a stall below the session timeout, then one past it",
 			Observe: "below: no failover, nothing lost; past: the worker's tasks move, nothing lost (the stalls are measured; the report says what was applied)",
-			Place:   Placement{Masters: []int{0}, Workers: []int{1, 2}, Clients: []int{0}}, Servers: 3, Net: true, script: slowNetwork},
+			Place:   Placement{{"master", 0}, {"worker", 1}, {"worker", 2}, {"client", 0}}, Servers: 3, Net: true, script: slowNetwork},
 	}
 }
 
@@ -171,7 +171,7 @@ func partitionFlap(r *run) {
 		}
 		r.hold(r.timing.session, "healed")
 	}
-	h := r.place.Clients[0]
+	h := r.place.Of("client")[0]
 	r.startClient(h, r.newID("client", h), 5) // work after the last heal, whatever is left of the first client's
 	r.waitMoreDone(5)
 	r.expect("every cut past the session timeout makes the other master lead during the cut", reads("master"), func(o *observation) (bool, string) {
@@ -231,7 +231,7 @@ func (r *run) awaitExpired(w *Proc, f Event) {
 // old leader resumes: a master that does not check its election node
 // then has work it could take, and the history shows whether it took it.
 func (r *run) keepTasksComing() *Proc {
-	h := r.place.Clients[0]
+	h := r.place.Of("client")[0]
 	return r.startClient(h, r.newID("client", h), 20)
 }
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -209,26 +210,28 @@ func serverFaults(r *Result) []Event {
 // placement writes which processes ran where.
 func placement(b *bytes.Buffer, r *Result) {
 	fmt.Fprintf(b, "Placement (ensemble on %s):\n\n", strings.Join(r.Servers, ", "))
+	names := roleNames()
+	head := []string{"host", "ZooKeeper"}
+	for _, n := range names {
+		head = append(head, n+"s")
+	}
 	var rows [][]string
 	for _, h := range r.Hosts {
-		row := []string{h, "—", "", "", ""}
+		row := make([]string, len(head))
+		row[0], row[1] = h, "—"
 		for _, s := range r.Servers {
 			if s == h {
 				row[1] = "server"
 			}
 		}
 		for _, p := range r.Procs {
-			if p.Host != h {
-				continue
-			}
-			col := map[string]int{"master": 2, "worker": 3, "client": 4}[p.Role]
-			if col > 0 && !strings.Contains(row[col], p.ID) {
-				row[col] = joinNonEmpty(row[col], p.ID)
+			if col := slices.Index(names, p.Role); p.Host == h && col >= 0 && !strings.Contains(row[2+col], p.ID) {
+				row[2+col] = joinNonEmpty(row[2+col], p.ID)
 			}
 		}
 		rows = append(rows, row)
 	}
-	mdTable(b, []string{"host", "ZooKeeper", "masters", "workers", "clients"}, rows)
+	mdTable(b, head, rows)
 	b.WriteString("\n")
 }
 

@@ -146,7 +146,7 @@ func (r *run) start(role string, h int, id string, o roles.Options) *Proc {
 // the others start once it leads.
 func (r *run) startMasters() []*Proc {
 	var out []*Proc
-	for i, h := range r.place.Masters {
+	for i, h := range r.place.Of("master") {
 		p := r.start("master", h, r.newID("master", h), roles.Options{})
 		out = append(out, p)
 		if i == 0 {
@@ -159,7 +159,7 @@ func (r *run) startMasters() []*Proc {
 // startWorkers starts the placement's workers and waits until each is alive.
 func (r *run) startWorkers() []*Proc {
 	var out []*Proc
-	for _, h := range r.place.Workers {
+	for _, h := range r.place.Of("worker") {
 		out = append(out, r.startWorker(h))
 	}
 	return out
@@ -176,7 +176,7 @@ func (r *run) startWorker(h int) *Proc {
 // each submitting tasks tasks.
 func (r *run) startClients(tasks int) []*Proc {
 	var out []*Proc
-	for _, h := range r.place.Clients {
+	for _, h := range r.place.Of("client") {
 		out = append(out, r.startClient(h, r.newID("client", h), tasks))
 	}
 	return out

@@ -20,6 +20,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"zkctl/roles"
 )
 
 // Scenario is one scripted, checked run.
@@ -40,10 +42,37 @@ type Scenario struct {
 	script func(r *run)
 }
 
-// Placement says where the roles run, as indexes into the scenario's hosts
-// (the inventory's first three). An index may repeat: two workers on one host.
-type Placement struct {
-	Masters, Workers, Clients []int
+// Placement says where the roles run: (role, host) pairs, the role a name
+// of the role registry (roles.Registry), the host an index into the
+// scenario's hosts (the inventory's first three). A pair may repeat: two
+// workers on one host. Within a role the pairs are in start order.
+type Placement []Place
+
+// Place is one role process of a placement.
+type Place struct {
+	Role string
+	Host int
+}
+
+// Of lists the hosts of role's processes, in order.
+func (p Placement) Of(role string) []int {
+	var out []int
+	for _, pl := range p {
+		if pl.Role == role {
+			out = append(out, pl.Host)
+		}
+	}
+	return out
+}
+
+// roleNames lists the registry's roles, in its order: the report's
+// columns, the timeline's lanes, what a check that declares nothing reads.
+func roleNames() []string {
+	var out []string
+	for _, r := range roles.Registry() {
+		out = append(out, r.Name)
+	}
+	return out
 }
 
 // HostsNeeded is how many inventory hosts every scenario uses.
@@ -54,19 +83,19 @@ func catalog() []*Scenario {
 	return append([]*Scenario{
 		{Name: "c1w1m1", What: "1 client, 1 worker, 1 master; kill the worker, later the client",
 			Observe: "tasks wait while no worker lives and complete when a new one starts; a killed client leaves no orphan that a restarted client (same --id) can't clean up",
-			Place:   Placement{Masters: []int{0}, Workers: []int{1}, Clients: []int{2}}, Servers: 3, script: c1w1m1},
+			Place:   Placement{{"master", 0}, {"worker", 1}, {"client", 2}}, Servers: 3, script: c1w1m1},
 		{Name: "c1w2m1", What: "a worker fails with tasks assigned",
 			Observe: "its tasks are reassigned and all complete exactly once",
-			Place:   Placement{Masters: []int{0}, Workers: []int{1, 2}, Clients: []int{0}}, Servers: 3, script: c1w2m1},
+			Place:   Placement{{"master", 0}, {"worker", 1}, {"worker", 2}, {"client", 0}}, Servers: 3, script: c1w2m1},
 		{Name: "c2w2m1", What: "two clients, two workers compete",
 			Observe: "load is balanced (the split is reported) and every task completes once",
-			Place:   Placement{Masters: []int{0}, Workers: []int{1, 2}, Clients: []int{1, 2}}, Servers: 3, script: c2w2m1},
+			Place:   Placement{{"master", 0}, {"worker", 1}, {"worker", 2}, {"client", 1}, {"client", 2}}, Servers: 3, script: c2w2m1},
 		{Name: "c2w2m2", What: "two masters; kill the leader (SIGTERM, then SIGKILL)",
 			Observe: "the backup resumes: time to new master, no task lost",
-			Place:   Placement{Masters: []int{0, 1}, Workers: []int{1, 2}, Clients: []int{0, 2}}, Servers: 3, script: c2w2m2},
+			Place:   Placement{{"master", 0}, {"master", 1}, {"worker", 1}, {"worker", 2}, {"client", 0}, {"client", 2}}, Servers: 3, script: c2w2m2},
 		{Name: "master-lag", What: "SIGSTOP the leader longer than the session timeout, then SIGCONT",
 			Observe: "a backup takes over; the old leader is fenced (0 successful writes after expiry) and rejoins as candidate",
-			Place:   Placement{Masters: []int{0, 1}, Workers: []int{2, 2}, Clients: []int{2}}, Servers: 3, script: masterLag},
+			Place:   Placement{{"master", 0}, {"master", 1}, {"worker", 2}, {"worker", 2}, {"client", 2}}, Servers: 3, script: masterLag},
 		{Name: "zk-follower-kill", What: "kill one ZooKeeper follower",
 			Observe: "sessions move to another server, no role failover, no task lost",
 			Place:   zkPlace, Servers: 3, script: zkFollowerKill},
@@ -78,18 +107,18 @@ func catalog() []*Scenario {
 			Place:   zkPlace, Servers: 3, script: zkQuorumLoss},
 		{Name: "host-crash", What: "crash a host running a ZooKeeper follower and a worker, then bring it back",
 			Observe: "the seed's cluster-mode example: a machine lost as a whole keeps the ensemble's quorum, and its worker's tasks move",
-			Place:   Placement{Masters: []int{0}, Workers: []int{1, 2}, Clients: []int{0}}, Servers: 3, script: hostCrash},
+			Place:   Placement{{"master", 0}, {"worker", 1}, {"worker", 2}, {"client", 0}}, Servers: 3, script: hostCrash},
 		{Name: "linearizable", What: "Jepsen-style register: reads, writes and compare-and-set on one znode while the ZooKeeper leader is killed, frozen or (on hosts with their own addresses) cut off, or a minority is",
 			Observe: "writes and CAS are linearizable (Porcupine), reads keep ZooKeeper's weaker promises",
 			Place:   Placement{}, Servers: 3, NoTasks: true, script: linearizable},
 		{Name: "standalone", What: "the same workload on a one-server ensemble, then kill that server",
 			Observe: "what cluster mode adds: with one server everything stops until it is back",
-			Place:   Placement{Masters: []int{0}, Workers: []int{1, 2}, Clients: []int{0}}, Servers: 1, script: standalone},
+			Place:   Placement{{"master", 0}, {"worker", 1}, {"worker", 2}, {"client", 0}}, Servers: 1, script: standalone},
 	}, netScenarios()...)
 }
 
 // zkPlace is the placement of the three ZooKeeper fault scenarios.
-var zkPlace = Placement{Masters: []int{0, 1}, Workers: []int{1, 2}, Clients: []int{0}}
+var zkPlace = Placement{{"master", 0}, {"master", 1}, {"worker", 1}, {"worker", 2}, {"client", 0}}
 
 // Names lists the scenarios in the order `all` runs them.
 func Names() []string {

@@ -2,6 +2,7 @@ package scenario
 
 import (
 	"maps"
+	"slices"
 	"testing"
 	"time"
 
@@ -59,5 +60,24 @@ func TestEventOf(t *testing.T) {
 		if e.Host != c.rec.Host && c.name != "heal" || c.name == "heal" && e.Host != "vm1" {
 			t.Errorf("%s: host %q", c.name, e.Host)
 		}
+	}
+}
+
+// TestPlacements: every placement names roles of the registry, on the
+// scenario's hosts.
+func TestPlacements(t *testing.T) {
+	names := roleNames()
+	for _, sc := range append(catalog(), PartitionChaos(1, time.Second)) {
+		for _, pl := range sc.Place {
+			if !slices.Contains(names, pl.Role) || pl.Host < 0 || pl.Host >= HostsNeeded {
+				t.Errorf("%s: %+v is no (registry role, scenario host)", sc.Name, pl)
+			}
+		}
+		if !sc.NoTasks && (len(sc.Place.Of("master")) == 0 || len(sc.Place.Of("worker")) == 0 || len(sc.Place.Of("client")) == 0) {
+			t.Errorf("%s: a placement without a master, a worker or a client: %+v", sc.Name, sc.Place)
+		}
+	}
+	if got := (Placement{{"worker", 2}, {"master", 0}, {"worker", 1}}).Of("worker"); !slices.Equal(got, []int{2, 1}) {
+		t.Errorf("Of: %v", got)
 	}
 }

@@ -83,7 +83,7 @@ func newDrawing(r *Result) *drawing {
 		}
 	}
 	seen := map[string]bool{}
-	for _, role := range []string{"master", "worker", "client"} {
+	for _, role := range roleNames() {
 		for _, p := range r.Procs {
 			key := p.Host + " " + p.Name()
 			if p.Role == role && !seen[key] {
