@@ -90,7 +90,7 @@ func chaos(r *run, rng *rand.Rand, d time.Duration) {
 // restartEnded starts again, with their ids, the roles on host that the
 // scenario ended and did not restart.
 func (r *run) restartEnded(host string) {
-	for _, p := range append([]*Proc(nil), r.procs...) {
+	for _, p := range r.procs() {
 		if p.Host != host || p.Ended.IsZero() || p.Role == "client" || r.restarted(p) {
 			continue
 		}
@@ -104,8 +104,8 @@ func (r *run) restartEnded(host string) {
 
 // restarted tells whether a later process has p's id.
 func (r *run) restarted(p *Proc) bool {
-	for _, q := range r.procs {
-		if q != p && q.ID == p.ID && q.Started.After(p.Started) {
+	for _, q := range r.procs() {
+		if q.ID == p.ID && q.Started.After(p.Started) {
 			return true
 		}
 	}
@@ -115,7 +115,7 @@ func (r *run) restarted(p *Proc) bool {
 // pick returns a random live process of role, or nil.
 func (r *run) pick(rng *rand.Rand, role string) *Proc {
 	var live []*Proc
-	for _, p := range r.procs {
+	for _, p := range r.procs() {
 		if p.Role == role && p.Ended.IsZero() {
 			live = append(live, p)
 		}
@@ -129,7 +129,7 @@ func (r *run) pick(rng *rand.Rand, role string) *Proc {
 // leadingMaster is the live process of the master that leads now, or nil.
 func (r *run) leadingMaster() *Proc {
 	id := r.mon.status().Master
-	for _, p := range r.procs {
+	for _, p := range r.procs() {
 		if p.Role == "master" && p.ID == id && p.Ended.IsZero() {
 			return p
 		}

@@ -24,7 +24,7 @@ import (
 // foreignRoles lists the roles of the run played by another program.
 func (rn *Runner) foreignRoles(r *run) []string {
 	var out []string
-	for _, p := range r.procs {
+	for _, p := range r.procs() {
 		if rn.isForeign(p.Role) && !slices.Contains(out, p.Role) {
 			out = append(out, p.Role)
 		}
@@ -111,7 +111,7 @@ func (r *run) procHint(p *Proc) string {
 // or "".
 func (r *run) nameMismatch(p *Proc) string {
 	ids := map[string]bool{}
-	for _, q := range r.procs {
+	for _, q := range r.procs() {
 		ids[q.ID] = true
 	}
 	var seen []string

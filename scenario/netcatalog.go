@@ -238,7 +238,7 @@ func (r *run) keepTasksComing() *Proc {
 // masterHost is the host of the master that leads now.
 func (r *run) masterHost() string {
 	id := r.mon.status().Master
-	for _, p := range r.procs {
+	for _, p := range r.procs() {
 		if p.Role == "master" && p.ID == id {
 			return p.Host
 		}
@@ -252,7 +252,7 @@ func (r *run) masterHost() string {
 func (r *run) sessionsOff(host string) map[string]int64 {
 	all := r.sessions()
 	drop := map[int64]bool{}
-	for _, p := range r.procs {
+	for _, p := range r.procs() {
 		if p.Host != host || !p.Ended.IsZero() {
 			continue
 		}

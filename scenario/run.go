@@ -45,7 +45,6 @@ type run struct {
 	timing  timing       // the ensemble's: every hold and wait derives from it
 	place   Placement
 
-	procs     []*Proc
 	extra     []string // markdown lines for the report, after the notes
 	figures   string   // a scenario without tasks: its own figures for the summaries
 	artifacts string   // where files beside the report go
@@ -138,8 +137,41 @@ func (r *run) start(role string, h int, id string, o roles.Options) *Proc {
 		return p
 	}
 	p.Started, p.Log, p.PID = rec.Start, rec.Procs[0].Log, rec.Procs[0].PID
-	r.procs = append(r.procs, p)
 	return p
+}
+
+// procs lists the role processes the scenario started, from its journal.
+func (r *run) procs() []*Proc { return procsOf(r.journal.Records()) }
+
+// procsOf reads the role processes out of a journal's records: each
+// started process, ended by a later SIGKILL or SIGTERM of its instance
+// or by a crash of its host.
+func procsOf(recs []ops.Record) []*Proc {
+	var out []*Proc
+	end := func(p *Proc, at time.Time, killed bool) {
+		if p.Ended.IsZero() {
+			p.Ended, p.Killed = at, killed
+		}
+	}
+	for _, rec := range recs {
+		switch {
+		case rec.Kind == ops.KindStart && len(rec.Procs) == 1:
+			out = append(out, &Proc{Role: rec.Role, ID: rec.ID, Host: rec.Host, Log: rec.Procs[0].Log, PID: rec.Procs[0].PID, Started: rec.Start})
+		case rec.Kind == ops.KindSignal && (rec.Signal == "SIGKILL" || rec.Signal == "SIGTERM") && rec.ID != "":
+			for _, p := range out {
+				if p.Host == rec.Host && p.Role == rec.Role && p.ID == rec.ID {
+					end(p, rec.Start, rec.Signal == "SIGKILL")
+				}
+			}
+		case rec.Kind == ops.KindCrash:
+			for _, p := range out {
+				if p.Host == rec.Host {
+					end(p, rec.Start, true)
+				}
+			}
+		}
+	}
+	return out
 }
 
 // startMasters starts the placement's masters; the first is the leader:
@@ -189,10 +221,7 @@ func (r *run) startClient(h int, id string, tasks int) *Proc {
 
 // signal sends sig to p (ops.Signal, as `zkctl kill` does).
 func (r *run) signal(p *Proc, sig syscall.Signal) Event {
-	_, e, ok := r.do(ops.Signal{Role: p.Role, Host: p.Host, ID: p.ID, Signal: sig}, "")
-	if ok && (sig == syscall.SIGKILL || sig == syscall.SIGTERM) {
-		p.Ended, p.Killed = e.At, sig == syscall.SIGKILL
-	}
+	_, e, _ := r.do(ops.Signal{Role: p.Role, Host: p.Host, ID: p.ID, Signal: sig}, "")
 	return e
 }
 
@@ -346,11 +375,6 @@ func (r *run) snapshot(label string) {
 // crashHost SIGKILLs every process on host at once (ops.Crash, as `zkctl
 // crash` does): its server and the roles the scenario started there.
 func (r *run) crashHost(host string) Event {
-	_, e, ok := r.do(ops.Crash{Host: host}, r.modeBefore(host))
-	for _, p := range r.procs {
-		if ok && p.Host == host && p.Ended.IsZero() {
-			p.Ended, p.Killed = e.At, true
-		}
-	}
+	_, e, _ := r.do(ops.Crash{Host: host}, r.modeBefore(host))
 	return e
 }

@@ -118,7 +118,7 @@ func (rn *Runner) conclude(ctx context.Context, r *run, res *Result) {
 	samples, zkEvents := r.mon.stop()
 	res.Events = append(append(append([]Event(nil), r.events...), zkEvents...), logs...)
 	sortEvents(res.Events)
-	res.Procs, res.Snapshots, res.Notes, res.Extra, res.Samples = r.procs, r.snapshots, r.notes, r.extra, samples
+	res.Procs, res.Snapshots, res.Notes, res.Extra, res.Samples = r.procs(), r.snapshots, r.notes, r.extra, samples
 	res.Figures = r.figures
 	res.Err = r.err
 	o := newObservation(res, r, open)
@@ -136,7 +136,7 @@ func (rn *Runner) conclude(ctx context.Context, r *run, res *Result) {
 // finish waits until every client the scenario did not kill has exited.
 func (r *run) finish() {
 	var clients []*Proc
-	for _, p := range r.procs {
+	for _, p := range r.procs() {
 		if p.Role == "client" && p.Ended.IsZero() {
 			clients = append(clients, p)
 		}
@@ -170,7 +170,7 @@ func (r *run) allExited(ps []*Proc) bool {
 func (rn *Runner) collect(ctx context.Context, r *run) []Event {
 	var out []Event
 	read := map[string]bool{}
-	for _, p := range r.procs {
+	for _, p := range r.procs() {
 		if p.Log == "" || read[p.Host+p.Log] {
 			continue
 		}

@@ -1,8 +1,10 @@
 package scenario
 
 import (
+	"fmt"
 	"maps"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -80,4 +82,45 @@ func TestPlacements(t *testing.T) {
 	if got := (Placement{{"worker", 2}, {"master", 0}, {"worker", 1}}).Of("worker"); !slices.Equal(got, []int{2, 1}) {
 		t.Errorf("Of: %v", got)
 	}
+}
+
+// TestProcsOf: the processes a scenario started are read from its
+// journal: started, ended by a SIGKILL or SIGTERM of their instance (the
+// latest one of that id keeps running when restarted after) or a crash of
+// their host; a SIGSTOP ends nothing.
+func TestProcsOf(t *testing.T) {
+	t0 := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+	at := func(s int) time.Time { return t0.Add(time.Duration(s) * time.Second) }
+	start := func(s int, host, role, id string, pid int) ops.Record {
+		return ops.Record{Kind: ops.KindStart, Host: host, Role: role, ID: id, Start: at(s), Procs: []node.Proc{{PID: pid, Log: "/l/" + id}}}
+	}
+	sig := func(s int, host, role, id, signal string) ops.Record {
+		return ops.Record{Kind: ops.KindSignal, Host: host, Role: role, ID: id, Signal: signal, Start: at(s)}
+	}
+	recs := []ops.Record{
+		start(0, "vm1", "master", "m1", 10), start(1, "vm2", "worker", "w1", 11), start(1, "vm3", "worker", "w2", 12),
+		sig(2, "vm1", "master", "m1", "SIGSTOP"), sig(3, "vm2", "worker", "w1", "SIGKILL"), start(4, "vm2", "worker", "w1", 13),
+		{Kind: ops.KindCrash, Host: "vm3", Start: at(5)}, sig(6, "vm1", "master", "m1", "SIGTERM"),
+	}
+	var got []string
+	for _, p := range procsOf(recs) {
+		got = append(got, fmt.Sprintf("%s/%s pid %d %s started %v ended %v killed %v", p.Host, p.Name(), p.PID, p.Log,
+			p.Started.Sub(t0), p.Ended.Sub(t0)*time.Duration(btoi(!p.Ended.IsZero())), p.Killed))
+	}
+	want := []string{
+		"vm1/master-m1 pid 10 /l/m1 started 0s ended 6s killed false",
+		"vm2/worker-w1 pid 11 /l/w1 started 1s ended 3s killed true",
+		"vm3/worker-w2 pid 12 /l/w2 started 1s ended 5s killed true",
+		"vm2/worker-w1 pid 13 /l/w1 started 4s ended 0s killed false",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
