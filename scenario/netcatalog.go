@@ -50,7 +50,7 @@ func masterPartition(r *run) {
 	r.awaitStopsServing(host, part)
 	r.holdUntil(part.At.Add(r.timing.sessionExpiry()), "the host stays cut off past the session timeout")
 	r.snapshot("the old leader's host is still cut off; the backup leads")
-	r.keepTasksComing()
+	r.keepTasksComing(host)
 	heal := r.heal(host)
 	r.waitSoft(ms[0], "after heal the old leader rejoins as a candidate", "2 master candidates", ops.Candidates(r.mon.conn, 2))
 	r.expect("the cut-off host's server stops serving", reads(), func(o *observation) (bool, string) {
@@ -100,6 +100,7 @@ func zkLeaderPartition(r *run) {
 	r.hold(r.timing.session, "the sessions on the isolated server move")
 	after := r.sessions()
 	r.note("Connections %v after the cut: %s.", r.timing.session, r.connections())
+	r.keepTasksComing(leader)
 	heal := r.heal(leader)
 	r.roles()
 	r.waitMoreDone(3)
@@ -127,6 +128,7 @@ func workerPartition(r *run) {
 	r.snapshot("before the worker's host is cut off")
 	part := r.partition(w.Host)
 	r.awaitExpired(w, part)
+	r.keepTasksComing(w.Host)
 	heal := r.heal(w.Host)
 	r.waitMoreDone(5)
 	r.expect("the cut-off worker's tasks are reassigned and completed once", reads("master", "worker"), func(o *observation) (bool, string) {
@@ -197,6 +199,7 @@ func slowNetwork(r *run) {
 	r.hold(r.timing.session, "after the mild degradation")
 	cut := r.degrade(ops.Degrade{Host: w.Host, Loss: 100, For: r.timing.wait()})
 	r.awaitExpired(w, cut)
+	r.keepTasksComing(w.Host)
 	cutEnd := r.degrade(ops.Degrade{Host: w.Host, Clear: true})
 	r.waitMoreDone(3)
 	r.expect("a stall below the session timeout: no failover, nothing lost", reads("master", "worker"), func(o *observation) (bool, string) {
@@ -227,12 +230,24 @@ func (r *run) awaitExpired(w *Proc, f Event) {
 	r.holdUntil(f.At.Add(r.timing.sessionExpiry()), "the fault lasts past the session timeout")
 }
 
-// keepTasksComing starts one more client, so that work is pending when an
-// old leader resumes: a master that does not check its election node
-// then has work it could take, and the history shows whether it took it.
-func (r *run) keepTasksComing() *Proc {
-	h := r.place.Of("client")[0]
-	return r.startClient(h, r.newID("client", h), 20)
+// keepTasksComing starts one more client, on a client host that no fault
+// holds (avoid), so that work is pending when a fault ends, whatever the
+// timing made of the first clients' tasks: an old leader that resumes then
+// has work it could take (a master that does not check its election node
+// takes it, and the history shows it), and work after a heal is there to
+// resume.
+func (r *run) keepTasksComing(avoid ...string) {
+	hosts := r.place.Of("client")
+	for i := range r.hosts {
+		hosts = append(hosts, i)
+	}
+	for _, h := range hosts {
+		if !slices.Contains(avoid, r.hosts[h]) {
+			r.startClient(h, r.newID("client", h), 20)
+			return
+		}
+	}
+	r.fail(fmt.Errorf("no host for more tasks: %v are all held by a fault", r.hosts))
 }
 
 // masterHost is the host of the master that leads now.
