@@ -72,8 +72,9 @@ func markZkctlSpecific(checks []Check, foreign []string) []Check {
 
 // procHint says, for a wait on p that timed out, what p runs when another
 // program plays its role: its command, whether it still runs, and the last
-// lines of its log. It is "" for zkctl's own roles.
-func (r *run) procHint(p *Proc) string {
+// lines of its log, and why it may not have done it: a name that is not
+// its {id} if ZooKeeper shows one, else guess. It is "" for zkctl's own roles.
+func (r *run) procHint(p *Proc, guess string) string {
 	if !foreignRole(r.c, p.Role) {
 		return ""
 	}
@@ -98,7 +99,7 @@ func (r *run) procHint(p *Proc) string {
 	if servers, err := r.c.Hosts(r.servers...); err == nil {
 		cmd = r.c.NodeConfig(hs[0], servers).Roles[p.Role].Argv(p.ID, nil)
 	}
-	why := "never connected as the protocol asks?"
+	why := guess
 	if m := r.nameMismatch(p); m != "" {
 		why = m
 	}
@@ -203,7 +204,7 @@ func (r *run) waitSoft(p *Proc, expect, what string, cond func() (bool, error)) 
 			return true, fmt.Sprintf("%s after %.2fs", what, took.Seconds())
 		})
 	case errors.Is(err, ops.ErrTimeout):
-		detail := fmt.Sprintf("waited %v for %s%s", bound, what, r.procHint(p))
+		detail := fmt.Sprintf("waited %v for %s%s", bound, what, r.procHint(p, "it did not stand again"))
 		r.expect(expect+" (seen in ZooKeeper)", reads(), func(*observation) (bool, string) { return false, detail })
 	default:
 		r.fail(err)
@@ -232,7 +233,7 @@ func (r *run) waitProcs(ps []*Proc, what string, timeout, every time.Duration, c
 	}
 	var hints []string
 	for _, p := range ps {
-		if h := r.procHint(p); h != "" {
+		if h := r.procHint(p, "never connected as the protocol asks?"); h != "" {
 			hints = append(hints, h)
 		}
 	}
