@@ -148,9 +148,12 @@ type master struct {
 	view *assign.View
 
 	tasksW, workersW, ownW   <-chan zk.Event
+	dirsW                    <-chan zk.Event // armed while a live worker has no /workers/<w>
 	tasksDirty, workersDirty bool
 	needResync               bool
 	synced                   int // session reconnect count at the last resync
+
+	afterDirs func() // test hook: runs in resync between listing /workers and /workers_eph
 }
 
 // run claims /master, then reacts to watches until leadership ends.

@@ -77,6 +77,8 @@ func (m *master) wait(ctx context.Context, st sessionState) {
 		m.tasksW, m.tasksDirty = nil, true
 	case <-m.workersW:
 		m.workersW, m.workersDirty = nil, true
+	case <-m.dirsW:
+		m.dirsW, m.workersDirty = nil, true
 	case <-m.ownW:
 		m.ownW = nil
 		m.needResync = true // re-arms the watch, or finds the node gone
@@ -170,26 +172,81 @@ func (m *master) refreshWorkers(ctx context.Context) error {
 }
 
 // addWorker adds a live worker with the assignments it already has (one
-// listing of /workers/<w>); a worker without /workers/<w> is ignored.
+// listing of /workers/<w>). A live worker without /workers/<w> is not
+// dropped: it is reported once and looked at again whenever /workers
+// changes (see lookAgain).
 func (m *master) addWorker(w string) error {
-	kids, _, err := m.s.conn.Children(protocol.Worker(w))
+	kids, err := m.workerTasks(w)
 	if errors.Is(err, zk.ErrNoNode) {
 		m.r.ignored.warn(m.log, "no-dir:"+w, "ignoring live worker without "+protocol.Worker(w), "worker", w)
 		return nil
 	}
 	if err != nil {
-		return fmt.Errorf("list %s: %w", protocol.Worker(w), err)
+		return err
 	}
+	m.join(w, kids)
+	return nil
+}
+
+// join puts live worker w into the view with the assignments it has.
+func (m *master) join(w string, tasks []string) {
 	m.view.AddWorker(w)
 	n := 0
-	for _, t := range kids {
-		if m.view.HasTask(t) {
-			m.view.AddAssigned(t, w)
-			n++
+	for _, t := range tasks {
+		if !m.view.HasTask(t) {
+			m.orphan(w, t)
+			continue
 		}
+		m.view.AddAssigned(t, w)
+		n++
 	}
 	m.log.Info(fmt.Sprintf("worker %s joined", w), "worker", w, "tasks", n)
-	return nil
+}
+
+// orphan reports an assignment whose task was not in the listing of
+// /tasks, unless the assignment is gone too: a worker completes a task by
+// deleting both in one multi, so a task completed between the two listings
+// is no breach of the protocol.
+func (m *master) orphan(w, t string) {
+	if ok, _, err := m.s.conn.Exists(protocol.Assignment(w, t)); err == nil && !ok {
+		return
+	}
+	m.r.ignored.warn(m.log, "orphan:"+w+"/"+t, "ignoring assignment of a task not in /tasks",
+		"path", protocol.Assignment(w, t))
+}
+
+// workerTasks lists /workers/<w>. When it is missing, it arms a watch on
+// /workers and, if /workers already lists w (created between the two
+// reads), lists it once more: a live worker is never left out because its
+// directory and its liveness znode were read at different times.
+func (m *master) workerTasks(w string) ([]string, error) {
+	for second := false; ; second = true {
+		kids, _, err := m.s.conn.Children(protocol.Worker(w))
+		if !errors.Is(err, zk.ErrNoNode) {
+			if err != nil {
+				return nil, fmt.Errorf("list %s: %w", protocol.Worker(w), err)
+			}
+			return kids, nil
+		}
+		dirs, err := m.lookAgain()
+		if err != nil {
+			return nil, err
+		}
+		if second || !slices.Contains(dirs, w) {
+			return nil, zk.ErrNoNode
+		}
+	}
+}
+
+// lookAgain lists /workers with a watch, so that a change there (a missing
+// directory created) makes the master list the live workers again.
+func (m *master) lookAgain() ([]string, error) {
+	dirs, _, ch, err := m.s.conn.ChildrenW(protocol.WorkersPath)
+	if err != nil {
+		return nil, fmt.Errorf("watch %s: %w", protocol.WorkersPath, err)
+	}
+	m.dirsW = ch
+	return dirs, nil
 }
 
 // workerGone moves the assignments of a vanished worker back and removes

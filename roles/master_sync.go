@@ -34,10 +34,14 @@ func (m *master) resync(ctx context.Context) error {
 		return err
 	}
 	// /workers is read before /workers_eph: a worker registering in between
-	// is then live, never mistaken for a dead one.
+	// is then live, never mistaken for a dead one, and addLive looks up its
+	// directory again.
 	dirs, err := m.listWorkerDirs()
 	if err != nil {
 		return err
+	}
+	if m.afterDirs != nil {
+		m.afterDirs()
 	}
 	eph, _, wch, err := m.s.conn.ChildrenW(protocol.WorkersEphPath)
 	if err != nil {
@@ -47,12 +51,15 @@ func (m *master) resync(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("list %s: %w", protocol.TasksPath, err)
 	}
-	m.view, m.tasksW, m.workersW = assign.New(), tch, wch
+	m.view, m.tasksW, m.workersW, m.dirsW = assign.New(), tch, wch, nil
 	m.tasksDirty, m.workersDirty = false, false
 	for _, t := range sortTasks(tasks) {
 		m.view.AddTask(t)
 	}
-	dead := m.addLive(eph, dirs)
+	dead, err := m.addLive(eph, dirs)
+	if err != nil {
+		return err
+	}
 	if err := m.resetStale(); err != nil {
 		return err
 	}
@@ -109,35 +116,28 @@ func (m *master) listWorkerDirs() (map[string]workerDir, error) {
 }
 
 // addLive puts the live workers and their assignments into the view and
-// returns the dead workers that still have a /workers/<w>, sorted.
-func (m *master) addLive(eph []string, dirs map[string]workerDir) (dead []string) {
+// returns the dead workers that still have a /workers/<w>, sorted. A live
+// worker missing from dirs registered after /workers was listed: addWorker
+// looks it up again.
+func (m *master) addLive(eph []string, dirs map[string]workerDir) (dead []string, err error) {
 	live := make(map[string]bool, len(eph))
-	for _, w := range eph {
+	for _, w := range slices.Sorted(slices.Values(eph)) {
 		live[w] = true
 		dir, ok := dirs[w]
 		if !ok {
-			m.r.ignored.warn(m.log, "no-dir:"+w, "ignoring live worker without "+protocol.Worker(w), "worker", w)
+			if err := m.addWorker(w); err != nil {
+				return nil, err
+			}
 			continue
 		}
-		m.view.AddWorker(w)
-		n := 0
-		for _, t := range dir.tasks {
-			if !m.view.HasTask(t) {
-				m.r.ignored.warn(m.log, "orphan:"+w+"/"+t, "ignoring assignment of a task not in /tasks",
-					"path", protocol.Assignment(w, t))
-				continue
-			}
-			m.view.AddAssigned(t, w)
-			n++
-		}
-		m.log.Info(fmt.Sprintf("worker %s joined", w), "worker", w, "tasks", n)
+		m.join(w, dir.tasks)
 	}
 	for _, w := range slices.Sorted(maps.Keys(dirs)) {
 		if !live[w] {
 			dead = append(dead, w)
 		}
 	}
-	return dead
+	return dead, nil
 }
 
 // resetStale reads the data of the unassigned tasks and sets it back to ""

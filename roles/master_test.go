@@ -3,7 +3,6 @@ package roles
 import (
 	"context"
 	"errors"
-	"io"
 	"testing"
 	"time"
 
@@ -74,25 +73,8 @@ func TestWriteIsFencedByElectionNode(t *testing.T) {
 	ens := zktest.Start(t, 1)
 	servers := ens.Servers()
 	obs := observer(t, servers)
-	cfg, err := Config{Servers: servers, SessionTimeout: zktest.SessionTimeout, ID: "m1"}.withDefaults("master")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.Logger = testLogger(io.Discard)
-	s, err := dial(context.Background(), cfg, cfg.Logger)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.close()
-	if err := EnsureBase(s.conn, s.acl); err != nil {
-		t.Fatal(err)
-	}
-	node, err := s.conn.Create(protocol.ElectionPrefix("m1"), nil, zk.FlagEphemeral|zk.FlagSequence, s.acl)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := &masterRunner{cfg: cfg, log: cfg.Logger}
-	m := &master{r: r, s: s, log: cfg.Logger, lead: leadership{node: node}}
+	m, _ := leadingMaster(t, servers)
+	r, s, node := m.r, m.s, m.lead.node
 	create := func(name string) error {
 		_, err := m.write("test", &zk.CreateRequest{Path: protocol.Task(name), Data: []byte{}, Acl: s.acl})
 		return err
