@@ -73,9 +73,10 @@ func (r *run) degrade(d ops.Degrade) Event {
 
 // healAll is the runner's heal at the end of every scenario on hosts that
 // can hold network faults, whether it passed, failed or was interrupted:
-// every host is healed, then each host's rules are read back.
-func (rn *Runner) healAll(ctx context.Context, res *Result) {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+// every host is healed, then each host's rules are read back, within
+// bound (the timing's wait bound).
+func (rn *Runner) healAll(ctx context.Context, res *Result, bound time.Duration) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), bound)
 	defer cancel()
 	c := Check{Name: "every network fault healed", OK: true, reads: reads()}
 	if _, err := (ops.Heal{}).Run(ctx, rn.Cluster); err != nil {

@@ -40,7 +40,7 @@ func (rn *Runner) Run(ctx context.Context, scs []*Scenario) []*Result {
 			break
 		}
 	}
-	rn.stopRoles(context.WithoutCancel(ctx))
+	rn.stopRoles(context.WithoutCancel(ctx), rn.waitBound())
 	return out
 }
 
@@ -64,9 +64,6 @@ func (rn *Runner) runOne(ctx context.Context, sc *Scenario, line *progressLine) 
 		res.Err, res.End = fmt.Errorf("cannot run here: %w", netErr), time.Now()
 		return res
 	}
-	if netErr == nil {
-		defer rn.healAll(ctx, res)
-	}
 	hosts, servers := all[:HostsNeeded], all[:sc.Servers]
 	res.Hosts, res.Servers = hostNames(hosts), hostNames(servers)
 	tm, err := readTiming(rn.Cluster, servers)
@@ -75,6 +72,9 @@ func (rn *Runner) runOne(ctx context.Context, sc *Scenario, line *progressLine) 
 		return res
 	}
 	res.Timing = tm.String()
+	if netErr == nil {
+		defer rn.healAll(ctx, res, tm.wait())
+	}
 	line.step("reset: ensemble on %v", res.Servers)
 	if err = rn.Cluster.ResetServers(ctx, servers); err != nil {
 		res.Err, res.End = fmt.Errorf("reset: %w", err), time.Now()
@@ -206,9 +206,21 @@ func (rn *Runner) resetBack(ctx context.Context, res *Result, line *progressLine
 	res.Checks = append(res.Checks, c)
 }
 
-// stopRoles stops every role process on every host (the ensemble stays).
-func (rn *Runner) stopRoles(ctx context.Context) {
-	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+// waitBound is the wait bound of the inventory's timing (the full
+// ensemble's), for what the runner does between scenarios; 30 s if the
+// timing cannot be read.
+func (rn *Runner) waitBound() time.Duration {
+	tm, err := readTiming(rn.Cluster, rn.Cluster.Inv.Hosts)
+	if err != nil {
+		return 30 * time.Second
+	}
+	return tm.wait()
+}
+
+// stopRoles stops every role process on every host (the ensemble stays),
+// within bound.
+func (rn *Runner) stopRoles(ctx context.Context, bound time.Duration) {
+	ctx, cancel := context.WithTimeout(ctx, bound)
 	defer cancel()
 	var wg sync.WaitGroup
 	for _, h := range rn.Cluster.Inv.Hosts {
