@@ -30,7 +30,7 @@ func TestHistoryTimings(t *testing.T) {
 		Sessions: map[int64]history.Instance{w1: {Role: "worker", ID: "w1"}, w2: {Role: "worker", ID: "w2"}},
 	}
 	res := &Result{
-		Procs:  []*Proc{{Role: "worker", ID: "w1", Host: "vm2"}, {Role: "worker", ID: "w2", Host: "vm3"}},
+		Procs: []*Proc{{Role: "worker", ID: "w1", Host: "vm2"}, {Role: "worker", ID: "w2", Host: "vm3"}},
 		Events: []Event{{At: t0, Kind: KindFault, Role: "worker", ID: "w1", Msg: "SIGKILL worker w1"},
 			{At: t0.Add(2 * time.Second), Kind: KindFault, Host: "vm3", Role: "zookeeper", Msg: "partition vm3", Attrs: map[string]string{"fault": "partition"}},
 			{At: t0.Add(4 * time.Second), Kind: KindFault, Host: "vm3", Msg: "heal vm3", Attrs: map[string]string{"fault": "heal"}}},
