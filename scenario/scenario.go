@@ -7,13 +7,18 @@
 // at the end) and the role processes' logs. Nothing is assumed: every
 // verdict and every measured time comes from what was observed.
 //
-// The files follow the run of a scenario: catalog.go (the nine scripts),
-// run.go (the steps a script is made of), inspect.go (what a step reads
-// from ZooKeeper), runner.go (reset, run, collect, judge), monitor.go (what
+// The files follow the run of a scenario: catalog.go and netcatalog.go
+// (the scripts), timing.go (the ensemble's timing, from which every hold
+// and wait derives), run.go (the steps a script is made of), steps.go (a
+// step is an ops operation through the run's journal; its timeline event
+// is made from its Record), inspect.go (what a step reads from
+// ZooKeeper), runner.go (reset, run, collect, judge), monitor.go (what
 // ZooKeeper showed while it ran), events.go (the role logs), checks.go (the
 // invariants of every scenario), expect.go (the scenarios' own
-// expectations), measure.go (times and rates), progress.go (the terminal),
-// report.go and svg.go (the Markdown report and its timelines).
+// expectations), foreign.go (roles another program plays), history.go (the
+// history checks, on every run that started), measure.go (times and
+// rates), progress.go (the terminal), report.go and svg.go (the Markdown
+// report and its timelines).
 package scenario
 
 import (
