@@ -124,7 +124,9 @@ def main():
                 if not s.lost.is_set():
                     lead(s, mid, node)
             else:
-                log("session lost; leading on the new session", hex(s.zk.client_id[0]))
+                # kazoo may still be getting its new session: a call then
+                # raises SessionExpiredError, and this loop tries again.
+                log("session lost; leading on kazoo's new session")
                 reassert(s)
                 lead(s, mid, node, claimed=True)
         except KazooException as e:
