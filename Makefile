@@ -5,15 +5,17 @@ GO ?= go
 # What the tests and the demo use: Java and ZooKeeper (the servers), sshd and
 # iproute2 (namespace hosts), nftables (partitions), sudo and dpkg-dev (the
 # VM-like hosts' logins and offline apt repository), logback (the Apache-layout
-# release the tarball test assembles), python3-kazoo (the Python roles).
-PACKAGES = default-jre-headless zookeeper openssh-server iproute2 nftables sudo dpkg-dev liblogback-java python3 python3-kazoo
+# release the tarball test assembles), python3-kazoo (the Python roles), tmux
+# (the full-screen test of `zkctl watch`).
+PACKAGES = default-jre-headless zookeeper openssh-server iproute2 nftables sudo dpkg-dev liblogback-java python3 python3-kazoo tmux
 
 .PHONY: setup build demo test vet lint bench clean net-2s
 
 setup:
 	@if ! command -v java >/dev/null || [ ! -f /usr/share/java/zookeeper.jar ] || [ ! -x /usr/sbin/sshd ] || ! command -v ip >/dev/null \
 		|| ! command -v nft >/dev/null || ! command -v sudo >/dev/null || ! command -v dpkg-scanpackages >/dev/null \
-		|| [ ! -f /usr/share/java/logback-classic.jar ] || [ ! -x /usr/bin/python3 ] || ! /usr/bin/python3 -c 'import kazoo' 2>/dev/null; then \
+		|| [ ! -f /usr/share/java/logback-classic.jar ] || [ ! -x /usr/bin/python3 ] || ! /usr/bin/python3 -c 'import kazoo' 2>/dev/null \
+		|| ! command -v tmux >/dev/null; then \
 		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $(PACKAGES); \
 	fi
 	$(GO) mod download
@@ -51,10 +53,14 @@ lint: vet
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
 
 # The fuzz target runs first, for a bounded time, so that the last lines
-# are the whole suite's.
+# are the whole suite's. Then two test packages run at once (TESTP): their
+# labs cannot collide (README "Tests"). The slowest packages are named
+# first so that they start first; ./... adds the others once.
+TESTP ?= 2
+TESTPKGS = ./scenario ./roles ./deploy ./...
 test: setup vet
 	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime 15s ./deploy/inventory
-	$(GO) test -p 1 -timeout 40m -count=1 ./...
+	$(GO) test -p $(TESTP) -timeout 40m -count=1 $(TESTPKGS)
 
 bench: build
 	./zkctl bench

@@ -99,26 +99,28 @@ func (l *rawLoad) run(ctx context.Context, ramp, d time.Duration) (writes int64,
 					errOnce.Do(func() { runErr = fmt.Errorf("raw: %s: %w", p, err) })
 					stop.Store(true)
 				}
+				// A lost connection is waited out (the same call again
+				// every 50 ms while the load runs); a create or delete
+				// that finds the work done by a lost try goes on.
+				waitOut := retry.Policy{Delay: 50 * time.Millisecond,
+					Retryable: func(err error) bool { return roles.IsConnErr(err) && !stop.Load() }}
 				for !stop.Load() {
-					// A lost connection is waited out; a create or delete
-					// that finds the work done by a lost try goes on.
-					_, err := conn.Create(p, data, 0, acl)
+					err := waitOut.Do(ctx, func(int) error { _, err := conn.Create(p, data, 0, acl); return err })
 					switch {
 					case err == nil:
 						count.Add(1)
-					case roles.IsConnErr(err):
-						time.Sleep(50 * time.Millisecond)
-						continue
+					case stop.Load() || ctx.Err() != nil:
+						return
 					case !errors.Is(err, zk.ErrNodeExists):
 						fail(err)
 						return
 					}
-					err = conn.Delete(p, -1)
+					err = waitOut.Do(ctx, func(int) error { return conn.Delete(p, -1) })
 					switch {
 					case err == nil:
 						count.Add(1)
-					case roles.IsConnErr(err):
-						time.Sleep(50 * time.Millisecond)
+					case stop.Load() || ctx.Err() != nil:
+						return
 					case !errors.Is(err, zk.ErrNoNode):
 						fail(err)
 						return

@@ -8,11 +8,11 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/go-zookeeper/zk"
 
+	"zkctl/internal/fanout"
 	"zkctl/internal/retry"
 	"zkctl/node"
 	"zkctl/roles"
@@ -46,15 +46,10 @@ func txnsBetween(a, b zxid) (int64, error) {
 func leaderZxid(cfg roles.Config) (zxid, error) {
 	servers := cfg.Servers
 	sts := make([]node.ServerStatus, len(servers))
-	var wg sync.WaitGroup
-	for i, s := range servers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			sts[i] = node.QueryServerVia(cfg.Dialer, s, 2*time.Second)
-		}()
-	}
-	wg.Wait()
+	fanout.Each(servers, func(i int, s string) error {
+		sts[i] = node.QueryServerVia(cfg.Dialer, s, 2*time.Second)
+		return nil
+	})
 	var modes []string
 	for i, st := range sts {
 		if st.Mode == "leader" || st.Mode == "standalone" {
@@ -71,35 +66,29 @@ func leaderZxid(cfg roles.Config) (zxid, error) {
 type packets struct{ received, sent int64 }
 
 func serverPackets(cfg roles.Config) packets {
+	each := make([]packets, len(cfg.Servers))
+	fanout.Each(cfg.Servers, func(i int, s string) error {
+		out, err := node.FourLetterVia(cfg.Dialer, s, "mntr", 2*time.Second)
+		if err != nil {
+			return err
+		}
+		for _, line := range strings.Split(out, "\n") {
+			k, v, _ := strings.Cut(line, "\t")
+			n, _ := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+			switch k {
+			case "zk_packets_received":
+				each[i].received = n
+			case "zk_packets_sent":
+				each[i].sent = n
+			}
+		}
+		return nil
+	})
 	var total packets
-	var mu sync.Mutex
-	var wg sync.WaitGroup
-	for _, s := range cfg.Servers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			out, err := node.FourLetterVia(cfg.Dialer, s, "mntr", 2*time.Second)
-			if err != nil {
-				return
-			}
-			var p packets
-			for _, line := range strings.Split(out, "\n") {
-				k, v, _ := strings.Cut(line, "\t")
-				n, _ := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
-				switch k {
-				case "zk_packets_received":
-					p.received = n
-				case "zk_packets_sent":
-					p.sent = n
-				}
-			}
-			mu.Lock()
-			total.received += p.received
-			total.sent += p.sent
-			mu.Unlock()
-		}()
+	for _, p := range each {
+		total.received += p.received
+		total.sent += p.sent
 	}
-	wg.Wait()
 	return total
 }
 
@@ -139,53 +128,45 @@ func multiBatches(conn *zk.Conn, ops []any, parallel int, ignore ...error) error
 		batches = append(batches, ops[:n])
 		ops = ops[n:]
 	}
-	errs := make([]error, len(batches))
-	sem := make(chan struct{}, parallel)
-	var wg sync.WaitGroup
-	for i, b := range batches {
-		sem <- struct{}{}
-		wg.Add(1)
-		go func() {
-			defer func() { <-sem; wg.Done() }()
-			errs[i] = runBatch(conn, b, ignore)
-		}()
-	}
-	wg.Wait()
-	return errors.Join(errs...)
+	return errors.Join(fanout.Limit(batches, parallel, func(_ int, b []any) error {
+		return runBatch(conn, b, ignore)
+	})...)
 }
 
 // retryFor bounds how long the bench's own writes wait out connection
 // losses (a leader election on an overloaded machine).
 const retryFor = 30 * time.Second
 
+// waitOut is the bench's retry policy for its own writes: a lost
+// connection is waited out, the call tried again every 200 ms until
+// deadline; lost records that one was. It is bounded by the deadline, not
+// by a context, so that a cleanup after Ctrl-C still completes.
+func waitOut(deadline time.Time, lost *bool) retry.Policy {
+	return retry.Policy{Delay: 200 * time.Millisecond, Retryable: func(err error) bool {
+		if roles.IsConnErr(err) && time.Now().Before(deadline) {
+			*lost = true
+			return true
+		}
+		return false
+	}}
+}
+
 func runBatch(conn *zk.Conn, b []any, ignore []error) error {
 	lost := false
-	deadline := time.Now().Add(retryFor)
-	for {
-		_, err := conn.Multi(b...)
-		if err == nil {
-			return nil
-		}
-		if !roles.IsConnErr(err) || time.Now().After(deadline) {
-			break
-		}
-		lost = true
-		time.Sleep(200 * time.Millisecond)
+	p := waitOut(time.Now().Add(retryFor), &lost)
+	multi := func(ops ...any) func(int) error {
+		return func(int) error { _, err := conn.Multi(ops...); return err }
+	}
+	if err := p.Do(context.Background(), multi(b...)); err == nil {
+		return nil
 	}
 	for _, op := range b {
-		for {
-			_, err := conn.Multi(op)
-			switch {
-			case err == nil || isAny(err, ignore):
-			case roles.IsConnErr(err) && time.Now().Before(deadline):
-				lost = true
-				time.Sleep(200 * time.Millisecond)
-				continue
-			case lost && alreadyDone(op, err):
-			default:
-				return fmt.Errorf("%s: %w", roles.OpString(op), err)
-			}
-			break
+		err := p.Do(context.Background(), multi(op))
+		switch {
+		case err == nil || isAny(err, ignore):
+		case lost && alreadyDone(op, err):
+		default:
+			return fmt.Errorf("%s: %w", roles.OpString(op), err)
 		}
 	}
 	return nil
@@ -308,22 +289,14 @@ func countAssigned(conn *zk.Conn) (assignedCount, error) {
 		return assignedCount{}, fmt.Errorf("list %s: %w", protocol.WorkersPath, err)
 	}
 	counts := make([]int32, len(ws))
-	errs := make([]error, len(ws))
-	var wg sync.WaitGroup
-	for i, w := range ws {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			_, st, err := conn.Exists(protocol.Worker(w))
-			if err != nil {
-				errs[i] = err
-			} else if st != nil {
-				counts[i] = st.NumChildren
-			}
-		}()
-	}
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
+	err = fanout.All(ws, func(i int, w string) error {
+		_, st, err := conn.Exists(protocol.Worker(w))
+		if err == nil && st != nil {
+			counts[i] = st.NumChildren
+		}
+		return err
+	})
+	if err != nil {
 		return assignedCount{}, fmt.Errorf("read %s/*: %w", protocol.WorkersPath, err)
 	}
 	c := assignedCount{workers: len(ws)}

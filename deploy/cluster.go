@@ -11,16 +11,17 @@ package deploy
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"sync"
 	"time"
 
 	"zkctl/deploy/inventory"
 	"zkctl/deploy/transport"
+	"zkctl/internal/fanout"
 	"zkctl/internal/retry"
 	"zkctl/node"
 )
@@ -36,6 +37,9 @@ type Cluster struct {
 	// LockExpiry the age at which a lock counts as left by a dead deploy;
 	// zero means DefaultLockWait and DefaultLockExpiry.
 	LockWait, LockExpiry time.Duration
+	// Resolver resolves the hosts' addresses that are names; nil = the
+	// system's (tests limit it to the hosts file).
+	Resolver *net.Resolver
 
 	mu       sync.Mutex
 	conns    map[string]transport.Transport
@@ -88,6 +92,7 @@ func (c *Cluster) Transport(ctx context.Context, h inventory.Host) (transport.Tr
 			IdentityFile: h.SSH.IdentityFile, KnownHosts: h.SSH.KnownHosts,
 			InsecureIgnoreHostKey: h.SSH.InsecureIgnoreHostKey, AcceptNew: c.AcceptNew,
 			Sudo: h.SSH.Sudo, DialTimeout: h.SSH.DialTimeout, Jump: hops(h.SSH.Jump),
+			HostKeyAlias: h.SSH.HostKeyAlias, Resolver: c.Resolver,
 		})
 		if err != nil {
 			return nil, stepError(h, "connect", err)
@@ -156,111 +161,31 @@ func (c *Cluster) Close() {
 // Each runs fn on every host in parallel and joins their errors; a host that
 // fails does not stop the others.
 func (c *Cluster) Each(ctx context.Context, hosts []inventory.Host, fn func(ctx context.Context, h inventory.Host, t transport.Transport) error) error {
-	errs := make([]error, len(hosts))
-	var wg sync.WaitGroup
-	for i, h := range hosts {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			t, err := c.Transport(ctx, h)
-			if err == nil {
-				err = fn(ctx, h, t)
-			}
-			if err != nil {
-				errs[i] = stepError(h, "run", err)
-			}
-		}()
-	}
-	wg.Wait()
-	return errors.Join(errs...)
+	return fanout.All(hosts, func(_ int, h inventory.Host) error {
+		t, err := c.Transport(ctx, h)
+		if err == nil {
+			err = fn(ctx, h, t)
+		}
+		return stepError(h, "run", err)
+	})
 }
 
 // Hosts returns the named hosts (all when names is empty); an unknown name
-// is an error that lists the known ones.
+// is an error matching inventory.ErrUnknownHost (Inventory.Lookup).
 func (c *Cluster) Hosts(names ...string) ([]inventory.Host, error) {
-	if len(names) == 0 {
-		return c.Inv.Hosts, nil
-	}
-	var out []inventory.Host
-	for _, n := range names {
-		h, ok := c.Inv.Host(n)
-		if !ok {
-			return nil, fmt.Errorf("unknown host %q: the inventory has %v", n, c.Inv.HostNames())
-		}
-		out = append(out, h)
-	}
-	return out, nil
+	return c.Inv.Lookup(names...)
 }
 
 // AgentPath is where deploy puts the zkctl binary on a host.
 func AgentPath(h inventory.Host) string { return node.Layout{Dir: h.Dir}.Agent() }
 
-// agentStartRetry is Agent's retry policy. Starting the agent right after
-// this process uploaded it may fail for an instant: a child forked
-// elsewhere in this process (another host's command, on the local
-// transport) can still hold the new binary open for writing — the
-// fork/exec race of golang.org/issue/22315 — and exec says ETXTBSY. The shell reports a command it found but could not execute with
-// exit status 126; 126 from an agent this Cluster has just pushed is taken
-// for that race and retried, for about a second in all. Any other failure,
-// and 126 from an agent it did not push (one that is not executable), is
-// returned at once.
-func (c *Cluster) agentStartRetry(h inventory.Host) retry.Policy {
-	return retry.Policy{
-		Attempts: 10, Delay: 20 * time.Millisecond, Factor: 1.5, Max: 200 * time.Millisecond,
-		Retryable: func(err error) bool {
-			status, exited := transport.ExitStatus(err)
-			return exited && status == notExecutable && c.pushed(h)
-		},
+// hops are the inventory's jump hosts as the transport takes them.
+func hops(jump []inventory.Hop) []transport.Hop {
+	var out []transport.Hop
+	for _, j := range jump {
+		out = append(out, transport.Hop{User: j.User, Address: j.Address, Port: j.Port, IdentityFile: j.IdentityFile})
 	}
-}
-
-// notExecutable is the shell's exit status for a command it found but
-// could not execute.
-const notExecutable = 126
-
-// Agent runs `zkctl node ARGS… --dir DIR` on the host and returns its output.
-func (c *Cluster) Agent(ctx context.Context, h inventory.Host, t transport.Transport, args ...string) ([]byte, error) {
-	cmd := agentCommand(h, args)
-	c.Log.Debug("agent", "host", h.Name, "args", args)
-	var out []byte
-	err := c.agentStartRetry(h).Do(ctx, func(int) error {
-		var err error
-		out, err = transport.Output(ctx, t, cmd)
-		return err
-	})
-	if err != nil {
-		return out, fmt.Errorf("node %s: %w", args[0], err)
-	}
-	return out, nil
-}
-
-// markUploaded notes that this Cluster pushed the host's agent.
-func (c *Cluster) markUploaded(h inventory.Host) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.uploaded == nil {
-		c.uploaded = map[string]bool{}
-	}
-	c.uploaded[h.Name] = true
-}
-
-// pushed reports whether this Cluster pushed the host's agent.
-func (c *Cluster) pushed(h inventory.Host) bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.uploaded[h.Name]
-}
-
-// AgentJSON runs the agent and decodes its JSON answer into v.
-func (c *Cluster) AgentJSON(ctx context.Context, h inventory.Host, t transport.Transport, v any, args ...string) error {
-	out, err := c.Agent(ctx, h, t, args...)
-	if err != nil {
-		return err
-	}
-	if err := json.Unmarshal(out, v); err != nil {
-		return fmt.Errorf("node %s: bad answer %q: %w", args[0], truncate(string(out), 200), err)
-	}
-	return nil
+	return out
 }
 
 func truncate(s string, n int) string {
@@ -268,13 +193,4 @@ func truncate(s string, n int) string {
 		return s[:n] + "…"
 	}
 	return s
-}
-
-// hops are the inventory's jump hosts as the transport takes them.
-func hops(jump []inventory.Hop) []transport.Hop {
-	var out []transport.Hop
-	for _, j := range jump {
-		out = append(out, transport.Hop{User: j.User, Address: j.Address, Port: j.Port})
-	}
-	return out
 }

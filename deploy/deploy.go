@@ -56,6 +56,7 @@ type hostDeploy struct {
 	known    *node.Info // the installed agent's view of Java and ZooKeeper, nil if it must be asked
 	info     node.Info  // Java and ZooKeeper as provisioned
 	result   DeployResult
+	staged   string // the folder in /tmp where the preflight copied bin, "" if none
 }
 
 // longWay is a step of the long way: skipped when the quick check found
@@ -88,12 +89,17 @@ func (c *Cluster) Deploy(ctx context.Context, opts DeployOptions) ([]DeployResul
 	if err != nil {
 		return nil, err
 	}
-	c.UI.Phase("deploy %s (%s, %s) to %d hosts", filepath.Base(bin), local.arch, humanBytes(local.size), len(c.Inv.Hosts))
 	results := make([]DeployResult, len(c.Inv.Hosts))
+	staged, err := c.preflight(ctx, local, results)
+	if err != nil {
+		return results, err
+	}
+	defer c.unstageAll(ctx, staged)
+	c.UI.Phase("deploy %s (%s, %s) to %d hosts", filepath.Base(bin), local.arch, humanBytes(local.size), len(c.Inv.Hosts))
 	var mu sync.Mutex
 	err = c.Each(ctx, c.Inv.Hosts, func(ctx context.Context, h inventory.Host, _ transport.Transport) error {
 		start := time.Now()
-		s := &hostDeploy{bin: local}
+		s := &hostDeploy{bin: local, staged: staged[indexOf(c.Inv.Hosts, h.Name)]}
 		err := c.runSteps(ctx, h, deploySteps(s))
 		r := s.result
 		r.Host, r.Took, r.Err = h.Name, time.Since(start), err

@@ -284,14 +284,21 @@ func followAndStop(t *testing.T, c *deploy.Cluster, lab *testlab.Lab) {
 	var out syncbuf.Buffer
 	done := make(chan error, 1)
 	go func() { done <- c.Tail(ctx, c.Inv.Hosts, deploy.TailOptions{Lines: 0, Follow: true}, &out) }()
-	time.Sleep(time.Second)
+	// The agents start at their own pace (an SSH session each), and a file
+	// that is already there when one starts is followed from its end: so the
+	// line is written again until one copy lands after the start.
 	logf := filepath.Join(lab.Hosts[1].Dir, "logs", "marker.log")
-	if err := os.WriteFile(logf, []byte("hello from the test\n"), 0o644); err != nil {
+	f, err := os.OpenFile(logf, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(10 * time.Second)
+	defer f.Close()
+	deadline := time.Now().Add(20 * time.Second)
 	for !strings.Contains(out.String(), "vm2 marker | hello from the test") && time.Now().Before(deadline) {
-		time.Sleep(50 * time.Millisecond)
+		if _, err := f.WriteString("hello from the test\n"); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(250 * time.Millisecond)
 	}
 	cancel()
 	if err := <-done; err != nil {

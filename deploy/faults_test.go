@@ -195,16 +195,38 @@ func TestDeployKilledMidUpload(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	uploading := func() bool { m, _ := filepath.Glob(filepath.Join(bin, ".zkctl.tmp*")); return len(m) > 0 }
+	// The binary crosses the network once, in the preflight, into a folder
+	// of /tmp (this lab's hosts share this machine's); the upload step then
+	// copies it into bin/ through a temporary file and a rename.
+	staging := func() []string {
+		m, _ := filepath.Glob("/tmp/zkctl-check.*/.zkctl.tmp*")
+		return m
+	}
+	before := map[string]bool{}
+	for _, f := range staging() { // other tests' deploys
+		before[f] = true
+	}
+	uploading := func() string {
+		for _, f := range staging() {
+			if !before[f] {
+				return f
+			}
+		}
+		return ""
+	}
 	deadline := time.Now().Add(30 * time.Second)
-	for !uploading() && time.Now().Before(deadline) {
+	for uploading() == "" && time.Now().Before(deadline) {
 		time.Sleep(5 * time.Millisecond)
 	}
 	cmd.Process.Kill()
 	cmd.Wait()
-	if !uploading() {
+	caught := uploading()
+	if caught == "" {
 		t.Fatal("never caught the deploy in the middle of its upload")
 	}
+	// A killed controller cannot remove its copy: it stays in /tmp (0700),
+	// which a reboot empties.
+	t.Cleanup(func() { os.RemoveAll(filepath.Dir(caught)) })
 	if got, _ := os.ReadFile(filepath.Join(bin, "zkctl")); !bytes.Equal(got, data) {
 		t.Fatalf("the installed binary changed under a killed deploy (%d bytes, want %d)", len(got), len(data))
 	}

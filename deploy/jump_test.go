@@ -1,6 +1,7 @@
 package deploy_test
 
 import (
+	"bytes"
 	"context"
 	"net"
 	"os"
@@ -67,6 +68,8 @@ func TestDeployBehindBastion(t *testing.T) {
 		}
 	})
 
+	t.Run("check on the running ensemble", func(t *testing.T) { testCheckRunning(t, c) })
+
 	t.Run("the host sees the controller as the bastion", func(t *testing.T) {
 		got, err := c.ControllerAddrOn(ctx, vm1)
 		if err != nil {
@@ -104,6 +107,11 @@ func TestDeployBehindBastion(t *testing.T) {
 		}
 	})
 
+	t.Run("ssh_config aliases", func(t *testing.T) { testSSHConfig(t, lab) })
+	t.Run("init, then check", func(t *testing.T) { testInitCheck(t, lab) })
+	t.Run("refused before any change", func(t *testing.T) { testRefusedBeforeAnyChange(t, lab) })
+	t.Run("after a reboot of every host", func(t *testing.T) { testReboot(t, lab, c) })
+
 	t.Run("a bad jump host is named", func(t *testing.T) {
 		bad := strings.Replace(lab.Inventory(""), ":22\"\n", ":2\"\n", 1) // the bastion's port 2: refused
 		p := filepath.Join(t.TempDir(), "inventory.toml")
@@ -116,4 +124,72 @@ func TestDeployBehindBastion(t *testing.T) {
 			t.Errorf("dial through a refusing bastion: %v", err)
 		}
 	})
+}
+
+// testReboot power-cycles every host (its first process killed: every
+// process dies, /tmp and /run start empty) and brings the ensemble back
+// with `start zookeeper` and the roles with their starts, the data kept.
+func testReboot(t *testing.T, lab *testlab.VMLab, c *deploy.Cluster) {
+	ctx := context.Background()
+	if err := c.WithConn(ctx, func(conn *zk.Conn) error {
+		_, err := conn.Create("/before-reboot", []byte("kept"), 0, zk.WorldACL(zk.PermAll))
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	for i := range lab.Hosts {
+		if _, err := lab.Run(i, "touch /tmp/gone /run/gone"); err != nil {
+			t.Fatal(err)
+		}
+		if err := lab.Reboot(i); err != nil {
+			t.Fatalf("reboot %s: %v", lab.Hosts[i].Name, err)
+		}
+		if out, err := lab.Run(i, "ls /tmp/gone /run/gone 2>&1; true"); err != nil || !strings.Contains(out, "No such file") {
+			t.Fatalf("%s: /tmp and /run survived the reboot: %s %v", lab.Hosts[i].Name, out, err)
+		}
+	}
+	c.Close() // the old connections died with the hosts' sshd
+	var out bytes.Buffer
+	if err := deploy.PrintStatus(&out, c.Status(ctx), false); err != nil {
+		t.Fatal(err)
+	}
+	if want := "no server runs on vm1, vm2, vm3: `zkctl start zookeeper`"; !strings.Contains(out.String(), want) {
+		t.Errorf("status after the reboot does not say %q:\n%s", want, out.String())
+	}
+	rec, err := ops.StartServers{}.Run(ctx, c)
+	if err != nil {
+		t.Fatalf("start zookeeper: %v", err)
+	}
+	if len(rec.Procs) != len(lab.Hosts) {
+		t.Errorf("start zookeeper started %d servers, want %d: %+v", len(rec.Procs), len(lab.Hosts), rec.Procs)
+	}
+	if rec, err := (ops.StartServers{}).Run(ctx, c); err != nil || len(rec.Procs) != 0 {
+		t.Errorf("start zookeeper again: started %+v, %v; want nothing", rec.Procs, err)
+	}
+	if err := c.WithConn(ctx, func(conn *zk.Conn) error {
+		data, _, err := conn.Get("/before-reboot")
+		if err == nil && string(data) != "kept" {
+			t.Errorf("/before-reboot holds %q", data)
+		}
+		return err
+	}); err != nil {
+		t.Fatalf("the data after the reboot: %v", err)
+	}
+	for _, role := range []string{"master", "worker"} {
+		if _, err := (ops.Start{Role: role, Host: "vm1", Count: 1}).Run(ctx, c); err != nil {
+			t.Fatalf("start %s after the reboot: %v", role, err)
+		}
+	}
+	t.Cleanup(func() { _ = c.StopAll(context.Background()) })
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		st := c.Status(ctx)
+		if st.App != nil && st.App.Master != nil && len(st.App.Workers) == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the roles did not come back: %+v", st)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
 }

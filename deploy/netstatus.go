@@ -2,15 +2,15 @@ package deploy
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
-	"net/netip"
-	"strings"
-	"sync"
 	"time"
 
 	"zkctl/deploy/inventory"
+	"zkctl/internal/fanout"
 	"zkctl/node/netfault"
+	"zkctl/node/wire"
 )
 
 // NetRow is one active network fault on one host, as its agent reads it
@@ -23,41 +23,28 @@ type NetRow struct {
 	Error     string    `json:"error,omitempty"`
 }
 
-// CanHoldNetFaults says whether zkctl may have made network faults on h:
-// not on a local host or one on loopback, where partitions are refused.
-func CanHoldNetFaults(h inventory.Host) bool {
-	if h.IsLocal() || h.Address == "localhost" {
-		return false
-	}
-	a, err := netip.ParseAddr(h.Address)
-	return err != nil || !a.Unmap().IsLoopback()
-}
-
-// netFaults asks every host that can hold network faults for them. A host
-// whose agent cannot make them (no nft, no privilege) shows nothing.
+// netFaults asks every host that can hold network faults for them
+// (inventory.Host.CheckNetFaults: not one on loopback; a host whose name
+// does not resolve here is asked, since its agent knows). A host whose
+// agent cannot make them (no nft, no privilege) shows nothing.
 func (c *Cluster) netFaults(ctx context.Context) []NetRow {
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	rows := make([][]NetRow, len(c.Inv.Hosts))
-	var wg sync.WaitGroup
-	for i, h := range c.Inv.Hosts {
-		if !CanHoldNetFaults(h) {
-			continue
+	fanout.Each(c.Inv.Hosts, func(i int, h inventory.Host) error {
+		if errors.Is(h.CheckNetFaults(ctx), inventory.ErrLoopback) {
+			return nil
 		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			st, err := c.NetStatusOn(ctx, h)
-			switch {
-			case err != nil && netUnsupported(err):
-			case err != nil:
-				rows[i] = []NetRow{{Host: h.Name, Fault: "?", Error: err.Error()}}
-			default:
-				rows[i] = NetRows(h.Name, st)
-			}
-		}()
-	}
-	wg.Wait()
+		st, err := c.NetStatusOn(ctx, h)
+		switch {
+		case err != nil && wire.Unsupported(err):
+		case err != nil:
+			rows[i] = []NetRow{{Host: h.Name, Fault: "?", Error: err.Error()}}
+		default:
+			rows[i] = NetRows(h.Name, st)
+		}
+		return nil
+	})
 	var out []NetRow
 	for _, r := range rows {
 		out = append(out, r...)
@@ -65,29 +52,11 @@ func (c *Cluster) netFaults(ctx context.Context) []NetRow {
 	return out
 }
 
-// netUnsupported tells the agent's "no nft, tc or ip" or "no privilege".
-func netUnsupported(err error) bool {
-	msg := err.Error()
-	return strings.Contains(msg, netfault.ErrMissingTool.Error()) || strings.Contains(msg, netfault.ErrPrivilege.Error())
-}
-
 // NetRows turns one host's status into rows, partitions first.
 func NetRows(host string, st netfault.Status) []NetRow {
 	var out []NetRow
-	for _, cut := range st.Partitions {
-		out = append(out, NetRow{Host: host, Fault: "partition", Detail: cut.Peer + " " + cut.Direction, ExpiresAt: cut.ExpiresAt})
-	}
-	for _, d := range st.Degradations {
-		var knobs []string
-		for _, k := range d.Knobs {
-			knobs = append(knobs, k.String())
-		}
-		to := "all traffic"
-		if !d.All {
-			to = "to " + strings.Join(d.Peers, ",")
-		}
-		out = append(out, NetRow{Host: host, Fault: fmt.Sprintf("degrade %d", d.ID),
-			Detail: strings.Join(knobs, "; ") + " (" + to + ")", ExpiresAt: d.ExpiresAt})
+	for _, r := range st.Rows() {
+		out = append(out, NetRow{Host: host, Fault: r.Fault, Detail: r.Detail, ExpiresAt: r.ExpiresAt})
 	}
 	return out
 }

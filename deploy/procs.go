@@ -2,13 +2,13 @@ package deploy
 
 import (
 	"context"
-	"strconv"
 	"syscall"
 	"time"
 
 	"zkctl/deploy/inventory"
 	"zkctl/deploy/transport"
 	"zkctl/node"
+	"zkctl/node/agent"
 	"zkctl/node/netfault"
 )
 
@@ -19,79 +19,42 @@ import (
 // StartServerOn asks the agent on h to start its ZooKeeper server (a no-op
 // where it runs) and returns the server's process.
 func (c *Cluster) StartServerOn(ctx context.Context, h inventory.Host) (node.Proc, error) {
-	var p node.Proc
-	err := c.agentCall(ctx, h, "start zookeeper", &p, "zk", "start")
-	return p, err
+	return Call(ctx, c, h, "start zookeeper", agent.StartServer{})
 }
 
 // SignalServerOn sends sig to the ZooKeeper server on h; TERM waits for the
 // exit (and KILLs after a grace period).
 func (c *Cluster) SignalServerOn(ctx context.Context, h inventory.Host, sig syscall.Signal) (node.Proc, error) {
-	var p node.Proc
-	err := c.agentCall(ctx, h, "kill zookeeper", &p, "zk", "signal", "-s", node.SignalName(sig))
-	return p, err
+	return Call(ctx, c, h, "kill zookeeper", agent.SignalServer{Signal: node.SignalName(sig)})
 }
 
 // StartRolesOn starts n instances of role on h, the first with id when id
 // is set, passing args (the role's own flags) to each.
 func (c *Cluster) StartRolesOn(ctx context.Context, h inventory.Host, role string, n int, id string, args []string) ([]node.Proc, error) {
-	argv := []string{"roles", "start", role, "-n", strconv.Itoa(max(n, 1))}
-	if id != "" {
-		argv = append(argv, "--id", id)
-	}
-	if len(args) > 0 {
-		argv = append(append(argv, "--"), args...)
-	}
-	var procs []node.Proc
-	err := c.agentCall(ctx, h, "start "+role, &procs, argv...)
-	return procs, err
+	return Call(ctx, c, h, "start "+role, agent.StartRoles{Role: role, Count: max(n, 1), ID: id, Args: args})
 }
 
 // SignalRolesOn sends sig to every live instance of role on h (every role
 // when role is ""), or only to instance id.
 func (c *Cluster) SignalRolesOn(ctx context.Context, h inventory.Host, role, id string, sig syscall.Signal) ([]node.Proc, error) {
-	argv := []string{"roles", "signal", role, "-s", node.SignalName(sig)}
-	if id != "" {
-		argv = append(argv, "--id", id)
-	}
-	var procs []node.Proc
-	err := c.agentCall(ctx, h, "kill "+role, &procs, argv...)
-	return procs, err
-}
-
-// agentCall runs the agent on h and decodes its JSON answer into v; a
-// failure is a HostError of step.
-func (c *Cluster) agentCall(ctx context.Context, h inventory.Host, step string, v any, args ...string) error {
-	t, err := c.Transport(ctx, h)
-	if err != nil {
-		return err
-	}
-	return stepError(h, step, c.AgentJSON(ctx, h, t, v, args...))
+	return Call(ctx, c, h, "kill "+role, agent.SignalRoles{Role: role, ID: id, Signal: node.SignalName(sig)})
 }
 
 // MemoryOf asks the agent on h for the memory of process name ("<role>-<id>").
 func (c *Cluster) MemoryOf(ctx context.Context, h inventory.Host, name string) (node.Memory, error) {
-	var m node.Memory
-	err := c.agentCall(ctx, h, "memory of "+name, &m, "mem", name)
-	return m, err
+	return Call(ctx, c, h, "memory of "+name, agent.Memory{Name: name})
 }
 
 // ReadLog asks the agent on h for the whole log of process name.
 func (c *Cluster) ReadLog(ctx context.Context, h inventory.Host, name string) ([]byte, error) {
-	t, err := c.Transport(ctx, h)
-	if err != nil {
-		return nil, err
-	}
-	out, err := c.Agent(ctx, h, t, "log", name)
-	return out, stepError(h, "read log of "+name, err)
+	l, err := Call(ctx, c, h, "read log of "+name, agent.ReadLog{Name: name})
+	return l.Data, err
 }
 
 // SignalHostOn sends sig at once to every process the agent started on h
 // (its server and roles) and returns them.
 func (c *Cluster) SignalHostOn(ctx context.Context, h inventory.Host, sig syscall.Signal) ([]node.Proc, error) {
-	var procs []node.Proc
-	err := c.agentCall(ctx, h, "SIG"+node.SignalName(sig)+" every process", &procs, "signal-host", "-s", node.SignalName(sig))
-	return procs, err
+	return Call(ctx, c, h, "SIG"+node.SignalName(sig)+" every process", agent.SignalHost{Signal: node.SignalName(sig)})
 }
 
 // ClockOffset measures how far h's clock is ahead of this machine's: the
@@ -102,17 +65,8 @@ func (c *Cluster) ClockOffset(ctx context.Context, h inventory.Host) (offset, rt
 	if err != nil {
 		return 0, 0, err
 	}
-	var remote struct {
-		UnixNano int64 `json:"unix_nano"`
-	}
-	t0 := time.Now()
-	err = c.AgentJSON(ctx, h, t, &remote, "clock")
-	t1 := time.Now()
-	if err != nil {
-		return 0, 0, stepError(h, "clock", err)
-	}
-	mid := t0.Add(t1.Sub(t0) / 2)
-	return time.Unix(0, remote.UnixNano).Sub(mid), t1.Sub(t0), nil
+	offset, rtt, err = clockOffsetBy(func() (agent.Time, error) { return call(ctx, c, h, t, agent.Clock{}) })
+	return offset, rtt, stepError(h, "clock", err)
 }
 
 // The agent's network fault calls (`zkctl node net …`, package netfault).
@@ -132,69 +86,17 @@ func (c *Cluster) ControllerAddrOn(ctx context.Context, h inventory.Host) (strin
 	return "127.0.0.1", nil
 }
 
-// exemptArgs are the agent flags of ex.
-func exemptArgs(ex netfault.Exempt) []string {
-	argv := []string{"--ssh-port", strconv.Itoa(ex.SSHPort)}
-	for _, a := range ex.Controller {
-		argv = append(argv, "--controller", a)
-	}
-	return argv
-}
-
 // PartitionOn asks the agent on h to cut its traffic with spec.Peers.
 func (c *Cluster) PartitionOn(ctx context.Context, h inventory.Host, spec netfault.PartitionSpec) ([]netfault.Cut, error) {
-	argv := []string{"net", "partition", "--for", spec.For.String()}
-	for _, p := range spec.Peers {
-		argv = append(argv, "--peer", p)
-	}
-	if spec.OneWay {
-		argv = append(argv, "--oneway")
-	}
-	var cuts []netfault.Cut
-	err := c.agentCall(ctx, h, "partition", &cuts, append(argv, exemptArgs(spec.Exempt)...)...)
-	return cuts, err
-}
-
-// DegradeOn asks the agent on h for a degradation of its outbound traffic.
-func (c *Cluster) DegradeOn(ctx context.Context, h inventory.Host, spec netfault.DegradeSpec) (netfault.Degradation, error) {
-	argv := []string{"net", "degrade", "--for", spec.For.String()}
-	for _, p := range spec.Peers {
-		argv = append(argv, "--peer", p)
-	}
-	if spec.Delay > 0 {
-		argv = append(argv, "--delay", spec.Delay.String())
-	}
-	if spec.Loss > 0 {
-		argv = append(argv, "--loss", strconv.FormatFloat(spec.Loss, 'f', -1, 64)+"%")
-	}
-	if spec.Rate > 0 {
-		argv = append(argv, "--rate", netfault.FormatRate(spec.Rate))
-	}
-	var d netfault.Degradation
-	err := c.agentCall(ctx, h, "degrade", &d, append(argv, exemptArgs(spec.Exempt)...)...)
-	return d, err
-}
-
-// ClearDegradationsOn removes every degradation on h (partitions stay) and
-// returns their ids.
-func (c *Cluster) ClearDegradationsOn(ctx context.Context, h inventory.Host) ([]int, error) {
-	var out struct {
-		Cleared []int `json:"cleared"`
-	}
-	err := c.agentCall(ctx, h, "degrade --clear", &out, "net", "degrade", "--clear")
-	return out.Cleared, err
+	return Call(ctx, c, h, "partition", spec)
 }
 
 // HealOn removes every partition and degradation zkctl made on h.
 func (c *Cluster) HealOn(ctx context.Context, h inventory.Host) (netfault.Healed, error) {
-	var res netfault.Healed
-	err := c.agentCall(ctx, h, "heal", &res, "net", "heal")
-	return res, err
+	return Call(ctx, c, h, "heal", netfault.HealRequest{})
 }
 
 // NetStatusOn reads back the partitions and degradations active on h.
 func (c *Cluster) NetStatusOn(ctx context.Context, h inventory.Host) (netfault.Status, error) {
-	var st netfault.Status
-	err := c.agentCall(ctx, h, "net status", &st, "net", "status")
-	return st, err
+	return Call(ctx, c, h, "net status", netfault.StatusRequest{})
 }

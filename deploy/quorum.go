@@ -12,6 +12,7 @@ import (
 	"zkctl/deploy/transport"
 	"zkctl/internal/retry"
 	"zkctl/node"
+	"zkctl/node/agent"
 )
 
 // QuorumTimeout bounds how long reset waits for the ensemble to form.
@@ -29,8 +30,8 @@ func (c *Cluster) Statuses(ctx context.Context, hosts []inventory.Host) (map[str
 	out := make(map[string]node.Status, len(hosts))
 	ch := make(chan node.Status, len(hosts))
 	err := c.Each(ctx, hosts, func(ctx context.Context, h inventory.Host, t transport.Transport) error {
-		var st node.Status
-		if err := c.AgentJSON(ctx, h, t, &st, "status"); err != nil {
+		st, err := call(ctx, c, h, t, agent.Status{})
+		if err != nil {
 			return stepError(h, "status", err)
 		}
 		st.Host = h.Name

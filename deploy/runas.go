@@ -1,10 +1,9 @@
 package deploy
 
 import (
-	"slices"
-
 	"zkctl/deploy/inventory"
 	"zkctl/deploy/transport"
+	"zkctl/node/wire"
 )
 
 // Who runs what (DESIGN.md "Hosts"). There are three kinds of login: root,
@@ -33,15 +32,19 @@ func serviceUser(h inventory.Host) string {
 	return h.RunAs
 }
 
-// rootSubcommands are the agent commands that keep root's rights.
-var rootSubcommands = []string{"net", "info"}
-
 // agentCommand is the command line of `zkctl node ARGS…` on h: through
-// runuser for the service user unless the subcommand needs root.
+// runuser for the service user unless the subcommand needs root
+// (wire.AsRoot).
 func agentCommand(h inventory.Host, args []string) string {
+	return agentCommandAs(h, len(args) == 0 || wire.AsRoot(args[0]), args)
+}
+
+// agentCommandAs is the command line of `zkctl node ARGS…` on h, through
+// runuser for the service user unless asRoot.
+func agentCommandAs(h inventory.Host, asRoot bool, args []string) string {
 	// --dir first: role arguments may follow a "--" at the end of args.
 	argv := append([]string{AgentPath(h), "node", "--dir", h.Dir}, args...)
-	if u := serviceUser(h); u != "" && len(args) > 0 && !slices.Contains(rootSubcommands, args[0]) {
+	if u := serviceUser(h); u != "" && !asRoot {
 		argv = append([]string{"runuser", "-u", u, "--"}, argv...)
 	}
 	return transport.Join(argv...)

@@ -7,6 +7,7 @@ import (
 	"io"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/go-zookeeper/zk"
@@ -31,6 +32,9 @@ type ServerRow struct {
 	PID         int    `json:"pid"`
 	Process     string `json:"process"`
 	Error       string `json:"error,omitempty"`
+	// NeedsStart: the server process is not running (after a reboot,
+	// say): `zkctl start zookeeper` starts it.
+	NeedsStart bool `json:"needs_start,omitempty"`
 }
 
 // RoleRow is one role process.
@@ -52,7 +56,7 @@ func (c *Cluster) Status(ctx context.Context) ClusterStatus {
 		row := ServerRow{Host: h.Name, Address: h.ClientAddr(), Mode: "unreachable"}
 		if ok {
 			row.Mode, row.Connections, row.PID, row.Process = st.Server.Mode, st.Server.Connections, st.ZooKeeper.PID, st.ZooKeeper.State
-			row.Zxid = "-"
+			row.Zxid, row.NeedsStart = "-", serverDown(st)
 			if st.Server.Mode != "down" && st.Server.Mode != "error" {
 				row.Zxid = "0x" + strconv.FormatInt(st.Server.Zxid, 16)
 			}
@@ -128,6 +132,9 @@ func PrintStatus(w io.Writer, cs ClusterStatus, asJSON bool) error {
 		}
 	}
 	Table(w, []string{"HOST", "ZOOKEEPER", "MODE", "ZXID", "CONNS", "PID"}, rows)
+	if down := needStart(cs.Servers); len(down) > 0 {
+		fmt.Fprintf(w, "no server runs on %s: `zkctl start zookeeper` starts every server that is down and waits for quorum\n", strings.Join(down, ", "))
+	}
 	fmt.Fprintln(w)
 	printApp(w, cs)
 	fmt.Fprintln(w)
@@ -145,6 +152,17 @@ func PrintStatus(w io.Writer, cs ClusterStatus, asJSON bool) error {
 	}
 	Table(w, []string{"HOST", "ROLE", "ID", "PID", "STATE"}, rows)
 	return nil
+}
+
+// needStart names the hosts whose server needs a start.
+func needStart(rows []ServerRow) []string {
+	var out []string
+	for _, r := range rows {
+		if r.NeedsStart {
+			out = append(out, r.Host)
+		}
+	}
+	return out
 }
 
 func printApp(w io.Writer, cs ClusterStatus) {

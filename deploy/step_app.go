@@ -12,6 +12,7 @@ import (
 	"zkctl/deploy/transport"
 	"zkctl/node"
 	"zkctl/roles"
+	"zkctl/schema"
 )
 
 // appStep brings the inventory's [roles.*] programs to the host: their
@@ -47,7 +48,7 @@ func (a appStep) Run(ctx context.Context, c *Cluster, h inventory.Host, t transp
 // appFiles are the local files of every foreign role, each once.
 func (c *Cluster) appFiles() []string {
 	var out []string
-	for _, name := range roles.Names() {
+	for _, name := range schema.Roles() {
 		for _, f := range c.Inv.Roles[name].Files {
 			if !slices.Contains(out, f) {
 				out = append(out, f)
@@ -60,7 +61,7 @@ func (c *Cluster) appFiles() []string {
 // appPackages are the Debian packages every foreign role needs, each once.
 func (c *Cluster) appPackages() []string {
 	var out []string
-	for _, name := range roles.Names() {
+	for _, name := range schema.Roles() {
 		for _, p := range c.Inv.Roles[name].Packages {
 			if !slices.Contains(out, p) {
 				out = append(out, p)

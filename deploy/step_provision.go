@@ -9,6 +9,7 @@ import (
 	"zkctl/deploy/inventory"
 	"zkctl/deploy/transport"
 	"zkctl/node"
+	"zkctl/node/agent"
 )
 
 // provisionStep makes sure Java and ZooKeeper are on the host: found
@@ -118,12 +119,8 @@ func (c *Cluster) dpkgBroken(ctx context.Context, t transport.Transport) bool {
 }
 
 func (c *Cluster) hostInfo(ctx context.Context, h inventory.Host, t transport.Transport, home string) (node.Info, error) {
-	var info node.Info
-	args := []string{"info"}
-	if home != "" {
-		args = append(args, "--home", home)
-	}
-	if err := c.AgentJSON(ctx, h, t, &info, args...); err != nil {
+	info, err := call(ctx, c, h, t, agent.Info{Home: home})
+	if err != nil {
 		return info, stepError(h, "detect Java and ZooKeeper", err)
 	}
 	return info, nil

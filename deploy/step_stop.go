@@ -5,6 +5,7 @@ import (
 
 	"zkctl/deploy/inventory"
 	"zkctl/deploy/transport"
+	"zkctl/node/agent"
 )
 
 // stopStep asks the agent to stop every role and the server, keeping data
@@ -14,6 +15,6 @@ type stopStep struct{}
 func (stopStep) Title() string { return "stop" }
 
 func (stopStep) Run(ctx context.Context, c *Cluster, h inventory.Host, t transport.Transport) error {
-	_, err := c.Agent(ctx, h, t, "stop")
+	_, err := call(ctx, c, h, t, agent.Stop{})
 	return err
 }

@@ -21,7 +21,13 @@ func (u uploadStep) Run(ctx context.Context, c *Cluster, h inventory.Host, _ tra
 		c.UI.Host(h.Name, "zkctl binary up to date (sha256 %s…)", s.bin.sha256[:12])
 		return nil
 	}
-	err := c.retry(ctx, h, u.Title(), func(t transport.Transport) error { return c.upload(ctx, h, t, s.bin) })
+	err := c.retry(ctx, h, u.Title(), func(t transport.Transport) error {
+		if s.staged != "" {
+			c.UI.Host(h.Name, "zkctl from the preflight's copy in %s", s.staged)
+			return placeStaged(ctx, h, t, s.staged)
+		}
+		return c.upload(ctx, h, t, s.bin)
+	})
 	if err != nil {
 		return err
 	}
@@ -42,4 +48,15 @@ func (c *Cluster) upload(ctx context.Context, h inventory.Host, t transport.Tran
 	}
 	c.UI.Host(h.Name, "uploaded zkctl in %v", time.Since(start).Round(time.Millisecond))
 	return nil
+}
+
+// placeStaged puts the agent the preflight copied to staged (in /tmp) in
+// its place, through a temporary file and a rename as an upload does: the
+// binary crosses the network once.
+func placeStaged(ctx context.Context, h inventory.Host, t transport.Transport, staged string) error {
+	dst := AgentPath(h)
+	tmp := dst + ".staged"
+	_, err := transport.Output(ctx, t, transport.Join("cp", staged+"/zkctl", tmp)+" && "+
+		transport.Join("chmod", "755", tmp)+" && "+transport.Join("mv", "-f", tmp, dst))
+	return err
 }

@@ -5,6 +5,7 @@ import (
 
 	"zkctl/deploy/inventory"
 	"zkctl/deploy/transport"
+	"zkctl/node/agent"
 )
 
 // wipeStep asks the agent to stop every role and the server and to wipe
@@ -14,7 +15,7 @@ type wipeStep struct{}
 func (wipeStep) Title() string { return "reset" }
 
 func (wipeStep) Run(ctx context.Context, c *Cluster, h inventory.Host, t transport.Transport) error {
-	if _, err := c.Agent(ctx, h, t, "reset"); err != nil {
+	if _, err := call(ctx, c, h, t, agent.Reset{}); err != nil {
 		return err
 	}
 	c.UI.Host(h.Name, "stopped, data wiped")

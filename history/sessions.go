@@ -6,6 +6,7 @@ import (
 
 	"zkctl/history/txnlog"
 	"zkctl/roles/protocol"
+	"zkctl/schema"
 )
 
 // Instance is the role instance behind a session: "master m1", "worker
@@ -64,17 +65,17 @@ func instanceOf(op *txnlog.Txn, session int64) (Instance, bool) {
 	}
 	if name, ok := child(op.Path, protocol.ElectionPath); ok {
 		if c, err := protocol.ParseCandidate(name); err == nil {
-			return Instance{Role: "master", ID: c.Name}, true
+			return Instance{Role: schema.Master, ID: c.Name}, true
 		}
 	}
 	if w, ok := child(op.Path, protocol.WorkersEphPath); ok {
-		return Instance{Role: "worker", ID: w}, true
+		return Instance{Role: schema.Worker, ID: w}, true
 	}
 	if t, ok := child(op.Path, protocol.TasksPath); ok {
 		if c, _, ok := protocol.ParseTaskName(t); ok {
-			return Instance{Role: "client", ID: c}, true
+			return Instance{Role: schema.Client, ID: c}, true
 		}
-		return Instance{Role: "client", ID: fmt.Sprintf("%#x", session)}, true
+		return Instance{Role: schema.Client, ID: fmt.Sprintf("%#x", session)}, true
 	}
 	return Instance{}, false
 }

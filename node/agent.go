@@ -11,6 +11,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"zkctl/node/wire"
 )
 
 // Info is what the controller learns of a host before provisioning it.
@@ -85,10 +87,20 @@ func SignalRoles(c *Config, role, id string, sig syscall.Signal, grace time.Dura
 		hit = append(hit, p)
 	}
 	if id != "" && len(hit) == 0 {
-		return nil, fmt.Errorf("no live %s with id %q on %s", orAny(role), id, c.Host)
+		return nil, notRunningError(fmt.Sprintf("no live %s with id %q on %s", orAny(role), id, c.Host))
 	}
 	return hit, errors.Join(errs...)
 }
+
+// ErrNotRunning is an agent's call on a process that is not alive (the
+// protocol's sentinel, wire.ErrNotRunning).
+var ErrNotRunning = wire.ErrNotRunning
+
+// notRunningError is a message that matches ErrNotRunning.
+type notRunningError string
+
+func (e notRunningError) Error() string { return string(e) }
+func (notRunningError) Unwrap() error   { return ErrNotRunning }
 
 func orAny(role string) string {
 	if role == "" {

@@ -1,9 +1,12 @@
 package node
 
 import (
+	"context"
 	"errors"
 	"syscall"
 	"time"
+
+	"zkctl/internal/retry"
 )
 
 // SignalHost sends sig at once to every live process the agent started on
@@ -40,12 +43,10 @@ func SignalHost(l Layout, sig syscall.Signal) ([]Proc, error) {
 // settle waits up to d for p to reach state want (a signal takes effect
 // when the kernel next schedules its target) and returns the state it has.
 func settle(p Proc, want string, d time.Duration) string {
-	deadline := time.Now().Add(d)
-	for {
-		st := liveState(p.PID, p.StartTime)
-		if want == "" || st == want || time.Now().After(deadline) {
-			return st
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	var st string
+	_ = retry.Poll(context.Background(), 5*time.Millisecond, d, func() (bool, error) {
+		st = liveState(p.PID, p.StartTime)
+		return want == "" || st == want, nil
+	})
+	return st
 }

@@ -22,7 +22,7 @@ func ProcMemory(l Layout, name string) (Memory, error) {
 		return Memory{}, err
 	}
 	if !p.Alive() {
-		return Memory{}, fmt.Errorf("%s (pid %d) is not running", name, p.PID)
+		return Memory{}, fmt.Errorf("%s (pid %d) is %w", name, p.PID, ErrNotRunning)
 	}
 	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", p.PID))
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 	"syscall"
 	"testing"
 	"time"
+	"zkctl/internal/retry"
 	"zkctl/internal/syncbuf"
 )
 
@@ -96,6 +97,14 @@ func TestSupervision(t *testing.T) {
 	if err != nil || got.State != StateRunning || got.Role != "worker" || got.ID != "a1" {
 		t.Fatalf("inspect: %+v %v", got, err)
 	}
+	// Stop it only once it has written its line: a SIGSTOP before the
+	// shell's echo would leave the log empty whatever supervision does.
+	if err := retry.Poll(context.Background(), 10*time.Millisecond, 5*time.Second, func() (bool, error) {
+		log, _ := os.ReadFile(got.Log)
+		return len(log) > 0, nil
+	}); err != nil {
+		t.Fatalf("the process wrote nothing: %v", err)
+	}
 	if err := Signal(got, syscall.SIGSTOP); err != nil {
 		t.Fatal(err)
 	}
@@ -132,12 +141,11 @@ func TestSupervision(t *testing.T) {
 
 func waitState(t *testing.T, l Layout, name, want string) {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for time.Now().Before(deadline) {
-		if p, err := Inspect(l, name); err == nil && p.State == want {
-			return
-		}
-		time.Sleep(20 * time.Millisecond)
+	if retry.Poll(context.Background(), 20*time.Millisecond, 5*time.Second, func() (bool, error) {
+		p, err := Inspect(l, name)
+		return err == nil && p.State == want, nil
+	}) == nil {
+		return
 	}
 	p, _ := Inspect(l, name)
 	t.Fatalf("%s: state %q, want %q", name, p.State, want)

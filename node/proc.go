@@ -1,6 +1,7 @@
 package node
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -10,6 +11,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"zkctl/internal/retry"
 )
 
 // Proc is a supervised process as its pidfile records it. The start time
@@ -161,16 +164,10 @@ func (p Proc) Alive() bool { return liveState(p.PID, p.StartTime) != StateDead }
 func WaitExit(p Proc, d time.Duration) bool { return waitDead(p, d) }
 
 func waitDead(p Proc, d time.Duration) bool {
-	deadline := time.Now().Add(d)
-	for {
-		if liveState(p.PID, p.StartTime) == StateDead {
-			return true
-		}
-		if time.Now().After(deadline) {
-			return false
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	err := retry.Poll(context.Background(), 20*time.Millisecond, d, func() (bool, error) {
+		return liveState(p.PID, p.StartTime) == StateDead, nil
+	})
+	return err == nil
 }
 
 // liveState reads /proc/PID/stat: dead when the pid is gone, a zombie, or a

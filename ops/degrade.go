@@ -10,6 +10,7 @@ import (
 	"zkctl/deploy"
 	"zkctl/deploy/inventory"
 	"zkctl/node/netfault"
+	"zkctl/node/wire"
 )
 
 // KindDegrade is a degradation's record (or a --clear).
@@ -88,11 +89,11 @@ func (d Degrade) Run(ctx context.Context, c *deploy.Cluster) (Record, error) {
 		return rec.done(nil, err)
 	}
 	if d.Clear {
-		ids, err := c.ClearDegradationsOn(ctx, h)
-		if Unsupported(err) {
+		cleared, err := deploy.Call(ctx, c, h, "degrade --clear", netfault.ClearRequest{})
+		if wire.Unsupported(err) {
 			return rec.done(nil, refusef("%s: cannot make network faults there: %v", h.Name, err))
 		}
-		msg := fmt.Sprintf("cleared %d degradations", len(ids))
+		msg := fmt.Sprintf("cleared %d degradations", len(cleared.Cleared))
 		rec.Notes = []HostNote{{Host: h.Name, Msg: msg}}
 		return rec.done(nil, err)
 	}
@@ -111,7 +112,7 @@ func (d Degrade) Run(ctx context.Context, c *deploy.Cluster) (Record, error) {
 	if spec.Exempt, err = exemptOn(ctx, c, h); err != nil {
 		return rec.done(nil, err)
 	}
-	deg, err := c.DegradeOn(ctx, h, spec)
+	deg, err := deploy.Call(ctx, c, h, "degrade", spec)
 	for _, k := range deg.Knobs {
 		rec.Notes = append(rec.Notes, HostNote{Host: h.Name, Msg: k.String()})
 	}

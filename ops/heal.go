@@ -8,7 +8,9 @@ import (
 
 	"zkctl/deploy"
 	"zkctl/deploy/inventory"
+	"zkctl/internal/fanout"
 	"zkctl/node/netfault"
+	"zkctl/node/wire"
 )
 
 // KindHeal is a heal's record.
@@ -39,16 +41,15 @@ func (h Heal) Run(ctx context.Context, c *deploy.Cluster) (Record, error) {
 		}
 	}
 	notes := make([]HostNote, len(hosts))
-	errs := eachHost(hosts, func(host inventory.Host) error {
-		i := indexOf(hosts, host.Name)
+	errs := fanout.Each(hosts, func(i int, host inventory.Host) error {
 		notes[i] = HostNote{Host: host.Name}
-		if err := NetFaultsPossible(ctx, []inventory.Host{host}); err != nil {
+		if err := host.CheckNetFaults(ctx); err != nil {
 			notes[i].Msg = "nothing to heal: loopback host, zkctl makes no network fault there"
 			return nil
 		}
 		res, err := c.HealOn(ctx, host)
 		switch {
-		case Unsupported(err):
+		case wire.Unsupported(err):
 			notes[i].Msg = "nothing to heal: " + err.Error()
 			return nil
 		case err != nil:

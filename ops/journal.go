@@ -6,6 +6,7 @@ import (
 	"syscall"
 
 	"zkctl/deploy"
+	"zkctl/internal/fanout"
 	"zkctl/node"
 )
 
@@ -88,13 +89,8 @@ func (j *Journal) ByPID(pid int) (Started, bool) {
 
 // StopAll sends TERM to every live process, in parallel, and waits.
 func (j *Journal) StopAll(ctx context.Context) {
-	var wg sync.WaitGroup
-	for _, s := range j.Live() {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			_, _ = j.Do(ctx, Signal{Role: s.Role, Host: s.Host, ID: s.ID, Signal: syscall.SIGTERM})
-		}()
-	}
-	wg.Wait()
+	fanout.Each(j.Live(), func(_ int, s Started) error {
+		_, err := j.Do(ctx, Signal{Role: s.Role, Host: s.Host, ID: s.ID, Signal: syscall.SIGTERM})
+		return err
+	})
 }

@@ -4,16 +4,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"net/netip"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"zkctl/deploy"
 	"zkctl/deploy/inventory"
+	"zkctl/internal/fanout"
 	"zkctl/node/netfault"
+	"zkctl/node/wire"
 )
 
 // What the network faults (Partition, Heal, Degrade) share: the refusals
@@ -45,18 +45,11 @@ func IsRefused(err error) bool {
 	return errors.As(err, &re)
 }
 
-// addrsOf resolves a host's address to IP literals (the agent's nft sets
-// hold addresses, not names).
+// addrsOf resolves a host's address to IP literals; a failure is a refusal.
 func addrsOf(ctx context.Context, h inventory.Host) ([]netip.Addr, error) {
-	if a, err := netip.ParseAddr(h.Address); err == nil {
-		return []netip.Addr{a.Unmap()}, nil
-	}
-	as, err := net.DefaultResolver.LookupNetIP(ctx, "ip", h.Address)
+	as, err := h.Addrs(ctx)
 	if err != nil {
-		return nil, refusef("%s: resolve address %q: %v", h.Name, h.Address, err)
-	}
-	for i := range as {
-		as[i] = as[i].Unmap()
+		return nil, refusef("%v", err)
 	}
 	return as, nil
 }
@@ -67,14 +60,18 @@ func addrsOf(ctx context.Context, h inventory.Host) ([]netip.Addr, error) {
 func NetFaultsPossible(ctx context.Context, hosts []inventory.Host) error {
 	seen := map[netip.Addr]string{}
 	for _, h := range hosts {
+		err := h.CheckNetFaults(ctx)
+		if errors.Is(err, inventory.ErrLoopback) {
+			return refusef("%s (%s): %s", h.Name, h.Address, LoopbackReason)
+		}
+		if err != nil {
+			return refusef("%v", err)
+		}
 		as, err := addrsOf(ctx, h)
 		if err != nil {
 			return err
 		}
 		for _, a := range as {
-			if a.IsLoopback() {
-				return refusef("%s (%s): %s", h.Name, h.Address, LoopbackReason)
-			}
 			if o, dup := seen[a]; dup && o != h.Name {
 				return refusef("%s and %s share the address %s: a partition between them cannot be made", o, h.Name, a)
 			}
@@ -120,16 +117,14 @@ func sides(ctx context.Context, c *deploy.Cluster, names, from []string) (named,
 
 // known looks names up, refusing an unknown one or a repeat.
 func known(c *deploy.Cluster, names []string) ([]inventory.Host, error) {
-	var out []inventory.Host
+	out, err := c.Inv.Lookup(names...)
+	if err != nil {
+		return nil, refusef("%v", err)
+	}
 	for i, n := range names {
-		h, ok := c.Inv.Host(n)
-		if !ok {
-			return nil, refusef("unknown host %q: the inventory %s has %s", n, c.Inv.Path, strings.Join(c.Inv.HostNames(), ", "))
-		}
 		if slices.Contains(names[:i], n) {
 			return nil, refusef("host %s named twice", n)
 		}
-		out = append(out, h)
 	}
 	return out, nil
 }
@@ -166,25 +161,15 @@ func exemptOn(ctx context.Context, c *deploy.Cluster, h inventory.Host) (netfaul
 	return ex, nil
 }
 
-// Unsupported tells the agent's "cannot make network faults here" (no nft,
-// tc or ip; no CAP_NET_ADMIN) from other failures.
-func Unsupported(err error) bool {
-	if err == nil {
-		return false
-	}
-	msg := err.Error()
-	return strings.Contains(msg, netfault.ErrMissingTool.Error()) || strings.Contains(msg, netfault.ErrPrivilege.Error())
-}
-
 // preflight asks every host's agent for its network state, so that a host
 // without nft or privilege refuses the fault before any host is touched.
 func preflight(ctx context.Context, c *deploy.Cluster, hosts []inventory.Host) error {
-	errs := eachHost(hosts, func(h inventory.Host) error {
+	errs := fanout.Each(hosts, func(_ int, h inventory.Host) error {
 		_, err := c.NetStatusOn(ctx, h)
 		return err
 	})
 	for i, err := range errs {
-		if Unsupported(err) {
+		if wire.Unsupported(err) {
 			return refusef("%s: cannot make network faults there: %v", hosts[i].Name, err)
 		}
 		if err != nil {
@@ -192,21 +177,6 @@ func preflight(ctx context.Context, c *deploy.Cluster, hosts []inventory.Host) e
 		}
 	}
 	return nil
-}
-
-// eachHost runs fn on every host at once and returns their errors in order.
-func eachHost(hosts []inventory.Host, fn func(h inventory.Host) error) []error {
-	errs := make([]error, len(hosts))
-	var wg sync.WaitGroup
-	for i, h := range hosts {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			errs[i] = fn(h)
-		}()
-	}
-	wg.Wait()
-	return errs
 }
 
 // expiry describes when a fault ends.

@@ -9,6 +9,7 @@ import (
 
 	"zkctl/deploy"
 	"zkctl/deploy/inventory"
+	"zkctl/internal/fanout"
 	"zkctl/node/netfault"
 )
 
@@ -70,8 +71,7 @@ func (p Partition) Run(ctx context.Context, c *deploy.Cluster) (Record, error) {
 		return rec.done(nil, err)
 	}
 	notes := make([][]HostNote, len(named))
-	errs := eachHost(named, func(h inventory.Host) error {
-		i := indexOf(named, h.Name)
+	errs := fanout.Each(named, func(i int, h inventory.Host) error {
 		ex, err := exemptOn(ctx, c, h)
 		if err != nil {
 			return err
@@ -116,7 +116,7 @@ func undo(ctx context.Context, c *deploy.Cluster, hosts []inventory.Host, why st
 	ctx, cancel := context.WithTimeout(ctx, 20*time.Second)
 	defer cancel()
 	var out []HostNote
-	errs := eachHost(hosts, func(h inventory.Host) error {
+	errs := fanout.Each(hosts, func(_ int, h inventory.Host) error {
 		_, err := c.HealOn(ctx, h)
 		return err
 	})
@@ -128,13 +128,4 @@ func undo(ctx context.Context, c *deploy.Cluster, hosts []inventory.Host, why st
 		out = append(out, HostNote{Host: hosts[i].Name, Msg: msg})
 	}
 	return out
-}
-
-func indexOf(hosts []inventory.Host, name string) int {
-	for i, h := range hosts {
-		if h.Name == name {
-			return i
-		}
-	}
-	return -1
 }

@@ -2,7 +2,6 @@ package ops
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -12,28 +11,17 @@ import (
 	"zkctl/roles/protocol"
 )
 
-// ErrTimeout is what Poll's error wraps when the condition did not hold in time.
-var ErrTimeout = errors.New("timed out")
+// ErrTimeout is what Poll's error wraps when the condition did not hold in
+// time (retry.ErrTimeout).
+var ErrTimeout = retry.ErrTimeout
 
 // Poll calls cond every interval until it holds, fails, ctx ends or
-// timeout passes; the error names what was waited for.
+// timeout passes (retry.Poll); the error names what was waited for.
 func Poll(ctx context.Context, interval, timeout time.Duration, what string, cond func() (bool, error)) error {
-	deadline := time.Now().Add(timeout)
-	for {
-		ok, err := cond()
-		if err != nil {
-			return fmt.Errorf("wait for %s: %w", what, err)
-		}
-		if ok {
-			return nil
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("wait for %s: not within %v: %w", what, timeout, ErrTimeout)
-		}
-		if err := retry.Sleep(ctx, interval); err != nil {
-			return fmt.Errorf("wait for %s: %w", what, err)
-		}
+	if err := retry.Poll(ctx, interval, timeout, cond); err != nil {
+		return fmt.Errorf("wait for %s: %w", what, err)
 	}
+	return nil
 }
 
 // The conditions below read the znode protocol through conn. A read that

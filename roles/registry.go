@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"zkctl/schema"
 )
 
 // Role is one entry of the role registry: everything the rest of zkctl
@@ -59,11 +61,11 @@ func (o *Options) Flags() []OptionFlag {
 // Registry lists zkctl's roles, in the order usage text names them.
 func Registry() []Role {
 	return []Role{
-		{Name: "master", Short: "candidate for master: election, fencing, assignment, recovery",
+		{Name: schema.Master, Short: "candidate for master: election, fencing, assignment, recovery",
 			Run: func(ctx context.Context, cfg Config, _ Options) error { return RunMaster(ctx, cfg) }},
-		{Name: "worker", Short: "registers and executes the tasks assigned to it", Flags: []string{"concurrency"},
+		{Name: schema.Worker, Short: "registers and executes the tasks assigned to it", Flags: []string{"concurrency"},
 			Run: func(ctx context.Context, cfg Config, o Options) error { return RunWorker(ctx, cfg, o.Concurrency) }},
-		{Name: "client", Short: "submits tasks and waits for their results", Flags: []string{"tasks", "duration", "timeout"},
+		{Name: schema.Client, Short: "submits tasks and waits for their results", Flags: []string{"tasks", "duration", "timeout"},
 			Run: func(ctx context.Context, cfg Config, o Options) error {
 				return RunClient(ctx, cfg, orInt(o.Tasks, DefaultTasks), orDuration(o.Duration, DefaultTaskDuration), o.Timeout)
 			}},

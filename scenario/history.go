@@ -42,7 +42,7 @@ func (rn *Runner) historyChecks(ctx context.Context, res *Result) []Check {
 	res.History = info
 	var h *history.History
 	if err == nil {
-		h, err = rn.Cluster.History(ctx, servers)
+		h, err = history.Merged(rn.Cluster.TxnLogs(ctx, servers))
 		info.Err = err
 	}
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"zkctl/deploy"
+	"zkctl/node/wire"
 	"zkctl/ops"
 )
 
@@ -88,7 +89,7 @@ func (rn *Runner) healAll(ctx context.Context, res *Result, bound time.Duration)
 	for _, h := range rn.Cluster.Inv.Hosts {
 		st, err := rn.Cluster.NetStatusOn(ctx, h)
 		switch {
-		case ops.Unsupported(err): // no nft or no privilege: zkctl made no fault there
+		case wire.Unsupported(err): // no nft or no privilege: zkctl made no fault there
 			cannot = append(cannot, h.Name)
 		case err != nil:
 			left = append(left, h.Name+": "+err.Error())

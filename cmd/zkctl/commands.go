@@ -130,14 +130,21 @@ func (a *app) statusCmd() *cobra.Command {
 func (a *app) startCmd() *cobra.Command {
 	var op ops.Start
 	cmd := &cobra.Command{
-		Use:   "start ROLE HOST [-n N] [-c C]",
-		Short: "start " + roleList(true, ", ", " or ") + " processes on a host",
-		Args:  rangeArgs(2, 2, "ROLE HOST (ROLE: "+roleList(true, "|", "")+")"),
+		Use:   "start ROLE HOST [-n N] [-c C] | start zookeeper",
+		Short: "start " + roleList(true, ", ", " or ") + " processes on a host; zookeeper without HOST: every server that is down, then wait for quorum",
+		Args:  rangeArgs(1, 2, "ROLE HOST (ROLE: "+roleList(true, "|", "")+"), or zookeeper alone"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			op.Role, op.Host = args[0], args[1]
+			op.Role = args[0]
 			if err := checkRole(op.Role, true); err != nil {
 				return err
 			}
+			if len(args) == 1 {
+				if op.Role != node.ZooKeeperName {
+					return usagef("start %s: want a HOST; only zookeeper starts without one (every server that is down)", op.Role)
+				}
+				return a.startDownServers(cmd)
+			}
+			op.Host = args[1]
 			if err := positive("-n", op.Count); err != nil {
 				return err
 			}
@@ -169,6 +176,17 @@ func (a *app) startCmd() *cobra.Command {
 	cmd.Flags().StringVar(&op.ID, "id", "", "instance id (default: random); a client reusing a dead one's id cleans up after it")
 	bindRoleOptions(cmd, &op.Options)
 	return cmd
+}
+
+// startDownServers is `zkctl start zookeeper` without a host.
+func (a *app) startDownServers(cmd *cobra.Command) error {
+	c, err := a.cluster(cmd)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	_, err = ops.StartServers{}.Run(cmd.Context(), c)
+	return err
 }
 
 // positiveIfSet is positive for a flag that was given.

@@ -7,6 +7,12 @@ import (
 	"zkctl/ops"
 )
 
+// faultCmds are the fault commands, in usage order: crash, freeze, thaw,
+// partition, heal, degrade.
+func (a *app) faultCmds() []*cobra.Command {
+	return []*cobra.Command{a.crashCmd(), a.freezeCmd(), a.thawCmd(), a.partitionCmd(), a.healCmd(), a.degradeCmd()}
+}
+
 // hostFaultCmd is `zkctl crash|freeze|thaw HOST`: op(HOST) on every
 // process zkctl started there.
 func (a *app) hostFaultCmd(use, short string, op func(host string) ops.Op) *cobra.Command {

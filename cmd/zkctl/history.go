@@ -33,7 +33,7 @@ func (a *app) historyCmd() *cobra.Command {
 				return err
 			}
 			defer c.Close()
-			h, err := c.History(cmd.Context(), c.Inv.Hosts)
+			h, err := history.Merged(c.TxnLogs(cmd.Context(), c.Inv.Hosts))
 			if err != nil {
 				return err
 			}

@@ -11,26 +11,18 @@ import (
 
 // nodeNetCmd is the agent's network faults: `zkctl node --dir D net …`,
 // each printing JSON on stdout.
-func nodeNetCmd() *cobra.Command {
+func nodeNetCmd(dir *string) *cobra.Command {
 	cmd := &cobra.Command{Use: "net", Short: "network faults on this host (nftables, tc)"}
+	heal := &cobra.Command{Use: "heal", Args: cobra.NoArgs, RunE: func(cmd *cobra.Command, _ []string) error {
+		return printResult(netfault.HealRequest{}.Serve(cmd.Context(), *dir))
+	}}
+	status := &cobra.Command{Use: "status", Args: cobra.NoArgs, RunE: func(cmd *cobra.Command, _ []string) error {
+		return printResult(netfault.StatusRequest{}.Serve(cmd.Context(), *dir))
+	}}
 	host := func(cmd *cobra.Command) netfault.Host {
 		return netfault.Host{Dir: cmd.Flag("dir").Value.String()}
 	}
-	heal := &cobra.Command{Use: "heal", Args: cobra.NoArgs, RunE: func(cmd *cobra.Command, _ []string) error {
-		res, err := host(cmd).Heal(cmd.Context())
-		if err != nil {
-			return netErr(err)
-		}
-		return printJSON(res)
-	}}
-	status := &cobra.Command{Use: "status", Args: cobra.NoArgs, RunE: func(cmd *cobra.Command, _ []string) error {
-		st, err := host(cmd).Status(cmd.Context())
-		if err != nil {
-			return netErr(err)
-		}
-		return printJSON(st)
-	}}
-	cmd.AddCommand(nodePartitionCmd(host), heal, nodeDegradeCmd(host), status, nodeExpireCmd(host))
+	cmd.AddCommand(nodePartitionCmd(dir), heal, nodeDegradeCmd(dir), status, nodeExpireCmd(host))
 	return cmd
 }
 
@@ -40,14 +32,10 @@ func exemptFlags(cmd *cobra.Command, ex *netfault.Exempt) {
 	cmd.Flags().StringSliceVar(&ex.Controller, "controller", nil, "the controller's address (never cut; repeat or comma-separate)")
 }
 
-func nodePartitionCmd(host func(*cobra.Command) netfault.Host) *cobra.Command {
+func nodePartitionCmd(dir *string) *cobra.Command {
 	spec := netfault.PartitionSpec{For: 60 * time.Second}
 	cmd := &cobra.Command{Use: "partition --peer ADDR…", Args: cobra.NoArgs, RunE: func(cmd *cobra.Command, _ []string) error {
-		cuts, err := host(cmd).Partition(cmd.Context(), spec)
-		if err != nil {
-			return netErr(err)
-		}
-		return printJSON(cuts)
+		return printResult(spec.Serve(cmd.Context(), *dir))
 	}}
 	cmd.Flags().StringSliceVar(&spec.Peers, "peer", nil, "address to cut off (repeat or comma-separate)")
 	cmd.Flags().BoolVar(&spec.OneWay, "oneway", false, "drop only this host's outbound traffic to the peers")
@@ -56,18 +44,13 @@ func nodePartitionCmd(host func(*cobra.Command) netfault.Host) *cobra.Command {
 	return cmd
 }
 
-func nodeDegradeCmd(host func(*cobra.Command) netfault.Host) *cobra.Command {
+func nodeDegradeCmd(dir *string) *cobra.Command {
 	spec := netfault.DegradeSpec{For: 60 * time.Second}
 	var loss, rate string
 	var clear bool
 	cmd := &cobra.Command{Use: "degrade [--peer ADDR…] [--delay D] [--loss P%] [--rate R] [--for D] | --clear", Args: cobra.NoArgs, RunE: func(cmd *cobra.Command, _ []string) error {
-		h := host(cmd)
 		if clear {
-			ids, err := h.ClearDegradations(cmd.Context())
-			if err != nil {
-				return netErr(err)
-			}
-			return printJSON(map[string][]int{"cleared": ids})
+			return printResult(netfault.ClearRequest{}.Serve(cmd.Context(), *dir))
 		}
 		var err error
 		if loss != "" {
@@ -80,11 +63,7 @@ func nodeDegradeCmd(host func(*cobra.Command) netfault.Host) *cobra.Command {
 				return netErr(err)
 			}
 		}
-		d, err := h.Degrade(cmd.Context(), spec)
-		if err != nil {
-			return netErr(err)
-		}
-		return printJSON(d)
+		return printResult(spec.Serve(cmd.Context(), *dir))
 	}}
 	cmd.Flags().StringSliceVar(&spec.Peers, "peer", nil, "degrade only traffic to this address (repeat; default: all)")
 	cmd.Flags().Var(durationFlag{&spec.Delay}, "delay", "added delay (needs sch_netem)")

@@ -48,11 +48,12 @@ func newRoot() *cobra.Command {
 		}
 		return unknownCommand(cmd, args[0])
 	}
-	root.AddCommand(a.deployCmd(), a.resetCmd(), a.stopCmd(), a.statusCmd(), a.startCmd(), a.killCmd(),
-		a.crashCmd(), a.freezeCmd(), a.thawCmd(), a.partitionCmd(), a.healCmd(), a.degradeCmd(),
+	root.AddCommand(a.initCmd(), a.checkCmd(), a.deployCmd(), a.resetCmd(), a.stopCmd(), a.statusCmd(), a.startCmd(), a.killCmd())
+	root.AddCommand(a.faultCmds()...)
+	root.AddCommand(
 		a.benchCmd(),
 		a.scenarioCmd(),
-		a.tailCmd(), a.treeCmd(), a.historyCmd(), a.submitCmd(), nodeCmd())
+		a.tailCmd(), a.treeCmd(), a.historyCmd(), a.submitCmd(), a.watchCmd(), nodeCmd())
 	return root
 }
 
@@ -154,8 +155,8 @@ func bindRoleOptions(cmd *cobra.Command, o *roles.Options) {
 }
 
 func checkHost(c *deploy.Cluster, name string) error {
-	if _, ok := c.Inv.Host(name); !ok {
-		return usagef("unknown host %q: the inventory %s has %s", name, c.Inv.Path, strings.Join(c.Inv.HostNames(), ", "))
+	if _, err := c.Inv.Lookup(name); err != nil {
+		return usageError{err.Error()}
 	}
 	return nil
 }

@@ -3,20 +3,26 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"zkctl/deploy/inventory"
+	"zkctl/node/agent"
+	"zkctl/node/wire"
 )
 
 // fakeHosts copies the repo's inventory (three local hosts vm1..vm3) into
 // a temporary folder, where its relative dirs resolve, and gives each host
 // a fake agent that records its arguments and answers "no process". Nothing
 // a test runs can reach a real local ensemble; calls lists what reached the
-// hosts, one "HOST: ARGS" a call, without the --dir of the host.
+// hosts, one "HOST: ARGS" a call, without the --dir of the host, each
+// request (`node call JSON`) written as the `zkctl node` subcommand that
+// builds it (asSubcommand).
 func fakeHosts(t *testing.T) (path string, calls func() []string) {
 	t.Helper()
 	data, err := os.ReadFile("../../inventory.toml")
@@ -31,7 +37,7 @@ func fakeHosts(t *testing.T) (path string, calls func() []string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	const agent = "#!/bin/sh\necho \"$*\" >> \"$(dirname \"$0\")/../calls\"\necho '[]'\n"
+	const agent = "#!/bin/sh\nprintf '%s\\n' \"$*\" >> \"$(dirname \"$0\")/../calls\"\necho '{\"result\":[]}'\n"
 	for _, h := range inv.Hosts {
 		if !h.IsLocal() || !strings.HasPrefix(h.Dir, filepath.Dir(path)) {
 			t.Fatalf("host %s: %s is not a local dir under the copy", h.Name, h.Dir)
@@ -52,7 +58,7 @@ func fakeHosts(t *testing.T) (path string, calls func() []string) {
 			}
 			for _, l := range strings.Split(strings.TrimSpace(string(data)), "\n") {
 				if l != "" {
-					all = append(all, h.Name+": "+withoutDir(l, h.Dir))
+					all = append(all, h.Name+": "+asSubcommand(t, withoutDir(l, h.Dir)))
 				}
 			}
 			_ = os.Remove(filepath.Join(h.Dir, "calls"))
@@ -60,6 +66,47 @@ func fakeHosts(t *testing.T) (path string, calls func() []string) {
 		return all
 	}
 	return path, calls
+}
+
+// asSubcommand writes a call "node call JSON" as the debugging
+// subcommand that makes the same request, for the calls the tests make.
+func asSubcommand(t *testing.T, call string) string {
+	payload, ok := strings.CutPrefix(call, "node call ")
+	if !ok {
+		return call
+	}
+	var env wire.Envelope
+	if err := json.Unmarshal([]byte(payload), &env); err != nil {
+		t.Fatalf("call %q: %v", call, err)
+	}
+	argv := []string{"node", env.Call}
+	switch env.Call {
+	case agent.SignalRoles{}.Call():
+		var q agent.SignalRoles
+		mustDecode(t, env.Args, &q)
+		argv = append(argv, q.Role, "-s", q.Signal)
+		if q.ID != "" {
+			argv = append(argv, "--id", q.ID)
+		}
+	case agent.StartRoles{}.Call():
+		var q agent.StartRoles
+		mustDecode(t, env.Args, &q)
+		argv = append(argv, q.Role, "-n", strconv.Itoa(q.Count))
+		if q.ID != "" {
+			argv = append(argv, "--id", q.ID)
+		}
+		if len(q.Args) > 0 {
+			argv = append(append(argv, "--"), q.Args...)
+		}
+	}
+	return strings.Join(argv, " ")
+}
+
+func mustDecode(t *testing.T, data []byte, v any) {
+	t.Helper()
+	if err := json.Unmarshal(data, v); err != nil {
+		t.Fatalf("decode %s: %v", data, err)
+	}
 }
 
 // withoutDir drops "--dir DIR" from the arguments of a call, checking DIR.
@@ -143,8 +190,10 @@ func TestUsageErrors(t *testing.T) {
 			[]string{"start: want ROLE HOST", "zookeeper|master|worker|client"}},
 		{"too many arguments to kill", []string{"kill", "worker", "vm1", "TERM"},
 			[]string{"kill: want ROLE HOST"}},
-		{"too few arguments to start", []string{"start", "worker"},
+		{"no arguments to start", []string{"start"},
 			[]string{"start: want ROLE HOST"}},
+		{"a role other than zookeeper without a host", []string{"start", "worker"},
+			[]string{"start worker: want a HOST; only zookeeper starts without one"}},
 		{"no arguments to kill", []string{"kill"},
 			[]string{"kill: want ROLE HOST"}},
 		{"arguments to status", []string{"status", "vm1"},
@@ -167,6 +216,12 @@ func TestUsageErrors(t *testing.T) {
 			[]string{`bad duration "1 s"`}},
 		{"arguments to submit", []string{"submit", "10"},
 			[]string{"submit: want no arguments"}},
+		{"arguments to watch", []string{"watch", "vm1"},
+			[]string{"watch: want no arguments"}},
+		{"zero poll to watch", []string{"watch", "--poll", "0"},
+			[]string{"--poll 0s, --fault-poll 10s: both must be more than 0"}},
+		{"bad fault poll to watch", []string{"watch", "--fault-poll", "soon"},
+			[]string{`bad duration "soon"`}},
 		{"unknown long flag", []string{"start", "worker", "vm1", "--bogus"},
 			[]string{"unknown flag: --bogus", "--count", "--concurrency"}},
 		{"unknown short flag", []string{"kill", "master", "vm1", "-x"},

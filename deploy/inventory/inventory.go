@@ -76,6 +76,9 @@ type SSH struct {
 	DialTimeout           time.Duration
 	Jump                  []Hop  // bastions, outermost first; none = direct
 	Tunnel                Tunnel // how the controller reaches the client port
+	// HostKeyAlias is the name known_hosts lists the host's key under
+	// (ssh_config's HostKeyAlias); "" = its address.
+	HostKeyAlias string
 }
 
 // ClientAddr is the host's ZooKeeper client endpoint, "addr:port".
@@ -223,6 +226,7 @@ type rawSSH struct {
 	DialTimeout           any `toml:"dial_timeout"`
 	Jump                  any `toml:"jump"`
 	Tunnel                any `toml:"tunnel"`
+	SSHConfig             any `toml:"ssh_config"` // [ssh] only
 }
 
 type rawZK struct {

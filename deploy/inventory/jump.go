@@ -14,6 +14,9 @@ type Hop struct {
 	User    string
 	Address string
 	Port    int
+	// IdentityFile is the hop's own key (ssh_config's IdentityFile for
+	// it); "" = the host's.
+	IdentityFile string
 }
 
 // String is the hop as the inventory writes it, "user@address:port".

@@ -8,6 +8,8 @@ import (
 	"slices"
 	"sort"
 	"strings"
+
+	"zkctl/schema"
 )
 
 // Role is a [roles.NAME] table: another program (any language) that plays
@@ -24,9 +26,6 @@ type Role struct {
 	Packages []string
 }
 
-// RoleNames are the roles a [roles.NAME] table may name.
-var roleNames = []string{"master", "worker", "client"}
-
 // Placeholders lists the placeholders a command of role may use. {app} is
 // <dir>/app, {servers} the ensemble's "host:port,…", {id} the instance id,
 // {host} the inventory name, {session_timeout} and {duration} are seconds
@@ -36,9 +35,9 @@ var roleNames = []string{"master", "worker", "client"}
 func Placeholders(role string) []string {
 	out := []string{"app", "dir", "servers", "id", "host", "session_timeout", "auth_file", "tls_ca", "tls_cert", "tls_key"}
 	switch role {
-	case "client":
+	case schema.Client:
 		out = append(out, "tasks", "duration")
-	case "worker":
+	case schema.Worker:
 		out = append(out, "concurrency")
 	}
 	return out
@@ -69,8 +68,8 @@ func (v *validator) roles(raw map[string]rawRole) map[string]Role {
 	out := map[string]Role{}
 	for _, name := range names {
 		table := "roles." + name
-		if !slices.Contains(roleNames, name) {
-			v.fail(at{table: "roles", index: -1, key: name}, "[%s]: unknown role %q: want %s", table, name, strings.Join(roleNames, ", "))
+		if !slices.Contains(schema.Roles(), name) {
+			v.fail(at{table: "roles", index: -1, key: name}, "[%s]: unknown role %q: want %s", table, name, strings.Join(schema.Roles(), ", "))
 			continue
 		}
 		out[name] = v.role(name, raw[name])

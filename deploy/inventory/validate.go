@@ -140,12 +140,13 @@ func (v *validator) build(raw *rawFile) *Inventory {
 	var pp ports
 	inv.Cluster, pp = v.cluster(raw.Cluster)
 	inv.ZooKeeper = v.zookeeper(raw.ZooKeeper)
-	ssh := v.ssh(SSH{User: "root", Port: 22, DialTimeout: DefaultDialTimeout}, at{table: "ssh", index: -1}, raw.SSH)
+	ssh, set := v.ssh(SSH{}, sshSet{}, at{table: "ssh", index: -1}, raw.SSH)
+	sc := v.sshConfig(raw.SSH.SSHConfig)
 	if len(raw.Host) == 0 {
 		v.errs = append(v.errs, &Error{File: v.path, Msg: "no hosts: add at least one [[host]] with name, address and dir"})
 	}
 	for i, rh := range raw.Host {
-		inv.Hosts = append(inv.Hosts, v.host(i, rh, pp, ssh))
+		inv.Hosts = append(inv.Hosts, v.host(i, rh, pp, ssh, set, sc))
 	}
 	v.duplicates(inv.Hosts)
 	for i := range inv.Hosts {
@@ -218,7 +219,7 @@ func (v *validator) zookeeper(rz rawZK) ZooKeeper {
 	return z
 }
 
-func (v *validator) host(i int, rh rawHost, pp ports, ssh SSH) Host {
+func (v *validator) host(i int, rh rawHost, pp ports, ssh SSH, set sshSet, sc *sshConfig) Host {
 	h := Host{ID: i + 1}
 	a := func(key string) at { return at{table: "host", index: i, key: key, label: fmt.Sprintf("host #%d", i+1)} }
 	name, nameSet := v.str(a("name"), rh.Name)
@@ -266,7 +267,17 @@ func (v *validator) host(i int, rh rawHost, pp ports, ssh SSH) Host {
 	if dir, set := v.str(a("dir"), rh.Dir); set || rh.Dir == nil {
 		h.Dir = v.dir(a("dir"), dir, h.Transport)
 	}
-	h.SSH = v.ssh(ssh, at{table: "host.ssh", index: i, label: label}, rh.SSH)
+	where := at{table: "host.ssh", index: i, label: label}
+	if rh.SSH.SSHConfig != nil {
+		where.key = "ssh_config"
+		v.fail(where, "%s: ssh_config is read once, from [ssh]: move it there", where)
+	}
+	h.SSH, set = v.ssh(ssh, set, where, rh.SSH)
+	if h.Transport == TransportSSH && sc != nil && h.Address != "" {
+		v.applySSHConfig(&h, set, sc, a("address"))
+	}
+	sshDefaults(&h.SSH)
+	v.jumpTunnel(&h.SSH, where, rh.SSH)
 	h.RunAs = v.runAs(a("run_as"), rh.RunAs, "")
 	return h
 }
@@ -308,47 +319,66 @@ func (v *validator) dir(a at, dir, transport string) string {
 	return d
 }
 
+// sshSet says which [ssh] keys the inventory set, for the host at hand:
+// those win over ssh_config, which wins over zkctl's defaults.
+type sshSet struct{ user, port, identity, knownHosts, jump, dialTimeout bool }
+
 // ssh applies the settings of r (the [ssh] defaults or a [host.ssh]
 // override, where says which) on top of s.
-func (v *validator) ssh(s SSH, where at, r rawSSH) SSH {
+func (v *validator) ssh(s SSH, set sshSet, where at, r rawSSH) (SSH, sshSet) {
 	a := func(key string) at { where.key = key; return where }
-	if x, set := v.str(a("user"), r.User); set {
-		s.User = x
+	if x, ok := v.str(a("user"), r.User); ok {
+		s.User, set.user = x, true
 	}
-	if x, set := v.integer(a("port"), r.Port, 1, 65535); set {
-		s.Port = x
+	if x, ok := v.integer(a("port"), r.Port, 1, 65535); ok {
+		s.Port, set.port = x, true
 	}
 	// An empty identity_file means the agent, an empty known_hosts the default.
-	if x, set := v.str(a("identity_file"), r.IdentityFile); set {
-		s.IdentityFile = v.resolve(x)
+	if x, ok := v.str(a("identity_file"), r.IdentityFile); ok {
+		s.IdentityFile, set.identity = v.resolve(x), true
 	}
-	if x, set := v.str(a("known_hosts"), r.KnownHosts); set {
-		s.KnownHosts = v.resolve(x)
+	if x, ok := v.str(a("known_hosts"), r.KnownHosts); ok {
+		s.KnownHosts, set.knownHosts = v.resolve(x), x != ""
 	}
-	if s.KnownHosts == "" {
-		s.KnownHosts = expandHome("~/.ssh/known_hosts")
-	}
-	if x, set := v.boolean(a("insecure_ignore_host_key"), r.InsecureIgnoreHostKey); set {
+	if x, ok := v.boolean(a("insecure_ignore_host_key"), r.InsecureIgnoreHostKey); ok {
 		s.InsecureIgnoreHostKey = x
 	}
-	if x, set := v.boolean(a("sudo"), r.Sudo); set {
+	if x, ok := v.boolean(a("sudo"), r.Sudo); ok {
 		s.Sudo = x
 	}
-	if x, set := v.duration(a("dial_timeout"), r.DialTimeout); set && x > 0 {
-		s.DialTimeout = x
+	if x, ok := v.duration(a("dial_timeout"), r.DialTimeout); ok && x > 0 {
+		s.DialTimeout, set.dialTimeout = x, true
 	}
-	if x, set := v.str(a("jump"), r.Jump); set {
+	if x, ok := v.str(a("jump"), r.Jump); ok {
 		hops, err := parseJump(x)
 		if err != nil {
 			v.fail(a("jump"), "%s: %v", a("jump"), err)
 		}
-		s.Jump = hops
+		s.Jump, set.jump = hops, true
 	}
-	if x, set := v.boolean(a("tunnel"), r.Tunnel); set {
+	if x, ok := v.boolean(a("tunnel"), r.Tunnel); ok {
 		s.Tunnel = map[bool]Tunnel{true: TunnelAlways, false: TunnelNever}[x]
 	}
-	v.jumpTunnel(&s, where, r)
-	return s
+	if where.table == "ssh" {
+		v.jumpTunnel(&s, where, r)
+	}
+	return s, set
+}
+
+// sshDefaults fills what neither the inventory nor ssh_config said.
+func sshDefaults(s *SSH) {
+	if s.User == "" {
+		s.User = "root"
+	}
+	if s.Port == 0 {
+		s.Port = 22
+	}
+	if s.KnownHosts == "" {
+		s.KnownHosts = expandHome("~/.ssh/known_hosts")
+	}
+	if s.DialTimeout <= 0 {
+		s.DialTimeout = DefaultDialTimeout
+	}
 }
 
 // jumpTunnel settles jump and tunnel: a host behind a bastion is always

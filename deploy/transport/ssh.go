@@ -34,13 +34,20 @@ type SSHConfig struct {
 	Sudo                  bool
 	DialTimeout           time.Duration
 	Jump                  []Hop // bastions, outermost first: ProxyJump
+	// HostKeyAlias is the name the host's key is looked up (and added)
+	// under in KnownHosts, as ssh's HostKeyAlias; "" = Address.
+	HostKeyAlias string
+	// Resolver resolves an Address that is a name; nil = the system's.
+	Resolver *net.Resolver
 }
 
-// Hop is one jump host. It is logged in to with the same keys and the same
-// known_hosts as the host behind it.
+// Hop is one jump host. It is logged in to with the same keys (and its
+// own IdentityFile first, when set) and the same known_hosts as the host
+// behind it.
 type Hop struct {
 	User, Address string
 	Port          int
+	IdentityFile  string
 }
 
 // SSH is one reused SSH connection (and a lazily opened SFTP session).
@@ -79,8 +86,18 @@ func DialSSH(ctx context.Context, cfg SSHConfig) (*SSH, error) {
 	var via *ssh.Client
 	for _, hop := range cfg.Jump {
 		hc := cfg
-		hc.User, hc.Address, hc.Port = hop.User, hop.Address, hop.Port
-		c, err := handshake(ctx, hc, via, auth, hostKey)
+		hc.User, hc.Address, hc.Port, hc.HostKeyAlias = hop.User, hop.Address, hop.Port, ""
+		hopAuth := auth
+		if hop.IdentityFile != "" && hop.IdentityFile != cfg.IdentityFile {
+			hc.IdentityFile = hop.IdentityFile
+			var closeHopAgent func()
+			if hopAuth, closeHopAgent, err = authMethods(hc); err != nil {
+				s.closeHops()
+				return nil, fmt.Errorf("jump host %s: %w", hc.login(), err)
+			}
+			defer closeHopAgent()
+		}
+		c, err := handshake(ctx, hc, via, hopAuth, hostKey)
 		if err != nil {
 			s.closeHops()
 			return nil, fmt.Errorf("jump host %s: %w", hc.login(), err)
@@ -123,15 +140,21 @@ func handshake(ctx context.Context, cfg SSHConfig, via *ssh.Client, auth []ssh.A
 	var conn net.Conn
 	var err error
 	if via == nil {
-		conn, err = new(net.Dialer).DialContext(dctx, "tcp", addr)
+		conn, err = (&net.Dialer{Resolver: cfg.Resolver}).DialContext(dctx, "tcp", addr)
 	} else {
 		conn, err = via.DialContext(dctx, "tcp", addr)
 	}
 	if err != nil {
-		return nil, describeDialError(addr, err)
+		return nil, withKind(ErrUnreachable, describeDialError(addr, err))
 	}
 	stop := context.AfterFunc(dctx, func() { conn.Close() })
-	cc, chans, reqs, err := ssh.NewClientConn(conn, addr, &ssh.ClientConfig{
+	// The name the host key is verified under: ssh's HostKeyAlias, which
+	// known_hosts lists without a port.
+	keyName := addr
+	if cfg.HostKeyAlias != "" {
+		keyName = net.JoinHostPort(cfg.HostKeyAlias, "22")
+	}
+	cc, chans, reqs, err := ssh.NewClientConn(conn, keyName, &ssh.ClientConfig{
 		User: cfg.User, Auth: auth, HostKeyCallback: hostKey, Timeout: cfg.DialTimeout,
 	})
 	if !stop() {
@@ -141,7 +164,7 @@ func handshake(ctx context.Context, cfg SSHConfig, via *ssh.Client, auth []ssh.A
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
-		return nil, fmt.Errorf("ssh handshake with %s: no answer within %v (not an SSH server?)", addr, cfg.DialTimeout)
+		return nil, withKind(ErrUnreachable, fmt.Errorf("ssh handshake with %s: no answer within %v (not an SSH server?)", addr, cfg.DialTimeout))
 	}
 	if err != nil {
 		conn.Close()
@@ -152,8 +175,11 @@ func handshake(ctx context.Context, cfg SSHConfig, via *ssh.Client, auth []ssh.A
 
 func describeDialError(addr string, err error) error {
 	var ne net.Error
+	var dns *net.DNSError
 	msg := strings.ToLower(err.Error())
 	switch {
+	case errors.As(err, &dns) && !dns.IsTimeout:
+		return fmt.Errorf("connect %s: %q is neither an IP address nor a name this machine resolves (%v): use an IP address, a name in /etc/hosts or DNS, or a Host alias of ssh_config", addr, dns.Name, dns.Err)
 	case errors.As(err, &ne) && ne.Timeout():
 		return fmt.Errorf("connect %s: timed out (host down or filtered?)", addr)
 	case strings.Contains(msg, "connection refused"):
@@ -169,13 +195,13 @@ func describeHandshakeError(addr string, cfg SSHConfig, err error) error {
 	var ne net.Error
 	switch {
 	case errors.As(err, &ke):
-		return err // already explained by hostKeyCallback
+		return withKind(ErrHostKey, err) // already explained by hostKeyCallback
 	case errors.As(err, &ne) && ne.Timeout(), errors.Is(err, os.ErrDeadlineExceeded):
-		return fmt.Errorf("ssh handshake with %s: no answer within %v (not an SSH server?)", addr, cfg.DialTimeout)
+		return withKind(ErrUnreachable, fmt.Errorf("ssh handshake with %s: no answer within %v (not an SSH server?)", addr, cfg.DialTimeout))
 	case strings.Contains(err.Error(), "unable to authenticate"):
-		return fmt.Errorf("ssh %s@%s: authentication failed: %v (check identity_file %q or ssh-agent, and authorized_keys)", cfg.User, addr, err, cfg.IdentityFile)
+		return withKind(ErrLogin, fmt.Errorf("ssh %s@%s: authentication failed: %v (check identity_file %q or ssh-agent, and authorized_keys)", cfg.User, addr, err, cfg.IdentityFile))
 	case errors.Is(err, io.EOF):
-		return fmt.Errorf("ssh handshake with %s: connection closed by the server", addr)
+		return withKind(ErrUnreachable, fmt.Errorf("ssh handshake with %s: connection closed by the server", addr))
 	}
 	return fmt.Errorf("ssh handshake with %s: %w", addr, err)
 }
@@ -370,9 +396,9 @@ func withSudo(ctx context.Context, next Runner, user string) (Runner, error) {
 	}
 	switch status, exited := ExitStatus(err); {
 	case exited && status == 127:
-		return nil, fmt.Errorf("sudo is not installed on the host: install it, or log in as root (%w)", err)
+		return nil, withKind(ErrSudo, fmt.Errorf("sudo is not installed on the host: install it, or log in as root (%w)", err))
 	case exited:
-		return nil, fmt.Errorf("sudo needs a password for %s: allow passwordless sudo (NOPASSWD) or log in as root (sudo -n true: %w)", user, err)
+		return nil, withKind(ErrSudo, fmt.Errorf("sudo needs a password for %s: allow passwordless sudo (NOPASSWD) or log in as root (sudo -n true: %w)", user, err))
 	}
 	return nil, fmt.Errorf("check sudo: %w", err)
 }

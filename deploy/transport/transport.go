@@ -99,6 +99,24 @@ func markLost(err error, lost func(error) bool) error {
 	return &lostError{cause: err}
 }
 
+// What failed when a host could not be dialed (DialSSH), for whoever
+// reports it by kind (`zkctl check`): the errors match one of these with
+// errors.Is. Retry policy: none of them is transient; each needs a fix.
+var (
+	ErrUnreachable = errors.New("unreachable")   // no TCP connection or no SSH server, on the host or a jump host
+	ErrHostKey     = errors.New("host key")      // unknown or changed host key
+	ErrLogin       = errors.New("login refused") // the keys were refused
+	ErrSudo        = errors.New("sudo refused")  // sudo missing or asking for a password
+)
+
+// kindError is a failure marked with its kind; its message is the cause's.
+type kindError struct{ kind, cause error }
+
+func (e *kindError) Error() string   { return e.cause.Error() }
+func (e *kindError) Unwrap() []error { return []error{e.kind, e.cause} }
+
+func withKind(kind, err error) error { return &kindError{kind: kind, cause: err} }
+
 // ExitStatus returns the exit status of a command that ran and failed (on
 // either transport); ok is false when err is not such a failure (the
 // command could not be started, the connection was lost…).

@@ -8,6 +8,7 @@ package retry
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 )
@@ -80,4 +81,38 @@ func Sleep(ctx context.Context, d time.Duration) error {
 	case <-t.C:
 		return nil
 	}
+}
+
+// ErrTimeout is what Poll's error wraps when the condition did not hold in time.
+var ErrTimeout = errors.New("timed out")
+
+// errNotYet is a poll whose condition does not hold yet.
+var errNotYet = errors.New("not yet")
+
+// Poll calls cond every interval until it holds (nil), returns an error
+// (returned as is), timeout passes (an error wrapping ErrTimeout) or ctx
+// ends (ctx's error). The first call is at once; it is a Policy that
+// retries only "not yet", until the deadline.
+func Poll(ctx context.Context, interval, timeout time.Duration, cond func() (bool, error)) error {
+	deadline := time.Now().Add(timeout)
+	p := Policy{
+		Delay:     interval,
+		Retryable: func(err error) bool { return errors.Is(err, errNotYet) && !time.Now().After(deadline) },
+	}
+	err := p.Do(ctx, func(int) error {
+		ok, err := cond()
+		if err == nil && !ok {
+			return errNotYet
+		}
+		return err
+	})
+	switch {
+	case err == nil:
+		return nil
+	case ctx.Err() != nil && errors.Is(err, ctx.Err()):
+		return ctx.Err()
+	case errors.Is(err, errNotYet):
+		return fmt.Errorf("not within %v: %w", timeout, ErrTimeout)
+	}
+	return err
 }

@@ -74,3 +74,26 @@ func TestDoStopsWhenContextEnds(t *testing.T) {
 		t.Fatalf("err %v after %d tries, want canceled wrapping the last error after 1", err, tries)
 	}
 }
+
+func TestPoll(t *testing.T) {
+	ctx := context.Background()
+	calls := 0
+	if err := Poll(ctx, time.Millisecond, time.Second, func() (bool, error) { calls++; return calls == 3, nil }); err != nil || calls != 3 {
+		t.Errorf("holds at the third call: %v after %d calls", err, calls)
+	}
+	start := time.Now()
+	err := Poll(ctx, 5*time.Millisecond, 30*time.Millisecond, func() (bool, error) { return false, nil })
+	if !errors.Is(err, ErrTimeout) || time.Since(start) < 30*time.Millisecond || err.Error() != "not within 30ms: timed out" {
+		t.Errorf("never holds: %v after %v, want ErrTimeout after 30ms", err, time.Since(start))
+	}
+	bad := errors.New("read failed")
+	calls = 0
+	if err := Poll(ctx, time.Millisecond, time.Second, func() (bool, error) { calls++; return false, bad }); err != bad || calls != 1 {
+		t.Errorf("a failing condition: %v after %d calls, want it at once", err, calls)
+	}
+	cctx, cancel := context.WithTimeout(ctx, 20*time.Millisecond)
+	defer cancel()
+	if err := Poll(cctx, 5*time.Millisecond, time.Minute, func() (bool, error) { return false, nil }); err != context.DeadlineExceeded {
+		t.Errorf("ctx ends: %v, want its error", err)
+	}
+}

@@ -99,6 +99,7 @@ package testlab
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -107,11 +108,13 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
+	"zkctl/internal/retry"
 	"zkctl/internal/syncbuf"
 )
 
@@ -460,12 +463,9 @@ func (l *Lab) KillNamespaceProcs(i int) []int {
 			killed = append(killed, pid)
 		}
 	}
-	deadline := time.Now().Add(stopTimeout)
-	for _, pid := range killed {
-		for time.Now().Before(deadline) && pidAlive(pid) {
-			time.Sleep(10 * time.Millisecond)
-		}
-	}
+	_ = retry.Poll(context.Background(), 10*time.Millisecond, stopTimeout, func() (bool, error) {
+		return !slices.ContainsFunc(killed, pidAlive), nil
+	})
 	return killed
 }
 
@@ -575,19 +575,21 @@ func (l *Lab) waitSSHD(i int) {
 	l.t.Helper()
 	h, p := l.Hosts[i], l.hosts[i].sshd
 	addr := net.JoinHostPort(h.Addr, strconv.Itoa(h.SSHPort))
-	deadline := time.Now().Add(startTimeout)
 	var lastErr error
-	for time.Now().Before(deadline) {
+	err := retry.Poll(context.Background(), 20*time.Millisecond, startTimeout, func() (bool, error) {
 		if p.exited() {
 			l.t.Fatalf("testlab: %s: sshd exited: %v; stderr:\n%s", h.Name, p.err, p.stderr.String())
 		}
 		c, err := net.DialTimeout("tcp", addr, 500*time.Millisecond)
 		if err == nil {
 			c.Close()
-			return
+			return true, nil
 		}
 		lastErr = err
-		time.Sleep(20 * time.Millisecond)
+		return false, nil
+	})
+	if err == nil {
+		return
 	}
 	l.t.Fatalf("testlab: %s: sshd does not accept on %s after %v: %v; stderr:\n%s",
 		h.Name, addr, startTimeout, lastErr, p.stderr.String())

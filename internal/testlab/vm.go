@@ -2,6 +2,7 @@ package testlab
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -14,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"zkctl/internal/retry"
 	"zkctl/internal/syncbuf"
 )
 
@@ -469,19 +471,21 @@ func (l *VMLab) start(s *vmState) error {
 
 // waitUp waits until the host's PID 1 says sshd listens.
 func waitUp(s *vmState) error {
-	deadline := time.Now().Add(bootTimeout)
-	for time.Now().Before(deadline) {
+	var failed error
+	err := retry.Poll(context.Background(), 10*time.Millisecond, bootTimeout, func() (bool, error) {
 		out := s.init.stderr.String()
-		if strings.Contains(out, readyMarker) {
-			return nil
+		switch {
+		case strings.Contains(out, readyMarker):
+			return true, nil
+		case strings.Contains(out, noSSHDMarker):
+			failed = fmt.Errorf("%s: boot: sshd did not start; output:\n%s", s.vm.Name, out)
+		case s.init.exited():
+			failed = fmt.Errorf("%s: boot: PID 1 exited: %v; output:\n%s", s.vm.Name, s.init.err, s.init.stderr.String())
 		}
-		if strings.Contains(out, noSSHDMarker) {
-			return fmt.Errorf("%s: boot: sshd did not start; output:\n%s", s.vm.Name, out)
-		}
-		if s.init.exited() {
-			return fmt.Errorf("%s: boot: PID 1 exited: %v; output:\n%s", s.vm.Name, s.init.err, s.init.stderr.String())
-		}
-		time.Sleep(10 * time.Millisecond)
+		return false, failed
+	})
+	if failed != nil || err == nil {
+		return failed
 	}
 	return fmt.Errorf("%s: boot: sshd not up after %v; output:\n%s", s.vm.Name, bootTimeout, s.init.stderr.String())
 }

@@ -4,6 +4,7 @@
 package zktest
 
 import (
+	"context"
 	"fmt"
 	"net"
 	"os"
@@ -12,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"zkctl/internal/retry"
 	"zkctl/node"
 )
 
@@ -107,12 +109,11 @@ func (e *Ensemble) Leader() int {
 // to follow.
 func (e *Ensemble) WaitQuorum() {
 	e.t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
-	for time.Now().Before(deadline) {
-		if e.Leader() >= 0 {
-			return
-		}
-		time.Sleep(100 * time.Millisecond)
+	err := retry.Poll(context.Background(), 100*time.Millisecond, 60*time.Second, func() (bool, error) {
+		return e.Leader() >= 0, nil
+	})
+	if err == nil {
+		return
 	}
 	e.t.Fatalf("zktest: no quorum within 60s; logs under %s", filepath.Dir(e.configs[0].Dir))
 }
@@ -123,8 +124,7 @@ func (e *Ensemble) WaitQuorum() {
 // SettleAfterSync.
 func (e *Ensemble) WaitAllServing() {
 	e.t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
-	for time.Now().Before(deadline) {
+	err := retry.Poll(context.Background(), 100*time.Millisecond, 60*time.Second, func() (bool, error) {
 		serving := 0
 		for i := range e.configs {
 			switch e.Status(i).Mode {
@@ -132,11 +132,11 @@ func (e *Ensemble) WaitAllServing() {
 				serving++
 			}
 		}
-		if serving == len(e.configs) {
-			time.Sleep(SettleAfterSync)
-			return
-		}
-		time.Sleep(100 * time.Millisecond)
+		return serving == len(e.configs), nil
+	})
+	if err == nil {
+		time.Sleep(SettleAfterSync)
+		return
 	}
 	e.t.Fatalf("zktest: not every server serves within 60s; logs under %s", filepath.Dir(e.configs[0].Dir))
 }
@@ -163,21 +163,43 @@ func (e *Ensemble) stopAll() {
 
 func waitGone(p node.Proc) { node.WaitExit(p, 5*time.Second) }
 
-// FreePorts returns n distinct TCP ports that were free on 127.0.0.1.
+// FreePorts returns n distinct TCP ports that were free on 127.0.0.1, each
+// reserved for the test: an exclusive flock on PortLockDir/<port>.lock,
+// held until the test ends, keeps every other test process that asks
+// FreePorts (the packages of `go test ./...` run in parallel) from being
+// handed the same port between its release here and the server's bind.
 func FreePorts(t testing.TB, n int) []int {
 	t.Helper()
+	if err := os.MkdirAll(PortLockDir, 0o777); err != nil {
+		t.Fatalf("zktest: port locks: %v", err)
+	}
+	_ = os.Chmod(PortLockDir, 0o777|os.ModeSticky)
 	var ls []net.Listener
 	var ports []int
-	for i := 0; i < n; i++ {
+	for len(ports) < n {
 		l, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
 			t.Fatal(err)
 		}
-		ls = append(ls, l)
-		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
+		ls = append(ls, l) // held until every port is chosen: never handed out twice here
+		port := l.Addr().(*net.TCPAddr).Port
+		lock, err := os.OpenFile(filepath.Join(PortLockDir, fmt.Sprintf("%d.lock", port)), os.O_RDWR|os.O_CREATE, 0o666)
+		if err != nil {
+			t.Fatalf("zktest: port lock: %v", err)
+		}
+		if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+			lock.Close() // another test holds it: take another port
+			continue
+		}
+		t.Cleanup(func() { lock.Close() }) // the lock files stay: removing one another process opened would split the lock
+		ports = append(ports, port)
 	}
 	for _, l := range ls {
 		l.Close()
 	}
 	return ports
 }
+
+// PortLockDir holds the port reservations of FreePorts, shared by every
+// test process on this machine.
+const PortLockDir = "/tmp/zkctl-test-ports"

@@ -1,10 +1,13 @@
 package zktest
 
 import (
+	"errors"
+	"fmt"
 	"net"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -54,5 +57,28 @@ func TestServerExposesOnlyWhatZkctlUses(t *testing.T) {
 	if c, err := net.DialTimeout("tcp", "127.0.0.2:"+port, time.Second); err == nil {
 		c.Close()
 		t.Fatalf("client port answers on 127.0.0.2: not bound to the configured address only")
+	}
+}
+
+// TestFreePortsReserves: a port FreePorts handed out is not handed out
+// again while its test runs, even by another process (the lock is an
+// flock, checked here from a second open file, as another process sees it).
+func TestFreePortsReserves(t *testing.T) {
+	ports := FreePorts(t, 4)
+	seen := map[int]bool{}
+	for _, p := range ports {
+		if seen[p] {
+			t.Fatalf("port %d handed out twice: %v", p, ports)
+		}
+		seen[p] = true
+		f, err := os.Open(filepath.Join(PortLockDir, fmt.Sprintf("%d.lock", p)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
+		f.Close()
+		if !errors.Is(err, syscall.EWOULDBLOCK) {
+			t.Errorf("port %d: lock taken by another open file (%v): not reserved", p, err)
+		}
 	}
 }

@@ -3,7 +3,10 @@ package netfault
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
+
+	"zkctl/node/wire"
 )
 
 // Degrade applies a degradation of this host's outbound traffic to
@@ -211,4 +214,48 @@ func knobList(ks []Knob) string {
 		s += k.String()
 	}
 	return s
+}
+
+// degradeCalls adds the degradation calls to the agent's handlers.
+func degradeCalls(hs wire.Handlers) {
+	wire.Handle[DegradeSpec](hs)
+	wire.Handle[ClearRequest](hs)
+}
+
+// Call implements wire.Request.
+func (DegradeSpec) Call() string { return "net degrade" }
+
+// Serve degrades the outbound traffic of the host in dir.
+func (s DegradeSpec) Serve(ctx context.Context, dir string) (Degradation, error) {
+	return Host{Dir: dir}.Degrade(ctx, s)
+}
+
+// ClearRequest removes every degradation (partitions stay).
+type ClearRequest struct{}
+
+// Cleared are the ids of the degradations a ClearRequest removed.
+type Cleared struct {
+	Cleared []int `json:"cleared"`
+}
+
+// Call implements wire.Request.
+func (ClearRequest) Call() string { return "net degrade --clear" }
+
+// Serve clears the degradations of the host in dir.
+func (ClearRequest) Serve(ctx context.Context, dir string) (Cleared, error) {
+	ids, err := Host{Dir: dir}.ClearDegradations(ctx)
+	return Cleared{Cleared: ids}, err
+}
+
+// row is the degradation as a line of `zkctl status`.
+func (d Degradation) row() Row {
+	var knobs []string
+	for _, k := range d.Knobs {
+		knobs = append(knobs, k.String())
+	}
+	to := "all traffic"
+	if !d.All {
+		to = "to " + strings.Join(d.Peers, ",")
+	}
+	return Row{Fault: fmt.Sprintf("degrade %d", d.ID), Detail: strings.Join(knobs, "; ") + " (" + to + ")", ExpiresAt: d.ExpiresAt}
 }

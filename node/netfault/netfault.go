@@ -28,14 +28,16 @@
 // the packets for the tc class 7a6b:<n> and drop a share of them. A
 // degradation acts on this host's outbound traffic only, like netem.
 //
-// Package netfault imports only the standard library and zkctl/node (for
-// detached processes and pidfiles).
+// Package netfault imports only the standard library, zkctl/node (for
+// detached processes and pidfiles) and zkctl/node/wire (its calls).
 package netfault
 
 import (
 	"errors"
 	"fmt"
 	"time"
+
+	"zkctl/node/wire"
 )
 
 const (
@@ -54,17 +56,26 @@ const (
 	DefaultSSHPort = 22
 )
 
-// Errors a caller may classify with errors.Is.
+// Errors a caller may classify with errors.Is; the first three are (or
+// match) the agent protocol's sentinels, so they keep their meaning across
+// the wire.
 var (
 	// ErrPrivilege: the agent lacks CAP_NET_ADMIN (not root, no sudo).
-	ErrPrivilege = errors.New("network faults need root or sudo (CAP_NET_ADMIN)")
+	ErrPrivilege = wire.ErrPrivilege
 	// ErrMissingTool: nft, tc or ip is not installed; the message names the package.
-	ErrMissingTool = errors.New("tool missing")
-	// ErrBadSpec: the fault's parameters are invalid (a usage error).
-	ErrBadSpec = errors.New("bad fault")
+	ErrMissingTool = wire.ErrMissingTool
+	// ErrBadSpec: the fault's parameters are invalid (a usage error); it
+	// matches wire.ErrBadRequest too.
+	ErrBadSpec error = badSpec{}
 	// ErrNothingApplied: none of the degradation's knobs could be applied here.
 	ErrNothingApplied = errors.New("nothing applied")
 )
+
+// badSpec is ErrBadSpec: a bad request of the protocol.
+type badSpec struct{}
+
+func (badSpec) Error() string { return "bad fault" }
+func (badSpec) Unwrap() error { return wire.ErrBadRequest }
 
 // Exempt is the traffic a fault never cuts or degrades.
 type Exempt struct {
@@ -143,6 +154,25 @@ type Degradation struct {
 type Status struct {
 	Partitions   []Cut         `json:"partitions"`
 	Degradations []Degradation `json:"degradations"`
+}
+
+// Row is one active fault as a line of `zkctl status`.
+type Row struct {
+	Fault     string    // "partition" or "degrade <id>"
+	Detail    string    // "10.0.0.12 both", "loss 20% via nft numgen (all traffic)"
+	ExpiresAt time.Time // zero: until healed
+}
+
+// Rows are the status's faults as lines, partitions first.
+func (s Status) Rows() []Row {
+	var out []Row
+	for _, cut := range s.Partitions {
+		out = append(out, Row{Fault: "partition", Detail: cut.Peer + " " + cut.Direction, ExpiresAt: cut.ExpiresAt})
+	}
+	for _, d := range s.Degradations {
+		out = append(out, d.row())
+	}
+	return out
 }
 
 // Healed says what Heal removed.

@@ -20,24 +20,24 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"zkctl/schema"
 )
 
-// The protocol's top-level znodes.
+// The protocol's top-level znodes (package schema names them).
 const (
-	ElectionPath   = "/election"
-	MasterPath     = "/master"
-	WorkersPath    = "/workers"
-	WorkersEphPath = "/workers_eph"
-	TasksPath      = "/tasks"
-	DataPath       = "/data"
-	ResultsPath    = "/results"
+	ElectionPath   = schema.ElectionPath
+	MasterPath     = schema.MasterPath
+	WorkersPath    = schema.WorkersPath
+	WorkersEphPath = schema.WorkersEphPath
+	TasksPath      = schema.TasksPath
+	DataPath       = schema.DataPath
+	ResultsPath    = schema.ResultsPath
 )
 
 // BasePaths lists the persistent top-level znodes that must exist before any
 // role runs (everything but /master).
-func BasePaths() []string {
-	return []string{ElectionPath, WorkersPath, WorkersEphPath, TasksPath, DataPath, ResultsPath}
-}
+func BasePaths() []string { return schema.BasePaths() }
 
 // ElectionPrefix is the path a candidate named name passes to a sequential
 // create; ZooKeeper appends the 10-digit sequence number.
