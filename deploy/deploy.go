@@ -17,7 +17,9 @@ import (
 
 // DeployOptions are the knobs of `zkctl deploy`.
 type DeployOptions struct {
-	Binary string // the zkctl binary to push; "" = the running one
+	Binary    string // the zkctl binary to push; "" = the running one
+	DryRun    bool   // print the plan (uploads, config diffs, the roll) and change nothing
+	NoRestart bool   // write the files, leave the roll that applies them pending
 }
 
 // DeployResult is one host's row of the deploy summary.
@@ -74,8 +76,11 @@ func (l longWay) Run(ctx context.Context, c *Cluster, h inventory.Host, t transp
 }
 
 // Deploy pushes the binary, provisions Java and ZooKeeper and writes the
-// node configuration on every host in parallel (deploySteps). It is
-// idempotent: an unchanged binary is not sent again.
+// node configuration on every host in parallel (deploySteps), then
+// applies a changed server configuration by a roll (apply.go). It is
+// idempotent: an unchanged binary is not sent again. It refuses, before
+// it writes anything, to add or remove servers of a running ensemble;
+// with DryRun it prints its plan instead (dryrun.go).
 func (c *Cluster) Deploy(ctx context.Context, opts DeployOptions) ([]DeployResult, error) {
 	bin := opts.Binary
 	if bin == "" {
@@ -87,6 +92,14 @@ func (c *Cluster) Deploy(ctx context.Context, opts DeployOptions) ([]DeployResul
 	}
 	local, err := describeBinary(bin)
 	if err != nil {
+		return nil, err
+	}
+	if opts.DryRun {
+		return nil, c.dryRun(ctx, local, c.configStates(ctx, c.Inv.ServerHosts()))
+	}
+	changed := c.changedServers(ctx)
+	states := c.configStates(ctx, changed)
+	if err := checkMembership(states); err != nil {
 		return nil, err
 	}
 	results := make([]DeployResult, len(c.Inv.Hosts))
@@ -113,7 +126,11 @@ func (c *Cluster) Deploy(ctx context.Context, opts DeployOptions) ([]DeployResul
 			results[i] = DeployResult{Host: c.Inv.Hosts[i].Name, Err: errors.New("unreachable")}
 		}
 	}
-	return results, err
+	if err != nil {
+		return results, err
+	}
+	// Asked again now that every agent is this deploy's and node.json is written.
+	return results, c.applyConfig(ctx, c.configStates(ctx, changed), opts.NoRestart)
 }
 
 func indexOf(hosts []inventory.Host, name string) int {

@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sort"
-	"strings"
 	"time"
 
 	"zkctl/deploy/inventory"
@@ -45,8 +43,9 @@ func (c *Cluster) Statuses(ctx context.Context, hosts []inventory.Host) (map[str
 	return out, err
 }
 
-// WaitQuorum waits until one server leads and the others follow (or the
-// only one is standalone), polling every quorumPoll until timeout.
+// WaitQuorum waits until one server leads and the others follow, the
+// observers observing (or the only one is standalone), polling every
+// quorumPoll until timeout.
 func (c *Cluster) WaitQuorum(ctx context.Context, servers []inventory.Host, timeout time.Duration) error {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
@@ -66,42 +65,42 @@ func (c *Cluster) WaitQuorum(ctx context.Context, servers []inventory.Host, time
 		return errNoQuorum
 	})
 	if err != nil {
-		return fmt.Errorf("wait for quorum: no leader with %d followers within %v (%s); see `zkctl tail HOST zookeeper`",
-			len(servers)-1, timeout, last)
+		return fmt.Errorf("wait for quorum: no leader with every other server following or observing within %v (%s); see `zkctl tail HOST zookeeper`",
+			timeout, last)
 	}
 	return nil
 }
 
-func quorumModes(servers []inventory.Host, sts map[string]node.Status) map[string]string {
-	modes := make(map[string]string, len(servers))
-	for _, h := range servers {
-		mode := "unreachable"
+// quorumModes are the servers' modes from their agents' statuses, in
+// inventory order ("unreachable" where an agent did not answer).
+func quorumModes(servers []inventory.Host, sts map[string]node.Status) []rollServer {
+	out := make([]rollServer, len(servers))
+	for i, h := range servers {
+		out[i] = rollServer{host: h, mode: "unreachable"}
 		if st, ok := sts[h.Name]; ok {
-			mode = st.Server.Mode
+			out[i].mode = st.Server.Mode
 		}
-		modes[h.Name] = mode
 	}
-	return modes
+	return out
 }
 
-func quorumReady(modes map[string]string) (bool, string) {
-	leaders, followers, standalone := 0, 0, 0
-	parts := make([]string, 0, len(modes))
-	for h, m := range modes {
-		parts = append(parts, h+"="+m)
-		switch m {
-		case "leader":
+// quorumReady holds when the ensemble is whole: one leader, every other
+// voter following and every observer observing (or the only server
+// standalone). It also returns the modes in one line.
+func quorumReady(servers []rollServer) (bool, string) {
+	summary := modeSummary(servers)
+	if len(servers) == 1 {
+		return servers[0].mode == "standalone", summary
+	}
+	leaders := 0
+	for _, s := range servers {
+		switch {
+		case s.mode == "leader" && s.host.Votes():
 			leaders++
-		case "follower":
-			followers++
-		case "standalone":
-			standalone++
+		case s.host.Observer && s.mode == "observer", !s.host.Observer && s.mode == "follower":
+		default:
+			return false, summary
 		}
 	}
-	sort.Strings(parts)
-	summary := strings.Join(parts, " ")
-	if len(modes) == 1 {
-		return standalone == 1, summary
-	}
-	return leaders == 1 && followers == len(modes)-1, summary
+	return leaders == 1, summary
 }

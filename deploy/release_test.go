@@ -2,14 +2,13 @@ package deploy_test
 
 import (
 	"archive/tar"
-	"archive/zip"
-	"bufio"
 	"compress/gzip"
-
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"zkctl/internal/zkversions"
 )
 
 // debianJava is where Debian's packages keep their jars.
@@ -74,7 +73,11 @@ func buildRelease(t *testing.T, dir, ver string, withZK bool) string {
 		{path: "conf/zoo_sample.cfg", body: "tickTime=2000\ndataDir=/tmp/zookeeper\nclientPort=2181\n", mode: 0o644},
 		{path: "bin/zkServer.sh", body: "#!/bin/sh\necho 'assembled by zkctl tests: start the server with zkctl' >&2\nexit 1\n", mode: 0o755},
 	}
-	jars := append(manifestClassPath(t, filepath.Join(debianJava, "zookeeper.jar")), "logback-classic", "logback-core",
+	deps, err := zkversions.ManifestClassPath(filepath.Join(debianJava, "zookeeper.jar"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	jars := append(deps, "logback-classic", "logback-core",
 		"netty-codec", "netty-resolver", "netty-transport-native-unix-common")
 	seen := map[string]bool{}
 	for _, j := range jars {
@@ -83,7 +86,7 @@ func buildRelease(t *testing.T, dir, ver string, withZK bool) string {
 		}
 		seen[j] = true
 		if from := filepath.Join(debianJava, j+".jar"); fileExists(from) {
-			files = append(files, release{path: "lib/" + versioned(j) + ".jar", from: from, mode: 0o644})
+			files = append(files, release{path: "lib/" + zkversions.Versioned(j), from: from, mode: 0o644})
 		}
 	}
 	if withZK {
@@ -92,52 +95,6 @@ func buildRelease(t *testing.T, dir, ver string, withZK bool) string {
 	out := filepath.Join(dir, top+".tar.gz")
 	writeTarGz(t, out, top, files)
 	return out
-}
-
-// manifestClassPath lists the jars (base names, no .jar) a jar's manifest names.
-func manifestClassPath(t *testing.T, jar string) []string {
-	t.Helper()
-	z, err := zip.OpenReader(jar)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer z.Close()
-	f, err := z.Open("META-INF/MANIFEST.MF")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	var cp strings.Builder
-	in := false
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		line := strings.TrimRight(sc.Text(), "\r")
-		switch {
-		case strings.HasPrefix(line, "Class-Path: "):
-			cp.WriteString(strings.TrimPrefix(line, "Class-Path: "))
-			in = true
-		case in && strings.HasPrefix(line, " "):
-			cp.WriteString(line[1:])
-		default:
-			in = false
-		}
-	}
-	var out []string
-	for _, p := range strings.Fields(cp.String()) {
-		out = append(out, strings.TrimSuffix(filepath.Base(p), ".jar"))
-	}
-	return out
-}
-
-// versioned is base-<version> where Debian has a versioned link to base.jar.
-func versioned(base string) string {
-	m, _ := filepath.Glob(filepath.Join(debianJava, base+"-[0-9]*.jar"))
-	for _, p := range m {
-		if target, err := os.Readlink(p); err == nil && target == base+".jar" {
-			return strings.TrimSuffix(filepath.Base(p), ".jar")
-		}
-	}
-	return base
 }
 
 func fileExists(p string) bool { _, err := os.Stat(p); return err == nil }

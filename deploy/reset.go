@@ -24,10 +24,11 @@ func (c *Cluster) resetPhases(servers []inventory.Host) []phase {
 	}
 }
 
-// Reset stops every role and server, wipes data, starts the full ensemble,
-// waits for one leader and N-1 followers and creates the base znodes.
+// Reset stops every role and server, wipes data, starts the full ensemble
+// (every host but the role-only ones), waits for quorum and creates the
+// base znodes.
 func (c *Cluster) Reset(ctx context.Context) error {
-	return c.ResetServers(ctx, c.Inv.Hosts)
+	return c.ResetServers(ctx, c.Inv.ServerHosts())
 }
 
 // ResetServers is Reset with an ensemble made of servers only (one server

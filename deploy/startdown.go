@@ -18,12 +18,13 @@ func serverDown(st node.Status) bool { return st.ZooKeeper.State == node.StateDe
 // a reboot: every host), then waits for quorum. It returns the servers it
 // started; a host it cannot ask fails it before anything is started.
 func (c *Cluster) StartDownServers(ctx context.Context) ([]node.Proc, error) {
-	sts, err := c.Statuses(ctx, c.Inv.Hosts)
+	servers := c.Inv.ServerHosts() // a role-only host has no server to start
+	sts, err := c.Statuses(ctx, servers)
 	if err != nil {
 		return nil, err
 	}
 	var down []inventory.Host
-	for _, h := range c.Inv.Hosts {
+	for _, h := range servers {
 		if serverDown(sts[h.Name]) {
 			down = append(down, h)
 		}
@@ -48,5 +49,5 @@ func (c *Cluster) StartDownServers(ctx context.Context) ([]node.Proc, error) {
 		started = procs
 	}
 	c.UI.Phase("wait for quorum")
-	return started, c.WaitQuorum(ctx, c.Inv.Hosts, QuorumTimeout)
+	return started, c.WaitQuorum(ctx, servers, QuorumTimeout)
 }

@@ -1,6 +1,7 @@
 package deploy
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -18,8 +19,12 @@ type ClusterStatus struct {
 	Servers []ServerRow `json:"servers"`
 	Roles   []RoleRow   `json:"roles"`
 	Net     []NetRow    `json:"network_faults,omitempty"`
-	App     *AppState   `json:"app,omitempty"`
-	AppErr  string      `json:"app_error,omitempty"`
+	// Versions: the hosts of each ZooKeeper version the servers report
+	// (srvr); Mixed when they report more than one.
+	Versions map[string][]string `json:"versions,omitempty"`
+	Mixed    bool                `json:"mixed_versions,omitempty"`
+	App      *AppState           `json:"app,omitempty"`
+	AppErr   string              `json:"app_error,omitempty"`
 }
 
 // ServerRow is one ZooKeeper server.
@@ -27,10 +32,14 @@ type ServerRow struct {
 	Host        string `json:"host"`
 	Address     string `json:"address"`
 	Mode        string `json:"mode"`
+	Version     string `json:"version,omitempty"` // the server's own (srvr), "" when it does not answer
 	Zxid        string `json:"zxid"`
 	Connections int    `json:"connections"`
 	PID         int    `json:"pid"`
 	Process     string `json:"process"`
+	Observer    bool   `json:"observer,omitempty"`
+	RoleOnly    bool   `json:"role_only,omitempty"`      // zookeeper = false: no server on this host
+	Pending     bool   `json:"config_pending,omitempty"` // runs another configuration than deployed: a roll applies it
 	Error       string `json:"error,omitempty"`
 	// NeedsStart: the server process is not running (after a reboot,
 	// say): `zkctl start zookeeper` starts it.
@@ -53,11 +62,15 @@ func (c *Cluster) Status(ctx context.Context) ClusterStatus {
 	sts, err := c.Statuses(ctx, c.Inv.Hosts)
 	for _, h := range c.Inv.Hosts {
 		st, ok := sts[h.Name]
-		row := ServerRow{Host: h.Name, Address: h.ClientAddr(), Mode: "unreachable"}
+		row := ServerRow{Host: h.Name, Address: h.ClientAddr(), Mode: "unreachable", Observer: h.Observer, RoleOnly: h.RoleOnly}
 		if ok {
 			row.Mode, row.Connections, row.PID, row.Process = st.Server.Mode, st.Server.Connections, st.ZooKeeper.PID, st.ZooKeeper.State
-			row.Zxid, row.NeedsStart = "-", serverDown(st)
-			if st.Server.Mode != "down" && st.Server.Mode != "error" {
+			row.Version = st.Server.Version
+			row.Pending = st.ConfigPending
+			row.Zxid, row.NeedsStart = "-", !h.RoleOnly && serverDown(st)
+			if h.RoleOnly {
+				row.Mode, row.Address, row.PID = "role-only", "-", 0
+			} else if st.Server.Mode != "down" && st.Server.Mode != "error" {
 				row.Zxid = "0x" + strconv.FormatInt(st.Server.Zxid, 16)
 			}
 			for _, p := range st.Roles {
@@ -68,6 +81,7 @@ func (c *Cluster) Status(ctx context.Context) ClusterStatus {
 		}
 		cs.Servers = append(cs.Servers, row)
 	}
+	cs.Versions, cs.Mixed = serverVersions(cs.Servers)
 	cs.Net = c.netFaults(ctx)
 	cs.App, err = c.appState(ctx)
 	if err != nil {
@@ -95,7 +109,7 @@ func unwrapAll(err error) []error {
 func (c *Cluster) appState(ctx context.Context) (*AppState, error) {
 	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
 	defer cancel()
-	conn, err := c.Connect(ctx, c.Inv.Hosts)
+	conn, err := c.Connect(ctx, c.Inv.ServerHosts())
 	if err != nil {
 		return nil, err
 	}
@@ -105,7 +119,7 @@ func (c *Cluster) appState(ctx context.Context) (*AppState, error) {
 
 // WithConn runs fn with a ZooKeeper session to the whole ensemble.
 func (c *Cluster) WithConn(ctx context.Context, fn func(*zk.Conn) error) error {
-	conn, err := c.Connect(ctx, c.Inv.Hosts)
+	conn, err := c.Connect(ctx, c.Inv.ServerHosts())
 	if err != nil {
 		return fmt.Errorf("connect to ZooKeeper %v: %w", c.Inv.Servers(), err)
 	}
@@ -121,19 +135,34 @@ func PrintStatus(w io.Writer, cs ClusterStatus, asJSON bool) error {
 		return enc.Encode(cs)
 	}
 	rows := make([][]string, len(cs.Servers))
+	var pending []string
 	for i, s := range cs.Servers {
 		pid := "-"
 		if s.PID > 0 {
 			pid = fmt.Sprintf("%d (%s)", s.PID, s.Process)
 		}
-		rows[i] = []string{s.Host, s.Address, s.Mode, s.Zxid, strconv.Itoa(s.Connections), pid}
+		mode := s.Mode
+		if s.Observer && mode != "observer" {
+			mode += " (observer)"
+		}
+		if s.Pending {
+			mode += ", roll pending"
+			pending = append(pending, s.Host)
+		}
+		rows[i] = []string{s.Host, s.Address, mode, cmp.Or(s.Version, "-"), s.Zxid, strconv.Itoa(s.Connections), pid}
 		if s.Error != "" {
 			rows[i] = append(rows[i], s.Error)
 		}
 	}
-	Table(w, []string{"HOST", "ZOOKEEPER", "MODE", "ZXID", "CONNS", "PID"}, rows)
+	Table(w, []string{"HOST", "ZOOKEEPER", "MODE", "VERSION", "ZXID", "CONNS", "PID"}, rows)
+	if line := versionsLine(cs.Versions, cs.Mixed); line != "" {
+		fmt.Fprintln(w, line)
+	}
 	if down := needStart(cs.Servers); len(down) > 0 {
 		fmt.Fprintf(w, "no server runs on %s: `zkctl start zookeeper` starts every server that is down and waits for quorum\n", strings.Join(down, ", "))
+	}
+	if len(pending) > 0 {
+		fmt.Fprintf(w, "a roll is pending: %s run another configuration than the one deployed; zkctl restart zookeeper applies it\n", strings.Join(pending, ", "))
 	}
 	fmt.Fprintln(w)
 	printApp(w, cs)

@@ -20,7 +20,7 @@ func (configStep) Title() string { return "write conf/node.json" }
 func (s configStep) Run(ctx context.Context, c *Cluster, h inventory.Host, t transport.Transport) error {
 	servers := s.servers
 	if servers == nil {
-		servers = c.Inv.Hosts
+		servers = c.Inv.ServerHosts()
 	}
 	return c.writeNodeConfig(ctx, h, t, c.NodeConfig(h, servers))
 }
@@ -37,7 +37,7 @@ func (c *Cluster) NodeConfig(h inventory.Host, servers []inventory.Host) *node.C
 	}
 	for _, s := range servers {
 		nc.Servers = append(nc.Servers, node.Server{ID: s.ID, Host: s.Name, Address: s.Address,
-			ClientPort: s.ClientPort, PeerPort: s.PeerPort, ElectionPort: s.ElectionPort})
+			ClientPort: s.ClientPort, PeerPort: s.PeerPort, ElectionPort: s.ElectionPort, Observer: s.Observer})
 	}
 	nc.Roles = c.roleCommands(h, nc) // [roles.*] (step_app.go)
 	return nc
@@ -53,11 +53,11 @@ func (c *Cluster) writeNodeConfig(ctx context.Context, h inventory.Host, t trans
 			return stepError(h, "write conf/auth", err)
 		}
 	}
-	data, err := json.MarshalIndent(nc, "", "  ")
+	data, err := nodeConfigJSON(nc)
 	if err != nil {
 		return err
 	}
-	if err := writeIfChanged(ctx, t, node.Layout{Dir: h.Dir}.ConfigFile(), append(data, '\n'), 0o644); err != nil {
+	if err := writeIfChanged(ctx, t, node.Layout{Dir: h.Dir}.ConfigFile(), data, 0o644); err != nil {
 		return stepError(h, "write conf/node.json", err)
 	}
 	return nil
@@ -69,4 +69,10 @@ func writeIfChanged(ctx context.Context, t transport.Transport, path string, dat
 		return nil
 	}
 	return t.WriteFile(ctx, path, data, mode)
+}
+
+// nodeConfigJSON is conf/node.json as deploy writes it.
+func nodeConfigJSON(nc *node.Config) ([]byte, error) {
+	data, err := json.MarshalIndent(nc, "", "  ")
+	return append(data, '\n'), err
 }

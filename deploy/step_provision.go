@@ -39,7 +39,8 @@ func (c *Cluster) provision(ctx context.Context, h inventory.Host, t transport.T
 		return info, "", err
 	}
 	how := "found"
-	if zk.Tarball != "" {
+	tarball := zk.Tarball != "" && h.ZooKeeperHome == "" // a host's own release wins
+	if tarball {
 		unpacked, err := c.provisionTarball(ctx, h, t, zk.Tarball)
 		if err != nil {
 			return info, "", stepError(h, "unpack ZooKeeper tarball", err)
@@ -58,7 +59,7 @@ func (c *Cluster) provision(ctx context.Context, h inventory.Host, t transport.T
 		return info, "", stepError(h, "provision", missingMessage(h, info.Install))
 	}
 	if zk.Install == "apt" && (missing || c.dpkgBroken(ctx, t)) {
-		if err := c.aptInstall(ctx, h, t, aptWanted(info.Install, zk.Tarball != "")); err != nil {
+		if err := c.aptInstall(ctx, h, t, aptWanted(info.Install, tarball)); err != nil {
 			return info, "", stepError(h, "apt-get install", err)
 		}
 		if info, err = c.hostInfo(ctx, h, t, c.zooKeeperHome(h)); err != nil {
@@ -132,9 +133,13 @@ func tarballHome(h inventory.Host, tarball string) string {
 	return filepath.Join(h.Dir, "zookeeper", top)
 }
 
-// zooKeeperHome is where ZooKeeper is expected on h: an unpacked tarball,
-// the inventory's home, or "" for Debian's package.
+// zooKeeperHome is where ZooKeeper is expected on h: the host's own
+// zookeeper_home, an unpacked tarball, the inventory's home, or "" for
+// Debian's package.
 func (c *Cluster) zooKeeperHome(h inventory.Host) string {
+	if h.ZooKeeperHome != "" {
+		return h.ZooKeeperHome
+	}
 	if c.Inv.ZooKeeper.Tarball != "" {
 		return tarballHome(h, c.Inv.ZooKeeper.Tarball)
 	}

@@ -3,6 +3,7 @@ package history
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 
 	"zkctl/history/txnlog"
 )
@@ -13,12 +14,29 @@ import (
 // A non-nil err, the fetch's, is returned as it is, so that a fetch's
 // results can be passed straight in: Merged(c.TxnLogs(ctx, servers)).
 func Merged(names []string, files [][]json.RawMessage, err error) (*History, error) {
+	return Observing()(names, files, err)
+}
+
+// Observing is Merged for an ensemble in which the servers named are
+// observers: they acknowledge nothing, so the quorum counts the others
+// only. Observing(obs...)(c.TxnLogs(ctx, servers)).
+func Observing(observers ...string) func(names []string, files [][]json.RawMessage, err error) (*History, error) {
+	return func(names []string, files [][]json.RawMessage, err error) (*History, error) {
+		return merged(names, files, err, observers)
+	}
+}
+
+func merged(names []string, files [][]json.RawMessage, err error, observers []string) (*History, error) {
 	if err != nil {
 		return nil, err
 	}
 	logs := make([]ServerLog, len(names))
+	voters := 0
 	for i, name := range names {
-		logs[i].Server = name
+		logs[i].Server, logs[i].Observer = name, slices.Contains(observers, name)
+		if !logs[i].Observer {
+			voters++
+		}
 		for _, raw := range files[i] {
 			var f txnlog.File
 			if err := json.Unmarshal(raw, &f); err != nil {
@@ -27,7 +45,7 @@ func Merged(names []string, files [][]json.RawMessage, err error) (*History, err
 			logs[i].Files = append(logs[i].Files, &f)
 		}
 	}
-	h, err := Merge(logs, len(names))
+	h, err := Merge(logs, voters)
 	if err != nil {
 		return nil, fmt.Errorf("history: %w", err)
 	}

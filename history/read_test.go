@@ -2,43 +2,39 @@ package history
 
 import (
 	"encoding/json"
-	"errors"
-	"strings"
 	"testing"
+
+	"zkctl/history/txnlog"
 )
 
-// TestMerged: the agents' files, as JSON, merge like the decoded ones; a
-// fetch error passes through; an undecodable answer names its server.
-func TestMerged(t *testing.T) {
-	logs := []ServerLog{server("zk1", txns(1, 1, 3)), server("zk2", txns(1, 1, 2)), server("zk3", txns(1, 1, 3))}
-	var names []string
-	var files [][]json.RawMessage
-	for _, l := range logs {
-		names = append(names, l.Server)
-		var raw []json.RawMessage
-		for _, f := range l.Files {
-			data, err := json.Marshal(f)
-			if err != nil {
-				t.Fatal(err)
-			}
-			raw = append(raw, data)
+// TestObserving: an observer is left out of the quorum. zk1 and zk2 hold
+// 0x1_5 and 0x1_6, zk3 and the observer do not: two of three voters
+// commit them; were the observer a fourth voter, two of four would not.
+func TestObserving(t *testing.T) {
+	names := []string{"zk1", "zk2", "zk3", "obs"}
+	held := [][]txnlog.Txn{txns(1, 1, 6), txns(1, 1, 6), txns(1, 1, 4), txns(1, 1, 4)}
+	files := make([][]json.RawMessage, len(names))
+	for i := range names {
+		data, err := json.Marshal(&txnlog.File{Name: "log.1", Txns: held[i]})
+		if err != nil {
+			t.Fatal(err)
 		}
-		files = append(files, raw)
+		files[i] = []json.RawMessage{data}
 	}
-	want, err := Merge(logs, 3)
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, err := Merged(names, files, nil)
-	if err != nil || len(got.Txns) != len(want.Txns) || len(got.Txns) != 3 {
-		t.Fatalf("Merged: %v, %v; want the %d transactions Merge finds", got, err, len(want.Txns))
-	}
-	fetch := errors.New("vm2: read transaction logs: connection refused")
-	if _, err := Merged(nil, nil, fetch); err != fetch {
-		t.Errorf("a fetch error: %v, want it as it is", err)
-	}
-	files[1] = []json.RawMessage{json.RawMessage(`{"name":7}`)}
-	if _, err := Merged(names, files, nil); err == nil || !strings.HasPrefix(err.Error(), "zk2: read transaction logs: bad answer") {
-		t.Errorf("an undecodable answer: %v, want it named by its server", err)
+	for _, tc := range []struct {
+		name      string
+		merge     func([]string, [][]json.RawMessage, error) (*History, error)
+		committed int
+	}{
+		{"obs an observer", Observing("obs"), 6},
+		{"every server a voter", Merged, 4},
+	} {
+		h, err := tc.merge(names, files, nil)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		if len(h.Txns) != tc.committed {
+			t.Errorf("%s: %d committed, want %d", tc.name, len(h.Txns), tc.committed)
+		}
 	}
 }

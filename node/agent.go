@@ -115,7 +115,14 @@ type Status struct {
 	ZooKeeper Proc         `json:"zookeeper"`
 	Server    ServerStatus `json:"server"`
 	Roles     []Proc       `json:"roles"`
+	// ConfigPending: the server runs with another configuration than
+	// node.json's (deployed with --no-restart, or a roll stopped): a roll
+	// applies it.
+	ConfigPending bool `json:"config_pending,omitempty"`
 }
+
+// ModeNone is the server mode of a host that runs no server (role-only).
+const ModeNone = "none"
 
 // HostStatus reports ZooKeeper's process and srvr, and every role process.
 func HostStatus(c *Config) (Status, error) {
@@ -132,7 +139,13 @@ func HostStatus(c *Config) (Status, error) {
 			st.Roles = append(st.Roles, p)
 		}
 	}
+	if _, ok := c.Self(); !ok {
+		st.Server = ServerStatus{Mode: ModeNone}
+		return st, nil
+	}
 	st.Server = QueryServer(fmt.Sprintf("%s:%d", c.Address, c.ClientPort), time.Second)
+	cs, err := ServerConfigState(c)
+	st.ConfigPending = err == nil && cs.Pending()
 	return st, nil
 }
 
@@ -166,6 +179,9 @@ func Reset(c *Config) error {
 	}
 	if err := Wipe(l); err != nil {
 		return fmt.Errorf("wipe data: %w", err)
+	}
+	if _, ok := c.Self(); !ok {
+		return nil // a role-only host: no server files
 	}
 	return RenderFiles(c)
 }

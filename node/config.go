@@ -39,6 +39,18 @@ type Server struct {
 	ClientPort   int    `json:"client_port"`
 	PeerPort     int    `json:"peer_port"`
 	ElectionPort int    `json:"election_port"`
+	Observer     bool   `json:"observer,omitempty"` // votes in nothing (peerType=observer)
+}
+
+// Self is this host's entry among the servers; false for a role-only
+// host, which runs no server.
+func (c *Config) Self() (Server, bool) {
+	for _, s := range c.Servers {
+		if s.ID == c.MyID {
+			return s, true
+		}
+	}
+	return Server{}, false
 }
 
 // Endpoints lists the ensemble's client endpoints, the roles' connection string.

@@ -2,9 +2,11 @@ package node
 
 import (
 	"context"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -24,7 +26,7 @@ func TestRenderZooCfg(t *testing.T) {
 	cfg := RenderZooCfg(c)
 	for _, want := range []string{
 		"tickTime=500\n", "dataDir=/opt/zkctl/data\n", "clientPort=2181\n", "clientPortAddress=10.0.0.11\n",
-		"4lw.commands.whitelist=srvr,mntr,ruok,stat\n", "admin.enableServer=false\n", "autopurge.purgeInterval=1\n",
+		"4lw.commands.whitelist=srvr,mntr,ruok,stat,conf\n", "admin.enableServer=false\n", "autopurge.purgeInterval=1\n",
 		"server.1=10.0.0.11:2888:3888\n", "server.3=10.0.0.13:2888:3888\n", "initLimit=", "syncLimit=",
 	} {
 		if !strings.Contains(cfg, want) {
@@ -40,11 +42,26 @@ func TestRenderZooCfg(t *testing.T) {
 func TestParseSrvr(t *testing.T) {
 	out := "Zookeeper version: 3.8.0\nLatency min/avg/max: 0/0.0/0\nReceived: 10\nSent: 9\nConnections: 3\nOutstanding: 0\nZxid: 0x100000004\nMode: follower\nNode count: 12\n"
 	s := ParseSrvr(out)
-	if s.Mode != "follower" || s.Zxid != 0x100000004 || s.Connections != 3 || s.NodeCount != 12 {
+	if s.Mode != "follower" || s.Zxid != 0x100000004 || s.Connections != 3 || s.NodeCount != 12 || s.Version != "3.8.0" {
 		t.Fatalf("parsed %+v", s)
 	}
 	if s := ParseSrvr("This ZooKeeper instance is not currently serving requests\n"); s.Mode != "error" || s.Error == "" {
 		t.Fatalf("not serving: %+v", s)
+	}
+}
+
+// TestReleaseOf reads the release from srvr's version line as Debian's
+// builds and Apache's releases write it.
+func TestReleaseOf(t *testing.T) {
+	for in, want := range map[string]string{
+		"3.8.0-${mvngit.commit.id}, built on 2024-12-29 17:54 UTC":                      "3.8.0",
+		"3.9.3-c26634f34490bb0ea7a09cc51e05ede3b4e320ee, built on 2024-10-17 23:21 UTC": "3.9.3",
+		"3.9.6": "3.9.6",
+		"":      "",
+	} {
+		if got := ReleaseOf(in); got != want {
+			t.Errorf("ReleaseOf(%q) = %q, want %q", in, got, want)
+		}
 	}
 }
 
@@ -233,5 +250,76 @@ func TestTail(t *testing.T) {
 	}
 	if !strings.Contains(out.String(), "worker-vm2-w1 | new worker\n") || !strings.Contains(out.String(), "zookeeper | z4 partial done\n") {
 		t.Fatalf("follow missed lines:\n%s", out.String())
+	}
+}
+
+// TestRenderObservers: an observer's line ends in ":observer" on every
+// host, and only the observer's own zoo.cfg says peerType=observer.
+func TestRenderObservers(t *testing.T) {
+	servers := []Server{
+		{ID: 1, Address: "10.0.0.11", PeerPort: 2888, ElectionPort: 3888},
+		{ID: 2, Address: "10.0.0.12", PeerPort: 2888, ElectionPort: 3888},
+		{ID: 3, Address: "10.0.0.13", PeerPort: 2888, ElectionPort: 3888},
+		{ID: 4, Address: "10.0.0.14", PeerPort: 2888, ElectionPort: 3888, Observer: true},
+	}
+	for _, tc := range []struct {
+		myid         int
+		peerObserver bool
+	}{{1, false}, {4, true}} {
+		cfg := RenderZooCfg(&Config{Host: "h", Dir: "/opt/zkctl", MyID: tc.myid, TickTime: time.Second, Servers: servers})
+		if !strings.Contains(cfg, "server.4=10.0.0.14:2888:3888:observer\n") || !strings.Contains(cfg, "server.1=10.0.0.11:2888:3888\n") {
+			t.Errorf("myid %d: server lines:\n%s", tc.myid, cfg)
+		}
+		if got := strings.Contains(cfg, "peerType=observer\n"); got != tc.peerObserver {
+			t.Errorf("myid %d: peerType=observer %v, want %v:\n%s", tc.myid, got, tc.peerObserver, cfg)
+		}
+	}
+	// A role-only host (its id among no server's) renders no peerType and is no server.
+	c := &Config{Host: "h5", MyID: 5, Servers: servers}
+	if _, ok := c.Self(); ok {
+		t.Error("a host whose id is no server's counts as a server")
+	}
+	if _, err := StartZooKeeper(c); !errors.Is(err, ErrNoServer) {
+		t.Errorf("start on a role-only host: %v, want ErrNoServer", err)
+	}
+}
+
+// TestConfMismatches checks a real 3.8 conf reply against the config it
+// was started with, and each kind of difference.
+func TestConfMismatches(t *testing.T) {
+	const conf = "clientPort=2181\nsecureClientPort=-1\ndataDir=/opt/zkctl/data/version-2\ntickTime=200\nmaxClientCnxns=0\n" +
+		"serverId=1\ninitLimit=20\nsyncLimit=10\nelectionAlg=3\nelectionPort=3888\nquorumPort=2888\npeerType=0\nmembership: \n" +
+		"server.1=10.0.0.11:2888:3888:participant\nserver.2=10.0.0.12:2888:3888:participant\nserver.3=10.0.0.13:2888:3888:participant\nversion=0\n"
+	servers := func() []Server {
+		return []Server{
+			{ID: 1, Address: "10.0.0.11", PeerPort: 2888, ElectionPort: 3888},
+			{ID: 2, Address: "10.0.0.12", PeerPort: 2888, ElectionPort: 3888},
+			{ID: 3, Address: "10.0.0.13", PeerPort: 2888, ElectionPort: 3888},
+		}
+	}
+	base := func() *Config {
+		return &Config{Host: "vm1", MyID: 1, ClientPort: 2181, TickTime: 200 * time.Millisecond, Servers: servers()}
+	}
+	cases := []struct {
+		name   string
+		change func(c *Config)
+		want   []string
+	}{
+		{"same", func(*Config) {}, nil},
+		{"tick", func(c *Config) { c.TickTime = 400 * time.Millisecond }, []string{`tickTime: got "200", want "400"`}},
+		{"client port", func(c *Config) { c.ClientPort = 2182 }, []string{`clientPort: got "2181", want "2182"`}},
+		{"observer", func(c *Config) { c.Servers[2].Observer = true }, []string{`server.3: got "10.0.0.13:2888:3888:participant", want "10.0.0.13:2888:3888:observer"`}},
+		{"self observer", func(c *Config) { c.Servers[0].Observer = true }, []string{
+			`peerType: got "0", want "1"`, `server.1: got "10.0.0.11:2888:3888:participant", want "10.0.0.11:2888:3888:observer"`}},
+		{"a server less", func(c *Config) { c.Servers = c.Servers[:2] }, []string{`server.3: got "10.0.0.13:2888:3888:participant", want none`}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			c := base()
+			tc.change(c)
+			if got := ConfMismatches(conf, c); !slices.Equal(got, tc.want) {
+				t.Errorf("got %q, want %q", got, tc.want)
+			}
+		})
 	}
 }

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"zkctl/node/wire"
 )
 
 // ZooKeeperName is the process name of the ZooKeeper server in run/ and logs/.
@@ -64,9 +66,17 @@ func isFile(p string) bool {
 
 // classpath returns the JVM classpath for the detected layout. For Debian
 // the slf4j-log4j12 binding and log4j are what make ZooKeeper log at all.
+// A release's own jute jar comes before lib/*: the order of a wildcard's
+// jars is unspecified, and a jar built by Debian names
+// /usr/share/java/zookeeper-jute.jar in its manifest, which the JVM reads
+// right after that jar — on a host with Debian's package, another
+// version's jute classes.
 func classpath(l Layout, in Install) string {
 	if in.Layout == "apache" {
-		return strings.Join([]string{l.Conf(), filepath.Join(in.ZooKeeperHome, "conf"), filepath.Join(in.ZooKeeperHome, "lib", "*")}, ":")
+		lib := filepath.Join(in.ZooKeeperHome, "lib")
+		cp := []string{l.Conf(), filepath.Join(in.ZooKeeperHome, "conf")}
+		jute, _ := filepath.Glob(filepath.Join(lib, "zookeeper-jute-*.jar"))
+		return strings.Join(append(append(cp, jute...), filepath.Join(lib, "*")), ":")
 	}
 	return strings.Join([]string{l.Conf(), DebianJar, "/usr/share/java/slf4j-log4j12.jar", "/usr/share/java/log4j-1.2.jar"}, ":")
 }
@@ -128,9 +138,41 @@ func ensureInside(l Layout, p string) error {
 	return nil
 }
 
+// ErrNoServer is a call on a server of a host that runs none (a role-only
+// host: zookeeper = false in the inventory).
+var ErrNoServer = wire.ErrNoServer
+
+// Launch is how the agent starts a host's server: the zoo.cfg it renders
+// and the command line. A change of either takes a restart to apply.
+type Launch struct {
+	ZooCfg string   `json:"zoo_cfg"`
+	Argv   []string `json:"argv"`
+}
+
+// ServerLaunch is the launch of c's server with the Java and ZooKeeper
+// that in names.
+func ServerLaunch(c *Config, in Install) Launch {
+	l := Layout{c.Dir}
+	argv := []string{in.Java,
+		"-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
+		"-Dzookeeper.root.logger=INFO,CONSOLE",
+		"-Dlog4j.configuration=file:" + filepath.Join(l.Conf(), "log4j.properties"),
+		"-Dzookeeper.log.dir=" + l.Logs(),
+		"-Dzookeeper.cnxTimeout=1000",
+	}
+	argv = append(argv, releaseLogging(in)...)
+	argv = append(argv, "-cp", classpath(l, in),
+		"org.apache.zookeeper.server.quorum.QuorumPeerMain",
+		filepath.Join(l.Conf(), "zoo.cfg"))
+	return Launch{ZooCfg: RenderZooCfg(c), Argv: argv}
+}
+
 // StartZooKeeper renders the files and starts the server detached, unless
 // one already runs. It does not wait for the server to serve.
 func StartZooKeeper(c *Config) (Proc, error) {
+	if _, ok := c.Self(); !ok {
+		return Proc{}, fmt.Errorf("host %s %w (zookeeper = false in the inventory)", c.Host, ErrNoServer)
+	}
 	l := Layout{c.Dir}
 	if p, err := Inspect(l, ZooKeeperName); err == nil && p.State != StateDead {
 		return p, nil
@@ -145,19 +187,8 @@ func StartZooKeeper(c *Config) (Proc, error) {
 	if err := RenderFiles(c); err != nil {
 		return Proc{}, err
 	}
-	argv := []string{in.Java,
-		"-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
-		"-Dzookeeper.root.logger=INFO,CONSOLE",
-		"-Dlog4j.configuration=file:" + filepath.Join(l.Conf(), "log4j.properties"),
-		"-Dzookeeper.log.dir=" + l.Logs(),
-		"-Dzookeeper.cnxTimeout=1000",
-	}
-	argv = append(argv, releaseLogging(in)...)
-	argv = append(argv, "-cp", classpath(l, in),
-		"org.apache.zookeeper.server.quorum.QuorumPeerMain",
-		filepath.Join(l.Conf(), "zoo.cfg"))
 	env := append(os.Environ(), "ZOO_LOG_DIR="+l.Logs())
-	return Spawn(l, ZooKeeperName, argv, env)
+	return Spawn(l, ZooKeeperName, ServerLaunch(c, in).Argv, env)
 }
 
 // Wipe deletes data/ (never anything else) after checking it stays inside dir.
@@ -230,7 +261,8 @@ func FourLetterVia(dial func(network, addr string, timeout time.Duration) (net.C
 
 // ServerStatus is what `srvr` says of a server.
 type ServerStatus struct {
-	Mode        string `json:"mode"` // leader, follower, standalone, down, error
+	Mode        string `json:"mode"`              // leader, follower, standalone, down, error
+	Version     string `json:"version,omitempty"` // "3.9.3": the server's own, from srvr
 	Zxid        int64  `json:"zxid"`
 	Connections int    `json:"connections"`
 	Outstanding int    `json:"outstanding"`
@@ -267,6 +299,8 @@ func ParseSrvr(out string) ServerStatus {
 		switch strings.TrimSpace(k) {
 		case "Mode":
 			s.Mode = v
+		case "Zookeeper version":
+			s.Version = ReleaseOf(v)
 		case "Zxid":
 			s.Zxid, _ = strconv.ParseInt(strings.TrimPrefix(v, "0x"), 16, 64)
 		case "Connections":
@@ -281,4 +315,24 @@ func ParseSrvr(out string) ServerStatus {
 		s.Error = strings.TrimSpace(out)
 	}
 	return s
+}
+
+// ParseMntr parses the reply of the mntr 4lw: one "key<TAB>value" a line.
+func ParseMntr(out string) map[string]string {
+	m := map[string]string{}
+	for _, line := range strings.Split(out, "\n") {
+		if k, v, ok := strings.Cut(line, "\t"); ok {
+			m[strings.TrimSpace(k)] = strings.TrimSpace(v)
+		}
+	}
+	return m
+}
+
+// ReleaseOf is the release in srvr's "Zookeeper version" line:
+// "3.9.3-1+deb13u1, built on …" and "3.8.0-debian--1, built on …" are
+// "3.9.3" and "3.8.0".
+func ReleaseOf(version string) string {
+	v, _, _ := strings.Cut(version, ",")
+	v, _, _ = strings.Cut(strings.TrimSpace(v), "-")
+	return v
 }

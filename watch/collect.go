@@ -94,7 +94,7 @@ func pollServers(ctx context.Context, src Source, interval time.Duration, emit f
 // (it is looking for a leader).
 const notServing = "This ZooKeeper instance is not currently serving requests"
 
-// parseServer reads a srvr reply (node.ParseSrvr) and the version in it;
+// parseServer reads a srvr reply (node.ParseSrvr, the version included);
 // no answer is "down", an answer without serving is "not serving".
 func parseServer(host, out string, err error) ServerObs {
 	if err != nil {
@@ -105,22 +105,7 @@ func parseServer(host, out string, err error) ServerObs {
 		return ServerObs{Host: host, Mode: "not serving"}
 	}
 	return ServerObs{Host: host, Mode: st.Mode, Zxid: st.Zxid, Conns: st.Connections,
-		Version: srvrVersion(out), Err: st.Error}
-}
-
-// srvrVersion is the release in srvr's first line, "Zookeeper version:
-// 3.8.0-5a02a05…, built on …" → "3.8.0".
-func srvrVersion(out string) string {
-	for _, line := range strings.Split(out, "\n") {
-		if v, ok := strings.CutPrefix(line, "Zookeeper version:"); ok {
-			v = strings.TrimSpace(v)
-			if i := strings.IndexAny(v, "-,"); i > 0 {
-				v = v[:i]
-			}
-			return v
-		}
-	}
-	return ""
+		Version: st.Version, Err: st.Error}
 }
 
 // faultTimeout bounds an agent's fault status beyond the poll interval:

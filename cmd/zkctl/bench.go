@@ -51,7 +51,7 @@ exits 1 when a target is missed.`,
 				return err
 			}
 			defer c.Close()
-			cfg, err := c.RoleConfig("bench", c.Inv.Hosts)
+			cfg, err := c.RoleConfig("bench", c.Inv.ServerHosts())
 			if err != nil {
 				return err
 			}

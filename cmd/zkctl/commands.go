@@ -36,16 +36,23 @@ func (a *app) deployCmd() *cobra.Command {
 			c.AcceptNew = acceptNew
 			start := time.Now()
 			results, err := c.Deploy(cmd.Context(), o)
-			fmt.Fprintln(cmd.OutOrStdout())
-			deploy.PrintDeploySummary(cmd.OutOrStdout(), results)
+			if o.DryRun {
+				return err
+			}
+			if len(results) > 0 {
+				fmt.Fprintln(cmd.OutOrStdout())
+				deploy.PrintDeploySummary(cmd.OutOrStdout(), results)
+			}
 			if err != nil {
 				return fmt.Errorf("deploy failed:\n%w", err)
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "deployed to %d hosts in %v; next: zkctl reset -y\n", len(results), time.Since(start).Round(time.Millisecond))
+			fmt.Fprintf(cmd.OutOrStdout(), "deployed to %d hosts in %v; a new ensemble: zkctl reset -y\n", len(results), time.Since(start).Round(time.Millisecond))
 			return nil
 		},
 	}
 	cmd.Flags().StringVar(&o.Binary, "binary", "", "zkctl binary to push (default: this one)")
+	cmd.Flags().BoolVar(&o.DryRun, "dry-run", false, "print the plan (uploads, configuration differences, the roll) and change nothing")
+	cmd.Flags().BoolVar(&o.NoRestart, "no-restart", false, "write the files and leave the roll that applies a changed server configuration pending")
 	cmd.Flags().BoolVar(&acceptNew, "accept-new", false, "add unknown SSH host keys to known_hosts (changed keys are still refused)")
 	return cmd
 }

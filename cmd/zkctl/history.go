@@ -33,7 +33,7 @@ func (a *app) historyCmd() *cobra.Command {
 				return err
 			}
 			defer c.Close()
-			h, err := history.Merged(c.TxnLogs(cmd.Context(), c.Inv.Hosts))
+			h, err := history.Observing(c.Inv.ObserverNames()...)(c.TxnLogs(cmd.Context(), c.Inv.ServerHosts()))
 			if err != nil {
 				return err
 			}

@@ -48,7 +48,7 @@ func newRoot() *cobra.Command {
 		}
 		return unknownCommand(cmd, args[0])
 	}
-	root.AddCommand(a.initCmd(), a.checkCmd(), a.deployCmd(), a.resetCmd(), a.stopCmd(), a.statusCmd(), a.startCmd(), a.killCmd())
+	root.AddCommand(a.initCmd(), a.checkCmd(), a.deployCmd(), a.resetCmd(), a.restartCmd(), a.stopCmd(), a.statusCmd(), a.startCmd(), a.killCmd())
 	root.AddCommand(a.faultCmds()...)
 	root.AddCommand(
 		a.benchCmd(),

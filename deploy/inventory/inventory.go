@@ -63,7 +63,18 @@ type Host struct {
 	SSH          SSH
 	RunAs        string // [cluster] run_as unless the host sets its own
 	IDSet        bool   // id was written in the host's table (not its position)
+	Observer     bool   // observer = true: a ZooKeeper observer, which votes in nothing
+	RoleOnly     bool   // zookeeper = false: roles only, no ZooKeeper server
+	// ZooKeeperHome: zookeeper_home, the release this host's server runs
+	// instead of [zookeeper]'s home or tarball ("" = as [zookeeper] says).
+	ZooKeeperHome string
 }
+
+// Serves reports whether the host runs a ZooKeeper server.
+func (h Host) Serves() bool { return !h.RoleOnly }
+
+// Votes reports whether the host's server votes (a participant, not an observer).
+func (h Host) Votes() bool { return h.Serves() && !h.Observer }
 
 // SSH holds how to reach a host over SSH.
 type SSH struct {
@@ -106,13 +117,48 @@ func (inv *Inventory) HostNames() []string {
 	return names
 }
 
-// Servers lists every host's client endpoint, the roles' connection string.
+// Servers lists the client endpoint of every host that runs a server,
+// the roles' connection string.
 func (inv *Inventory) Servers() []string {
-	s := make([]string, len(inv.Hosts))
-	for i, h := range inv.Hosts {
-		s[i] = h.ClientAddr()
+	var s []string
+	for _, h := range inv.ServerHosts() {
+		s = append(s, h.ClientAddr())
 	}
 	return s
+}
+
+// ServerHosts lists the hosts that run a ZooKeeper server, in inventory
+// order: every host but the role-only ones.
+func (inv *Inventory) ServerHosts() []Host {
+	var out []Host
+	for _, h := range inv.Hosts {
+		if h.Serves() {
+			out = append(out, h)
+		}
+	}
+	return out
+}
+
+// ObserverNames are the names of the observers.
+func (inv *Inventory) ObserverNames() []string {
+	var out []string
+	for _, h := range inv.Hosts {
+		if h.Serves() && h.Observer {
+			out = append(out, h.Name)
+		}
+	}
+	return out
+}
+
+// Voters counts the servers that vote: the servers less the observers.
+func (inv *Inventory) Voters() int {
+	n := 0
+	for _, h := range inv.Hosts {
+		if h.Votes() {
+			n++
+		}
+	}
+	return n
 }
 
 // Load reads and validates the inventory at path.
@@ -246,4 +292,7 @@ type rawHost struct {
 	ElectionPort any    `toml:"election_port"`
 	SSH          rawSSH `toml:"ssh"`
 	RunAs        any    `toml:"run_as"`
+	ZooKeeper    any    `toml:"zookeeper"`
+	Observer     any    `toml:"observer"`
+	ZKHome       any    `toml:"zookeeper_home"`
 }

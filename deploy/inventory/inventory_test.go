@@ -234,6 +234,22 @@ var badCases = []badCase{
 	{"a host turns its tunnel off behind the cluster's bastion", concat([]string{"[ssh]", `jump = "admin@bastion"`}, host("vm1", "h1", "[host.ssh]", "tunnel = false")),
 		[]want{{8, "tunnel", `host "vm1": ssh.tunnel: tunnel = false with a jump host`}}},
 
+	// Observers and role-only hosts: what ZooKeeper would refuse.
+	{"observer on a role-only host", concat(host("vm1", "h1"), host("vm2", "h2", "zookeeper = false", "observer = true")),
+		[]want{{10, "observer", `host "vm2": observer = true on a host with zookeeper = false`}}},
+	{"zookeeper_home relative", concat(host("vm1", "h1", `zookeeper_home = "opt/zk"`)),
+		[]want{{5, "zookeeper_home", `host "vm1": zookeeper_home "opt/zk" must be an absolute path on the hosts`}}},
+	{"zookeeper_home on a role-only host", concat(host("vm1", "h1"), host("vm2", "h2", "zookeeper = false", `zookeeper_home = "/opt/zk"`)),
+		[]want{{10, "zookeeper_home", `host "vm2": zookeeper_home on a host with zookeeper = false`}}},
+	{"observers only", concat(host("vm1", "h1", "observer = true"), host("vm2", "h2", "observer = true")),
+		[]want{{5, "observer", "every server is an observer: ZooKeeper refuses an ensemble without a voting server"}}},
+	{"no server at all", concat(host("vm1", "h1", "zookeeper = false"), host("vm2", "h2", "zookeeper = false")),
+		[]want{{5, "zookeeper", "every host has zookeeper = false"}}},
+	{"observer is not a boolean", concat(host("vm1", "h1", `observer = "yes"`)),
+		[]want{{5, "observer", `host "vm1": observer: want true or false, got a string`}}},
+	{"zookeeper is not a boolean", concat(host("vm1", "h1"), host("vm2", "h2", "zookeeper = 0")),
+		[]want{{9, "zookeeper", `host "vm2": zookeeper: want true or false, got an integer`}}},
+
 	// Every mistake is reported, in the order of the file.
 	{"several mistakes", concat([]string{"[cluster]", `tick_time = "x"`, `session_timeout = "y"`}, host("vm1", "h1", "bogus = 1"), host("vm1", "h2", `transport = "x"`)),
 		[]want{
@@ -639,11 +655,56 @@ func TestEvenIsAWarning(t *testing.T) {
 			t.Errorf("%d hosts: warnings %q", n, inv.Warnings)
 		}
 		if n%2 == 0 {
-			want := fmt.Sprintf("inv.toml: %d servers tolerate no more failures than %d", n, n-1)
+			want := fmt.Sprintf("inv.toml: %d voting servers tolerate no more failures than %d", n, n-1)
 			if len(inv.Warnings) != 1 || !strings.HasPrefix(inv.Warnings[0], want) {
 				t.Errorf("%d hosts: warnings %q, want %q…", n, inv.Warnings, want)
 			}
 		}
+	}
+}
+
+// TestObserversAndRoleOnly: an observer is a server that does not vote; a
+// role-only host is no server at all (not in the connection string, its
+// ports free for a server on the same address); the even-voters warning
+// counts voters only.
+func TestObserversAndRoleOnly(t *testing.T) {
+	cases := []struct {
+		name     string
+		hosts    [][]string
+		servers  []string
+		voters   int
+		warnings int
+	}{
+		{"three voters", [][]string{host("vm1", "h1"), host("vm2", "h2"), host("vm3", "h3")}, []string{"h1:2181", "h2:2181", "h3:2181"}, 3, 0},
+		{"three voters and an observer", [][]string{host("vm1", "h1"), host("vm2", "h2"), host("vm3", "h3"), host("vm4", "h4", "observer = true")},
+			[]string{"h1:2181", "h2:2181", "h3:2181", "h4:2181"}, 3, 0},
+		{"two voters and an observer", [][]string{host("vm1", "h1"), host("vm2", "h2"), host("vm3", "h3", "observer = true")},
+			[]string{"h1:2181", "h2:2181", "h3:2181"}, 2, 1},
+		{"three voters and a role-only host sharing an address", [][]string{host("vm1", "h1"), host("vm2", "h2"), host("vm3", "h3"), host("vm4", "h1", "zookeeper = false")},
+			[]string{"h1:2181", "h2:2181", "h3:2181"}, 3, 0},
+		{"zookeeper = true is the default", [][]string{host("vm1", "h1", "zookeeper = true")}, []string{"h1:2181"}, 1, 0},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			inv, err := inventory.Parse("inv.toml", []byte(concat(tc.hosts...)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := inv.Servers(); !reflect.DeepEqual(got, tc.servers) {
+				t.Errorf("servers %v, want %v", got, tc.servers)
+			}
+			if got := inv.Voters(); got != tc.voters {
+				t.Errorf("%d voters, want %d", got, tc.voters)
+			}
+			if len(inv.Warnings) != tc.warnings {
+				t.Errorf("warnings %q, want %d", inv.Warnings, tc.warnings)
+			}
+			for _, h := range inv.Hosts {
+				if h.Observer && !h.Serves() || h.Votes() != (h.Serves() && !h.Observer) {
+					t.Errorf("host %s: observer %v, serves %v, votes %v", h.Name, h.Observer, h.Serves(), h.Votes())
+				}
+			}
+		})
 	}
 }
 

@@ -155,9 +155,7 @@ func (v *validator) build(raw *rawFile) *Inventory {
 		}
 	}
 	inv.Roles = v.roles(raw.Roles)
-	if n := len(inv.Hosts); n > 0 && n%2 == 0 {
-		inv.Warnings = append(inv.Warnings, fmt.Sprintf("%s: %d servers tolerate no more failures than %d: use an odd number", v.path, n, n-1))
-	}
+	v.ensemble(inv)
 	return inv
 }
 
@@ -203,20 +201,26 @@ func (v *validator) cluster(rc rawCluster) (Cluster, ports) {
 func (v *validator) zookeeper(rz rawZK) ZooKeeper {
 	a := func(key string) at { return at{table: "zookeeper", index: -1, key: key} }
 	var z ZooKeeper
-	z.Home, _ = v.str(a("home"), rz.Home)
+	z.Home = v.home(a("home"), rz.Home)
 	z.Install, _ = v.str(a("install"), rz.Install)
 	if z.Install != "" && z.Install != "apt" {
 		v.fail(a("install"), "zookeeper.install %q: the only method is \"apt\"", z.Install)
-	}
-	if z.Home != "" && !filepath.IsAbs(expandHome(z.Home)) {
-		v.fail(a("home"), "zookeeper.home %q must be an absolute path on the hosts", z.Home)
-	} else if strings.IndexFunc(z.Home, control) >= 0 {
-		v.fail(a("home"), "zookeeper.home %q may not contain control characters", z.Home)
 	}
 	if s, _ := v.str(a("tarball"), rz.Tarball); s != "" {
 		z.Tarball = v.resolve(s)
 	}
 	return z
+}
+
+// home is a ZooKeeper release folder on the hosts: absolute, one line.
+func (v *validator) home(a at, x any) string {
+	h, _ := v.str(a, x)
+	if h != "" && !filepath.IsAbs(expandHome(h)) {
+		v.fail(a, "%s %q must be an absolute path on the hosts", a, h)
+	} else if strings.IndexFunc(h, control) >= 0 {
+		v.fail(a, "%s %q may not contain control characters", a, h)
+	}
+	return h
 }
 
 func (v *validator) host(i int, rh rawHost, pp ports, ssh SSH, set sshSet, sc *sshConfig) Host {
@@ -279,7 +283,47 @@ func (v *validator) host(i int, rh rawHost, pp ports, ssh SSH, set sshSet, sc *s
 	sshDefaults(&h.SSH)
 	v.jumpTunnel(&h.SSH, where, rh.SSH)
 	h.RunAs = v.runAs(a("run_as"), rh.RunAs, "")
+	if serves, set := v.boolean(a("zookeeper"), rh.ZooKeeper); set {
+		h.RoleOnly = !serves
+	}
+	h.Observer, _ = v.boolean(a("observer"), rh.Observer)
+	h.ZooKeeperHome = v.home(a("zookeeper_home"), rh.ZKHome)
+	if h.ZooKeeperHome != "" && h.RoleOnly {
+		v.fail(a("zookeeper_home"), "%s: zookeeper_home on a host with zookeeper = false: a role-only host runs no server", label)
+	}
+	if h.Observer && h.RoleOnly {
+		v.fail(a("observer"), "%s: observer = true on a host with zookeeper = false: a role-only host runs no server to observe with", label)
+	}
 	return h
+}
+
+// ensemble refuses what ZooKeeper would refuse of the servers as a whole
+// (none at all; observers without a voter: "Observers w/o participants is
+// an invalid configuration") and warns of an even number of voters, which
+// tolerates no more failures than one fewer.
+func (v *validator) ensemble(inv *Inventory) {
+	if len(inv.Hosts) == 0 {
+		return
+	}
+	servers, voters := len(inv.ServerHosts()), inv.Voters()
+	first := func(key string, pick func(Host) bool) at {
+		for i, h := range inv.Hosts {
+			if pick(h) {
+				return at{table: "host", index: i, key: key}
+			}
+		}
+		return at{table: "host", index: 0, key: key}
+	}
+	switch {
+	case servers == 0:
+		v.fail(first("zookeeper", func(h Host) bool { return h.RoleOnly }),
+			"every host has zookeeper = false: the roles need at least one ZooKeeper server")
+	case voters == 0:
+		v.fail(first("observer", func(h Host) bool { return h.Observer }),
+			"every server is an observer: ZooKeeper refuses an ensemble without a voting server (observers w/o participants)")
+	case voters%2 == 0:
+		inv.Warnings = append(inv.Warnings, fmt.Sprintf("%s: %d voting servers tolerate no more failures than %d: use an odd number", v.path, voters, voters-1))
+	}
 }
 
 // port is the host's own port for a.key, else the cluster's.
@@ -420,6 +464,9 @@ func (v *validator) duplicates(hosts []Host) {
 			v.fail(a("id"), "host %q: duplicate id %d (also host %q)", h.Name, h.ID, hosts[j].Name)
 		}
 		ids[h.ID] = i
+		if !h.Serves() {
+			continue // a role-only host listens on none of its ports
+		}
 		for _, p := range []struct {
 			key  string
 			port int

@@ -29,11 +29,19 @@ type Ensemble struct {
 	configs []*node.Config
 }
 
-// Start starts n servers (n = 1 is standalone) and waits until they serve.
+// Start starts n servers (n = 1 is standalone) of Debian's ZooKeeper and
+// waits until they serve.
 func Start(t testing.TB, n int) *Ensemble {
 	t.Helper()
-	if in := node.Detect(""); in.Java == "" || in.ZooKeeperHome == "" {
-		t.Skip("zktest: java or ZooKeeper missing: apt-get install -y default-jre-headless zookeeper")
+	return StartHome(t, n, "")
+}
+
+// StartHome is Start with the ZooKeeper release under home ("" for
+// Debian's package).
+func StartHome(t testing.TB, n int, home string) *Ensemble {
+	t.Helper()
+	if in := node.Detect(home); in.Java == "" || in.ZooKeeperHome == "" {
+		t.Skipf("zktest: java or ZooKeeper (home %q) missing: apt-get install -y default-jre-headless zookeeper", home)
 	}
 	root := t.TempDir()
 	ports := FreePorts(t, 3*n)
@@ -47,6 +55,7 @@ func Start(t testing.TB, n int) *Ensemble {
 		e.configs = append(e.configs, &node.Config{
 			Host: s.Host, Dir: filepath.Join(root, s.Host), MyID: s.ID, Address: s.Address,
 			ClientPort: s.ClientPort, TickTime: TickTime, SessionTimeout: SessionTimeout, Servers: servers,
+			ZooKeeperHome: home,
 		})
 	}
 	t.Cleanup(e.stopAll)

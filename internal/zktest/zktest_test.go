@@ -36,15 +36,22 @@ func TestEnsembleElectsLeaderAndSurvivesFollowerLoss(t *testing.T) {
 }
 
 // The rendered zoo.cfg limits what a server exposes: only the 4lw commands
-// zkctl uses, no AdminServer, the client port bound to the host's address.
+// zkctl uses (conf among them, for the roll; envi, which dumps the
+// environment, not), no AdminServer, the client port bound to the host's
+// address.
 func TestServerExposesOnlyWhatZkctlUses(t *testing.T) {
 	e := Start(t, 1)
 	addr := e.Servers()[0]
 	if out, err := node.FourLetter(addr, "ruok", time.Second); err != nil || out != "imok" {
 		t.Fatalf("ruok: %q %v", out, err)
 	}
-	if out, _ := node.FourLetter(addr, "conf", time.Second); !strings.Contains(out, "not in the whitelist") {
-		t.Fatalf("conf should be refused, got %q", out)
+	if out, _ := node.FourLetter(addr, "envi", time.Second); !strings.Contains(out, "not in the whitelist") {
+		t.Fatalf("envi should be refused, got %q", out)
+	}
+	if out, err := node.FourLetter(addr, "conf", time.Second); err != nil || !strings.Contains(out, "tickTime=") {
+		t.Fatalf("conf: %q %v", out, err)
+	} else {
+		t.Logf("conf:\n%s", out)
 	}
 	log, err := os.ReadFile(filepath.Join(e.Config(0).Dir, "logs", "zookeeper.log"))
 	if err != nil || !strings.Contains(string(log), "binding to port") {

@@ -30,6 +30,7 @@ func Handlers() wire.Handlers {
 	wire.Handle[StartServer](hs)
 	wire.Handle[SignalServer](hs)
 	wire.Handle[TxnLogs](hs)
+	wire.Handle[ServerConfig](hs)
 	wire.Handle[Status](hs)
 	wire.Handle[Reset](hs)
 	wire.Handle[Stop](hs)

@@ -84,7 +84,7 @@ func TestServe(t *testing.T) {
 // TestEveryCallHasAHandler: each call the controller makes is served, once.
 func TestEveryCallHasAHandler(t *testing.T) {
 	hs := Handlers()
-	calls := []string{Info{}.Call(), StartServer{}.Call(), SignalServer{}.Call(), TxnLogs{}.Call(), Status{}.Call(), Reset{}.Call(),
+	calls := []string{Info{}.Call(), StartServer{}.Call(), SignalServer{}.Call(), TxnLogs{}.Call(), ServerConfig{}.Call(), Status{}.Call(), Reset{}.Call(),
 		Stop{}.Call(), Memory{}.Call(), ReadLog{}.Call(), Clock{}.Call(), SignalHost{}.Call(), StartRoles{}.Call(), SignalRoles{}.Call(),
 		netfault.PartitionSpec{}.Call(), netfault.DegradeSpec{}.Call(), netfault.ClearRequest{}.Call(), netfault.HealRequest{}.Call(),
 		netfault.StatusRequest{}.Call(), Preflight{}.Call()}

@@ -45,6 +45,12 @@ type TxnLogFiles struct {
 	Files []json.RawMessage `json:"files"`
 }
 
+// ServerConfig asks how the server's configuration in force compares with
+// Config's (nil: the host's node.json): what a restart would apply.
+type ServerConfig struct {
+	Config *node.Config `json:"config,omitempty"`
+}
+
 // Status asks for the host's server and processes.
 type Status struct{}
 
@@ -107,6 +113,7 @@ func (Info) Call() string         { return "info" }
 func (StartServer) Call() string  { return "zk start" }
 func (SignalServer) Call() string { return "zk signal" }
 func (TxnLogs) Call() string      { return "zk txnlog" }
+func (ServerConfig) Call() string { return "zk config" }
 func (Status) Call() string       { return "status" }
 func (Reset) Call() string        { return "reset" }
 func (Stop) Call() string         { return "stop" }
@@ -257,4 +264,20 @@ func orEmpty(procs []node.Proc) []node.Proc {
 		return []node.Proc{}
 	}
 	return procs
+}
+
+// Serve compares the server's configuration in force with the one given
+// (the host's node.json when none is).
+func (q ServerConfig) Serve(_ context.Context, dir string) (node.ConfigState, error) {
+	c := q.Config
+	if c == nil {
+		var err error
+		if c, err = node.LoadConfig(dir); err != nil {
+			return node.ConfigState{}, err
+		}
+	}
+	if c.Dir != dir {
+		return node.ConfigState{}, fmt.Errorf("%w: a configuration for %s sent to the agent of %s", wire.ErrBadRequest, c.Dir, dir)
+	}
+	return node.ServerConfigState(c)
 }

@@ -12,6 +12,7 @@ const (
 	CodePrivilege   Code = "privilege"    // no CAP_NET_ADMIN
 	CodeBadRequest  Code = "bad-request"  // the call's arguments are invalid
 	CodeNotRunning  Code = "not-running"  // the process named is not alive
+	CodeNoServer    Code = "no-server"    // the host runs no ZooKeeper server (role-only)
 )
 
 // The sentinels a caller classifies an agent's error with (errors.Is).
@@ -23,6 +24,7 @@ var (
 	ErrPrivilege   = errors.New("network faults need root or sudo (CAP_NET_ADMIN)")
 	ErrBadRequest  = errors.New("bad request")
 	ErrNotRunning  = errors.New("not running")
+	ErrNoServer    = errors.New("runs no ZooKeeper server")
 )
 
 // codes pairs each code with its sentinel: the agent finds the code of an
@@ -36,6 +38,7 @@ var codes = []struct {
 	{CodePrivilege, ErrPrivilege},
 	{CodeBadRequest, ErrBadRequest},
 	{CodeNotRunning, ErrNotRunning},
+	{CodeNoServer, ErrNoServer},
 }
 
 // CodeOf is the code of an agent's error.

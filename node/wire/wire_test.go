@@ -78,6 +78,7 @@ func TestErrorCodes(t *testing.T) {
 		{fmt.Errorf("%w: loss \"150%%\": outside [0,100]%%", netfault.ErrBadSpec), wire.CodeBadRequest, wire.ErrBadRequest},
 		{fmt.Errorf("%w: unknown call", wire.ErrBadRequest), wire.CodeBadRequest, wire.ErrBadRequest},
 		{fmt.Errorf("master-x (pid 7) is %w", node.ErrNotRunning), wire.CodeNotRunning, wire.ErrNotRunning},
+		{fmt.Errorf("host vm4 %w (zookeeper = false in the inventory)", node.ErrNoServer), wire.CodeNoServer, wire.ErrNoServer},
 		{fmt.Errorf("degrade: %w", netfault.ErrNothingApplied), wire.CodeFailed, nil},
 		{errors.New("disk full"), wire.CodeFailed, nil},
 	} {
@@ -94,7 +95,7 @@ func TestErrorCodes(t *testing.T) {
 		if tc.sentinel != nil && !errors.Is(got, tc.sentinel) {
 			t.Errorf("%v: decoded error does not match %v", tc.err, tc.sentinel)
 		}
-		for _, other := range []error{wire.ErrMissingTool, wire.ErrPrivilege, wire.ErrBadRequest, wire.ErrNotRunning} {
+		for _, other := range []error{wire.ErrMissingTool, wire.ErrPrivilege, wire.ErrBadRequest, wire.ErrNotRunning, wire.ErrNoServer} {
 			if other != tc.sentinel && errors.Is(got, other) {
 				t.Errorf("%v: decoded error matches %v too", tc.err, other)
 			}
