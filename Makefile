@@ -9,7 +9,7 @@ GO ?= go
 # (the full-screen test of `zkctl watch`).
 PACKAGES = default-jre-headless zookeeper openssh-server iproute2 nftables sudo dpkg-dev liblogback-java python3 python3-kazoo tmux
 
-.PHONY: setup build demo test vet lint bench clean
+.PHONY: setup build demo test vet lint bench clean net-2s
 
 setup:
 	@if ! command -v java >/dev/null || [ ! -f /usr/share/java/zookeeper.jar ] || [ ! -x /usr/sbin/sshd ] || ! command -v ip >/dev/null \
@@ -36,6 +36,15 @@ demo: setup build
 	else \
 		echo "skipped the network scenarios: they need root to make network-namespace hosts"; \
 	fi
+
+# Beside the suite (minutes, as root): master-partition, worker-partition
+# and zk-leader-partition on three network-namespace hosts at ZooKeeper's
+# default tickTime of 2 s with a 6 s session timeout, where a cut-off
+# server notices after syncLimit x tickTime = 20 s. Report: docs/report-2s-tick.md.
+net-2s: setup
+	ZKCTL_DEMO_REPORT=$(CURDIR)/docs/report-2s-tick.md ZKCTL_DEMO_TICK=2s ZKCTL_DEMO_SESSION=6s \
+		ZKCTL_DEMO_SCENARIOS="master-partition worker-partition zk-leader-partition" \
+		$(GO) test -count=1 -timeout 40m -run '^TestDemoNetwork$$' -v ./scenario
 
 vet:
 	$(GO) vet ./...

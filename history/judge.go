@@ -16,13 +16,17 @@ type Verdict struct {
 	OK     bool   `json:"ok"`
 	Detail string `json:"detail"` // what held, or what failed: zxids, sessions, role instances
 	Judged int    `json:"judged"` // the committed transactions judged
+	// NotJudged, when set, says why the history held nothing to judge
+	// (a history read before any task was submitted): OK means nothing then.
+	NotJudged string `json:"not_judged,omitempty"`
 }
 
 // Options tune the judges.
 type Options struct {
 	// OpenTasks: tasks may still be open at the end of the history (a
-	// history read while clients run), so a task without a result and its
-	// znodes are not failures.
+	// history read while clients run, or that of a run stopped early), so
+	// a task without a result and its znodes are not failures, and a
+	// history without any submission is not judged for exactly-once.
 	OpenTasks bool
 }
 
@@ -183,6 +187,11 @@ func ExactlyOnce(h *History, o Options) Verdict {
 			problems = append(problems, fmt.Sprintf("%s (submitted at %s by %s) has no result", s.task, zx(s.zxid), h.who(s.session)))
 		}
 	}
+	if len(subs) == 0 && o.OpenTasks && len(problems) == 0 {
+		v := verdict(name, h, "no task was submitted", nil)
+		v.NotJudged = fmt.Sprintf("no task was submitted by %s", zx(h.End))
+		return v
+	}
 	if len(subs) == 0 {
 		problems = append(problems, "no task was submitted")
 	}
@@ -323,8 +332,16 @@ func NoWriteAfterEnd(h *History) Verdict {
 	const name = "no write after a session closed or a master was deposed"
 	var problems []string
 	candidate := map[int64]bool{} // sessions that ever owned an election node
-	closed := 0
+	closed, refused := 0, 0
 	replay(h, func(t *txnlog.Txn, before *tree) {
+		if t.Failed() {
+			// A refused write is no write: for a closed session or a
+			// deposed master it is the protocol working.
+			if _, ok := before.closed[t.Session]; ok || (candidate[t.Session] && before.candidacies(t.Session) == 0) {
+				refused++
+			}
+			return
+		}
 		if z, ok := before.closed[t.Session]; ok {
 			problems = append(problems, fmt.Sprintf("%s at %s by %s, whose session closed at %s",
 				t.Type, zx(t.Zxid), h.who(t.Session), zx(z)))
@@ -338,12 +355,15 @@ func NoWriteAfterEnd(h *History) Verdict {
 				strings.Join(ws, ", "), zx(t.Zxid), h.who(t.Session)))
 		}
 		for _, op := range ops(t) {
-			if _, ok := child(op.Path, protocol.ElectionPath); ok && op.Type.IsCreate() && !t.Failed() {
+			if _, ok := child(op.Path, protocol.ElectionPath); ok && op.Type.IsCreate() {
 				candidate[t.Session] = true
 			}
 		}
 	})
 	summary := fmt.Sprintf("%d sessions closed, none wrote after; no master write without an election node", closed)
+	if refused > 0 {
+		summary += fmt.Sprintf("; %s refused after the session closed or the master was deposed, as the protocol asks", plural(refused, "write"))
+	}
 	return verdict(name, h, summary, problems)
 }
 

@@ -34,7 +34,8 @@ func (h *HistoryInfo) Summary() string {
 // historyChecks judges the run on the ensemble's own record of every write
 // (package history): operation by operation, whatever program made them.
 // These checks stand beside the ones judged from the role logs, so a run
-// where the two disagree fails, showing both.
+// where the two disagree fails, showing both. They run on every scenario
+// that started, whatever stopped it.
 func (rn *Runner) historyChecks(ctx context.Context, res *Result) []Check {
 	servers, err := rn.Cluster.Hosts(res.Servers...)
 	info := &HistoryInfo{Err: err}
@@ -45,7 +46,7 @@ func (rn *Runner) historyChecks(ctx context.Context, res *Result) []Check {
 		info.Err = err
 	}
 	if err != nil {
-		return []Check{{Name: "history: the servers' transaction logs merge into one history", Detail: err.Error()}}
+		return []Check{{Name: "history: the servers' transaction logs merge into one history", Detail: err.Error(), reads: reads()}}
 	}
 	info.Txns, info.Start, info.End, info.Notes = len(h.Txns), h.Start, h.End, h.Notes
 	info.Offsets = map[string]time.Duration{}
@@ -55,9 +56,19 @@ func (rn *Runner) historyChecks(ctx context.Context, res *Result) []Check {
 		}
 	}
 	info.Timings = historyTimings(h, res, info.Offsets)
+	// A run that stopped early left tasks open: the judges take the
+	// history up to the stop, open tasks allowed.
+	opts := history.Options{OpenTasks: res.Err != nil}
 	var out []Check
-	for _, v := range history.Judge(h, history.Options{}) {
-		out = append(out, Check{Name: "history: " + v.Name, OK: v.OK, Detail: fmt.Sprintf("%s (%d transactions judged)", v.Detail, v.Judged)})
+	for _, v := range history.Judge(h, opts) {
+		c := Check{Name: "history: " + v.Name, OK: v.OK, Detail: fmt.Sprintf("%s (%d transactions judged)", v.Detail, v.Judged), reads: reads()}
+		if opts.OpenTasks {
+			c.Detail += ", the history up to the run's stop"
+		}
+		if v.NotJudged != "" {
+			c.OK, c.Skipped = false, v.NotJudged
+		}
+		out = append(out, c)
 	}
 	return out
 }

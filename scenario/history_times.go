@@ -80,8 +80,9 @@ func sessionEnd(h *history.History, closed map[int64]txnlog.Txn, w string) (txnl
 	return txnlog.Txn{}, false
 }
 
-// faultOn is the scenario's fault that ended worker w (a signal to it, or
-// a fault of its host).
+// faultOn is the scenario's fault that ended worker w: a signal to it, or
+// a fault of its host (a crash, a freeze, a cut, a degradation; not the
+// heal that ends one, nor a fault of its server alone).
 func faultOn(res *Result, w string) (Event, bool) {
 	var host string
 	for _, p := range res.Procs {
@@ -90,7 +91,8 @@ func faultOn(res *Result, w string) (Event, bool) {
 		}
 	}
 	for _, e := range res.Events {
-		if e.Kind == KindFault && (e.Role == "worker" && e.ID == w || e.Role == "" && e.Host == host) {
+		onHost := e.Host == host && e.Attrs["fault"] != "heal" && (e.Role == "" || e.Attrs["fault"] == "partition")
+		if e.Kind == KindFault && (e.Role == "worker" && e.ID == w || onHost) {
 			return e, true
 		}
 	}

@@ -168,7 +168,7 @@ func (r *run) workerOnFollower(ws []*Proc, followers []string) *Proc {
 
 // runsMaster tells whether a master the scenario started runs on host.
 func (r *run) runsMaster(host string) bool {
-	for _, p := range r.procs {
+	for _, p := range r.procs() {
 		if p.Role == "master" && p.Host == host && p.Ended.IsZero() {
 			return true
 		}

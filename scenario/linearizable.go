@@ -47,7 +47,7 @@ func linearizable(r *run) {
 		r.note("Network partitions were left out: %v.", netPossible(r.ctx, r.c))
 	}
 	h, err := lincheck.Run(r.ctx, lincheck.Config{Servers: servers, Ops: linOps, Duration: linDuration,
-		SessionTimeout: r.session, Logger: r.c.Log, Dialer: r.c.ZKDialer(hosts)}, nem)
+		SessionTimeout: r.timing.session, Logger: r.c.Log, Dialer: r.c.ZKDialer(hosts)}, nem)
 	if err != nil {
 		r.fail(fmt.Errorf("register workload: %w", err))
 		return
@@ -55,16 +55,17 @@ func linearizable(r *run) {
 	r.setStep("check %d operations with Porcupine", len(h.Ops))
 	res := lincheck.Check(h, linCheckTimeout, filepath.Join(r.artifacts, "linearizable-porcupine.html"))
 	r.extra = append(r.extra, res.Markdown()...)
-	r.expect("writes and compare-and-set are linearizable (Porcupine)", func(*observation) (bool, string) {
+	r.figures = fmt.Sprintf("%d operations, verdict %s, %d faults", len(h.Ops), res.Verdict, len(res.Faults))
+	r.expect("writes and compare-and-set are linearizable (Porcupine)", reads(), func(*observation) (bool, string) {
 		return res.Verdict == lincheck.VerdictOK, fmt.Sprintf("verdict %s; %s", res.Verdict, countsLine(res))
 	})
-	r.expect("reads keep ZooKeeper's promises (per session: no going back, own writes seen; no invented values)", func(*observation) (bool, string) {
+	r.expect("reads keep ZooKeeper's promises (per session: no going back, own writes seen; no invented values)", reads(), func(*observation) (bool, string) {
 		if len(res.ReadViolations) > 0 {
 			return false, fmt.Sprintf("%d violations, first: %s", len(res.ReadViolations), res.ReadViolations[0])
 		}
 		return true, fmt.Sprintf("%d reads, none breaks a promise", res.Counts[lincheck.Read].Total())
 	})
-	r.expect("the faults were injected", func(*observation) (bool, string) {
+	r.expect("the faults were injected", reads(), func(*observation) (bool, string) {
 		return len(res.Faults) > 0, fmt.Sprintf("%d faults: %s", len(res.Faults), faultNames(res.Faults))
 	})
 }
@@ -118,7 +119,7 @@ func (n *linNemesis) Run(ctx context.Context, log func(lincheck.Fault)) {
 		}
 		f, fault, undo := n.pick(leader)
 		n.do(fault, &f)
-		time.Sleep(n.r.session + n.r.tick)
+		time.Sleep(n.r.timing.session + n.r.timing.tick)
 		n.do(undo, &f) // also when ctx has ended: a fault is always undone
 		f.End = time.Now()
 		log(f)
@@ -151,7 +152,7 @@ func (n *linNemesis) pick(leader string) (lincheck.Fault, ops.Op, ops.Op) {
 		}
 		f.Target = others[n.rnd.IntN(len(others))]
 	}
-	return f, ops.Partition{Hosts: []string{f.Target}, For: 3 * n.r.session}, ops.Heal{Hosts: []string{f.Target}}
+	return f, ops.Partition{Hosts: []string{f.Target}, For: 3 * n.r.timing.session}, ops.Heal{Hosts: []string{f.Target}}
 }
 
 // do runs op (whatever the workload's context) and adds it to the timeline.

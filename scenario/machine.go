@@ -56,7 +56,7 @@ func (r *Result) JSON() JSONResult {
 		j.Error = r.Err.Error()
 	}
 	for _, c := range r.Checks {
-		j.Checks = append(j.Checks, JSONCheck(c))
+		j.Checks = append(j.Checks, JSONCheck{Name: c.Name, OK: c.OK, Detail: c.Detail, Skipped: c.Skipped})
 	}
 	m := r.Metrics
 	j.Measures = JSONMeasure{Submitted: m.Submitted, Completed: m.Completed, Dropped: m.Dropped,

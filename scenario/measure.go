@@ -263,7 +263,7 @@ func longestPause(o *observation) Pause {
 		return p
 	}
 	for _, f := range filter(o.res.Events, KindFault) {
-		if f.At.Before(p.To) && f.At.After(p.From.Add(-o.run.session)) {
+		if f.At.Before(p.To) && f.At.After(p.From.Add(-o.run.timing.session)) {
 			p.After = f.Msg
 		}
 	}

@@ -70,9 +70,9 @@ type monitor struct {
 	modes     []string
 }
 
-// startMonitor connects to servers and starts sampling.
-func startMonitor(ctx context.Context, c *controller.Cluster, servers []inventory.Host) (*monitor, error) {
-	dctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+// startMonitor connects to servers, within bound, and starts sampling.
+func startMonitor(ctx context.Context, c *controller.Cluster, servers []inventory.Host, bound time.Duration) (*monitor, error) {
+	dctx, cancel := context.WithTimeout(ctx, bound)
 	conn, err := c.Connect(dctx, servers)
 	cancel()
 	if err != nil {
@@ -234,6 +234,31 @@ func readMaster(conn *zk.Conn) (id string, checked, consistent bool, err error) 
 	consistent = mst == nil || mst.EphemeralOwner == leadOwner
 	return id, checked, consistent, nil
 }
+
+// notServingSince tells whether a srvr sample taken after t found host's
+// server not serving (neither leader, follower nor standalone).
+func (m *monitor) notServingSince(host string, t time.Time) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	i := -1
+	for k, h := range m.samples.Servers {
+		if h == host {
+			i = k
+		}
+	}
+	for k := len(m.samples.Server) - 1; k >= 0 && i >= 0; k-- {
+		s := m.samples.Server[k]
+		if !s.At.After(t) {
+			break
+		}
+		if !serving(s.Modes[i]) {
+			return true
+		}
+	}
+	return false
+}
+
+func serving(mode string) bool { return mode == "leader" || mode == "follower" || mode == "standalone" }
 
 // status is the monitor's latest view, for waits and the progress line.
 type status struct {

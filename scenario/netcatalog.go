@@ -19,19 +19,19 @@ func netScenarios() []*Scenario {
 	return []*Scenario{
 		{Name: "master-partition", What: "cut the leading master's host off from the others past the session timeout, then heal",
 			Observe: "its server stops serving, its session expires on the majority, the backup leads, every write of the old master is refused; after heal it rejoins as a candidate",
-			Place:   Placement{Masters: []int{0, 1}, Workers: []int{2, 2}, Clients: []int{2}}, Servers: 3, Net: true, script: masterPartition},
+			Place:   Placement{{"master", 0}, {"master", 1}, {"worker", 2}, {"worker", 2}, {"client", 2}}, Servers: 3, Net: true, script: masterPartition},
 		{Name: "zk-leader-partition", What: "isolate the ZooKeeper leader's host, then heal",
 			Observe: "the majority elects a new leader (time reported), the isolated server stops serving, the sessions connected to it move",
 			Place:   zkPlace, Servers: 3, Net: true, script: zkLeaderPartition},
 		{Name: "worker-partition", What: "cut a worker's host off past the session timeout, then heal",
 			Observe: "its tasks are reassigned; after heal its late completions are refused, so no task gets a second result",
-			Place:   Placement{Masters: []int{0}, Workers: []int{1, 2}, Clients: []int{0}}, Servers: 3, Net: true, script: workerPartition},
+			Place:   Placement{{"master", 0}, {"worker", 1}, {"worker", 2}, {"client", 0}}, Servers: 3, Net: true, script: workerPartition},
 		{Name: "partition-flap", What: "partition and heal the leading master's host four times, short and long cuts",
 			Observe: "no task lost or doubled, at most one master at any time, a long cut makes the backup lead",
-			Place:   Placement{Masters: []int{0, 1}, Workers: []int{1, 2}, Clients: []int{2}}, Servers: 3, Net: true, script: partitionFlap},
+			Place:   Placement{{"master", 0}, {"master", 1}, {"worker", 1}, {"worker", 2}, {"client", 2}}, Servers: 3, Net: true, script: partitionFlap},
 		{Name: "slow-network", What: "degrade a worker's host: first a stall below the session timeout, then one past it",
 			Observe: "below: no failover, nothing lost; past: the worker's tasks move, nothing lost (the stalls are measured; the report says what was applied)",
-			Place:   Placement{Masters: []int{0}, Workers: []int{1, 2}, Clients: []int{0}}, Servers: 3, Net: true, script: slowNetwork},
+			Place:   Placement{{"master", 0}, {"worker", 1}, {"worker", 2}, {"client", 0}}, Servers: 3, Net: true, script: slowNetwork},
 	}
 }
 
@@ -47,27 +47,29 @@ func masterPartition(r *run) {
 	part := r.partition(host)
 	late := r.startClient(2, r.newID("client", 2), 10)
 	r.waitMaster(ms[1])
-	r.holdUntil(part.At.Add(r.session+1500*time.Millisecond), "the host stays cut off past the session timeout")
+	r.awaitStopsServing(host, part)
+	r.holdUntil(part.At.Add(r.timing.sessionExpiry()), "the host stays cut off past the session timeout")
 	r.snapshot("the old leader's host is still cut off; the backup leads")
+	r.keepTasksComing(host)
 	heal := r.heal(host)
-	r.waitCandidates(2)
-	r.expect("the cut-off host's server stops serving", func(o *observation) (bool, string) {
+	r.waitSoft(ms[0], "after heal the old leader rejoins as a candidate", "2 master candidates", ops.Candidates(r.mon.conn, 2))
+	r.expect("the cut-off host's server stops serving", reads(), func(o *observation) (bool, string) {
 		return o.stoppedServing(host, part, heal)
 	})
-	r.expect("its session expires on the majority: the backup leads while the host is still cut off", func(o *observation) (bool, string) {
+	r.expect("its session expires on the majority: the backup leads while the host is still cut off", reads("master"), func(o *observation) (bool, string) {
 		ok, detail := o.newMaster(part, ms[1])
 		if e, found := o.electedAfter(part.At); found && !e.At.Before(heal.At) {
 			return false, detail + ", but only after the heal"
 		}
 		return ok, detail
 	})
-	r.expect("the old leader is fenced: 0 successful writes after the cut", func(o *observation) (bool, string) {
+	r.expect("the old leader is fenced: 0 successful writes after the cut", reads("master"), func(o *observation) (bool, string) {
 		return o.fenced(ms[0], part)
 	})
-	r.expect("after heal the old leader rejoins as a candidate", func(o *observation) (bool, string) {
+	r.expect("after heal the old leader rejoins as a candidate", reads("master"), func(o *observation) (bool, string) {
 		return o.rejoined(ms[0], heal)
 	})
-	r.expect("tasks submitted during the cut are assigned by the backup", func(o *observation) (bool, string) {
+	r.expect("tasks submitted during the cut are assigned by the backup", reads("master", "client"), func(o *observation) (bool, string) {
 		return o.assignedBy(late, ms[1])
 	})
 }
@@ -94,42 +96,48 @@ func zkLeaderPartition(r *run) {
 		}
 		return false
 	}))
-	r.hold(r.session, "the sessions on the isolated server move")
+	r.awaitStopsServing(leader, part)
+	r.hold(r.timing.session, "the sessions on the isolated server move")
 	after := r.sessions()
-	r.note("Connections %v after the cut: %s.", r.session, r.connections())
+	r.note("Connections %v after the cut: %s.", r.timing.session, r.connections())
+	r.keepTasksComing(leader)
 	heal := r.heal(leader)
 	r.roles()
 	r.waitMoreDone(3)
-	r.expect("the majority elects a new leader", func(o *observation) (bool, string) {
+	r.expect("the majority elects a new leader", reads(), func(o *observation) (bool, string) {
 		return o.zkElected(part)
 	})
-	r.expect("the isolated server stops serving", func(o *observation) (bool, string) {
+	r.expect("the isolated server stops serving", reads(), func(o *observation) (bool, string) {
 		return o.stoppedServing(leader, part, heal)
 	})
-	r.expect("the sessions connected to it move: every role off the isolated host keeps its session", func(o *observation) (bool, string) {
+	r.expect("the sessions connected to it move: every role off the isolated host keeps its session", reads(), func(o *observation) (bool, string) {
 		return sameSessions(before, after)
 	})
-	r.expect("after heal the isolated server serves again", func(o *observation) (bool, string) {
+	r.expect("after heal the isolated server serves again", reads(), func(o *observation) (bool, string) {
 		return o.servesAgain(leader, heal)
 	})
 }
 
 // workerPartition: a worker's host is cut off past the session timeout.
 func workerPartition(r *run) {
-	w := r.busyWorkerOnFollower(50)
+	// Work for the whole fault: on a loaded machine a partition call alone
+	// took 7 s, and 50 tasks (5 s for two workers) were done before the
+	// cut took effect, leaving the cut worker nothing to lose.
+	w := r.busyWorkerOnFollower(120)
 	if !r.ok() {
 		return
 	}
 	r.note("%s runs a ZooKeeper follower and worker %s (%d tasks assigned).", w.Host, w.ID, r.assigned(w))
 	r.snapshot("before the worker's host is cut off")
 	part := r.partition(w.Host)
-	r.holdUntil(part.At.Add(r.session+1500*time.Millisecond), "the host stays cut off past the session timeout")
+	r.awaitExpired(w, part)
+	r.keepTasksComing(w.Host)
 	heal := r.heal(w.Host)
 	r.waitMoreDone(5)
-	r.expect("the cut-off worker's tasks are reassigned and completed once", func(o *observation) (bool, string) {
+	r.expect("the cut-off worker's tasks are reassigned and completed once", reads("master", "worker"), func(o *observation) (bool, string) {
 		return o.reassigned(w, part)
 	})
-	r.expect("its late completions are refused: it completed nothing after the cut under its old registration", func(o *observation) (bool, string) {
+	r.expect("its late completions are refused: it completed nothing after the cut under its old registration", reads("worker"), func(o *observation) (bool, string) {
 		return o.lateRefused(w, part, heal)
 	})
 }
@@ -140,33 +148,41 @@ func partitionFlap(r *run) {
 	r.startWorkers()
 	r.startClients(150)
 	r.waitDone(5)
-	// A long cut lasts two session timeouts and a second: when the master's
-	// host also runs the ZooKeeper leader, the majority first elects a new
-	// leader, and only then expires the old master's session.
-	long2 := 2*r.session + time.Second
-	cuts := []time.Duration{r.session / 2, long2, r.session / 2, long2}
-	var long [][2]Event
+	// A short cut lasts half a session timeout. A long one lasts past the
+	// session timeout until the other master leads, bounded by a failover:
+	// when the master's host also runs the ZooKeeper leader, the majority
+	// first notices (syncLimit ticks), elects a new leader, and only then
+	// expires the old master's session.
+	long := [][2]Event{}
 	var last Event
-	for i, d := range cuts {
+	for i, short := range []bool{true, false, true, false} {
 		host := r.masterHost()
 		if !r.ok() {
 			return
 		}
+		before := r.mon.status().Master
 		part := r.partition(host)
-		r.hold(d, fmt.Sprintf("cut %d of %d (%v)", i+1, len(cuts), d))
+		if short {
+			r.hold(r.timing.session/2, fmt.Sprintf("cut %d of 4 (short: %v)", i+1, r.timing.session/2))
+		} else {
+			r.holdUntil(part.At.Add(r.timing.sessionExpiry()), fmt.Sprintf("cut %d of 4 (long): past the session timeout", i+1))
+			r.await("another master leads", r.timing.failover(), ops.MasterIs(r.mon.conn, func(m protocol.MasterInfo) bool {
+				return m.ID != before
+			}))
+		}
 		last = r.heal(host)
-		if d > r.session {
+		if !short {
 			long = append(long, [2]Event{part, last})
 		}
-		r.hold(r.session, "healed")
+		r.hold(r.timing.session, "healed")
 	}
-	h := r.place.Clients[0]
+	h := r.place.Of("client")[0]
 	r.startClient(h, r.newID("client", h), 5) // work after the last heal, whatever is left of the first client's
 	r.waitMoreDone(5)
-	r.expect("every cut past the session timeout makes the other master lead during the cut", func(o *observation) (bool, string) {
+	r.expect("every cut past the session timeout makes the other master lead during the cut", reads("master"), func(o *observation) (bool, string) {
 		return o.electedDuring(long)
 	})
-	r.expect("work resumes after the last heal", func(o *observation) (bool, string) {
+	r.expect("work resumes after the last heal", reads("worker"), func(o *observation) (bool, string) {
 		return o.resumed(last)
 	})
 }
@@ -178,26 +194,69 @@ func slowNetwork(r *run) {
 		return
 	}
 	r.note("%s runs a ZooKeeper follower and worker %s; its outbound traffic to the other hosts is degraded.", w.Host, w.ID)
-	mild := r.degrade(ops.Degrade{Host: w.Host, Delay: 20 * time.Millisecond, Loss: 10, Rate: "1mbit", For: 30 * time.Second})
-	r.hold(4*time.Second, "a mild degradation")
+	// The degradations expire on the host after a wait bound, should the
+	// controller never clear them.
+	mild := r.degrade(ops.Degrade{Host: w.Host, Delay: 20 * time.Millisecond, Loss: 10, Rate: "1mbit", For: r.timing.wait()})
+	r.hold(2*r.timing.session, "a mild degradation")
 	mildEnd := r.degrade(ops.Degrade{Host: w.Host, Clear: true})
-	r.hold(r.session, "after the mild degradation")
-	cut := r.degrade(ops.Degrade{Host: w.Host, Loss: 100, For: 30 * time.Second})
-	r.holdUntil(cut.At.Add(r.session+1500*time.Millisecond), "every packet lost, past the session timeout")
+	r.hold(r.timing.session, "after the mild degradation")
+	cut := r.degrade(ops.Degrade{Host: w.Host, Loss: 100, For: r.timing.wait()})
+	r.awaitExpired(w, cut)
+	r.keepTasksComing(w.Host)
 	cutEnd := r.degrade(ops.Degrade{Host: w.Host, Clear: true})
 	r.waitMoreDone(3)
-	r.expect("a stall below the session timeout: no failover, nothing lost", func(o *observation) (bool, string) {
+	r.expect("a stall below the session timeout: no failover, nothing lost", reads("master", "worker"), func(o *observation) (bool, string) {
 		return o.judgeStall(w, mild, mildEnd, false)
 	})
-	r.expect("a stall past the session timeout: the worker's tasks move, nothing lost", func(o *observation) (bool, string) {
+	r.expect("a stall past the session timeout: the worker's tasks move, nothing lost", reads("master", "worker"), func(o *observation) (bool, string) {
 		return o.judgeStall(w, cut, cutEnd, true)
 	})
+}
+
+// awaitStopsServing waits until the monitor saw host's server not serving
+// after the fault f, bounded by the time a cut-off server takes to notice
+// (syncLimit ticks) and a srvr round.
+func (r *run) awaitStopsServing(host string, f Event) {
+	r.await(host+"'s server stops serving", r.timing.serverNotice()+srvrTimeout+r.timing.tick, holds(func() bool {
+		return r.mon.notServingSince(host, f.End())
+	}))
+}
+
+// awaitExpired holds the fault f on worker w's host until w's session
+// expired on the majority (its /workers_eph node is gone), bounded by a
+// failover, and at least past the session timeout.
+func (r *run) awaitExpired(w *Proc, f Event) {
+	r.await("worker "+w.ID+"'s session expires on the majority", r.timing.failover(), func() (bool, error) {
+		ok, _, err := r.mon.conn.Exists(protocol.WorkerAlive(w.ID))
+		return err == nil && !ok, nil
+	})
+	r.holdUntil(f.At.Add(r.timing.sessionExpiry()), "the fault lasts past the session timeout")
+}
+
+// keepTasksComing starts one more client, on a client host that no fault
+// holds (avoid), so that work is pending when a fault ends, whatever the
+// timing made of the first clients' tasks: an old leader that resumes then
+// has work it could take (a master that does not check its election node
+// takes it, and the history shows it), and work after a heal is there to
+// resume.
+func (r *run) keepTasksComing(avoid ...string) {
+	hosts := r.place.Of("client")
+	for i := range r.hosts {
+		hosts = append(hosts, i)
+	}
+	for _, h := range hosts {
+		if !slices.Contains(avoid, r.hosts[h]) {
+			r.startClient(h, r.newID("client", h), 20)
+			return
+		}
+	}
+	r.fail(fmt.Errorf("no host for more tasks: %v are all held by a fault", r.hosts))
 }
 
 // masterHost is the host of the master that leads now.
 func (r *run) masterHost() string {
 	id := r.mon.status().Master
-	for _, p := range r.procs {
+	for _, p := range r.procs() {
 		if p.Role == "master" && p.ID == id {
 			return p.Host
 		}
@@ -211,7 +270,7 @@ func (r *run) masterHost() string {
 func (r *run) sessionsOff(host string) map[string]int64 {
 	all := r.sessions()
 	drop := map[int64]bool{}
-	for _, p := range r.procs {
+	for _, p := range r.procs() {
 		if p.Host != host || !p.Ended.IsZero() {
 			continue
 		}
@@ -262,7 +321,7 @@ func (o *observation) modesOf(host string, from, to time.Time) []string {
 func (o *observation) stoppedServing(host string, part, heal Event) (bool, string) {
 	modes := o.modesOf(host, part.End(), heal.At)
 	for i, m := range modes {
-		if m != "leader" && m != "follower" && m != "standalone" {
+		if !serving(m) {
 			return true, fmt.Sprintf("%s's server was %q in the sample %d of %d between the cut (%s) and the heal (%s)",
 				host, m, i+1, len(modes), o.rel(part.At), o.rel(heal.At))
 		}
@@ -340,10 +399,10 @@ func (o *observation) stall(w *Proc, from, to time.Time) time.Duration {
 func (o *observation) judgeStall(w *Proc, deg, clear Event, past bool) (bool, string) {
 	s := o.stall(w, deg.End(), clear.At)
 	what := fmt.Sprintf("%s (%s); longest stall of %s's completions %.2fs (session timeout %v)",
-		deg.Msg, orDash(deg.Attrs["applied"]), w.ID, s.Seconds(), o.run.session)
-	if s < o.run.session {
+		deg.Msg, orDash(deg.Attrs["applied"]), w.ID, s.Seconds(), o.run.timing.session)
+	if s < o.run.timing.session {
 		for _, e := range o.res.Events {
-			if e.Kind == KindWorkerGone && e.Worker == w.ID && e.At.After(deg.At) && e.At.Before(clear.At.Add(o.run.session)) {
+			if e.Kind == KindWorkerGone && e.Worker == w.ID && e.At.After(deg.At) && e.At.Before(clear.At.Add(o.run.timing.session)) {
 				return false, what + ", yet the master reported it gone at " + o.rel(e.At)
 			}
 		}

@@ -190,6 +190,16 @@ func testInterrupt(t *testing.T, lab *testlab.Lab, c *controller.Cluster) {
 	if !healed {
 		t.Errorf("no passing heal check in %+v", res[0].Checks)
 	}
+	// The history checks judge the history up to the interrupt.
+	judged := false
+	for _, ch := range res[0].Checks {
+		if ch.Name == "history: never two masters at once" {
+			judged = ch.OK && ch.Skipped == "" && strings.Contains(ch.Detail, "up to the run's stop")
+		}
+	}
+	if !judged {
+		t.Errorf("the interrupted run's history was not judged: %+v", res[0].Checks)
+	}
 	noRulesLeft(t, lab)
 }
 

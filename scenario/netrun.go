@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"zkctl/controller"
-	"zkctl/node"
 	"zkctl/node/wire"
 	"zkctl/ops"
 )
@@ -48,98 +47,39 @@ func netPossible(ctx context.Context, c *controller.Cluster) error {
 	return ops.NetFaultsPossible(ctx, hosts)
 }
 
-// netEvent is the timeline's event of a network fault.
-func netEvent(rec ops.Record, fault, host, msg string) Event {
-	e := Event{At: rec.Start, Took: rec.Took(), Host: host, Kind: KindFault, Msg: msg, Attrs: map[string]string{"fault": fault}}
-	if len(rec.Notes) > 0 {
-		var parts []string
-		for _, n := range rec.Notes {
-			parts = append(parts, n.Host+": "+n.Msg)
-		}
-		e.Attrs["applied"] = strings.Join(parts, "; ")
-	}
-	return e
-}
-
 // partition cuts hosts off from the other hosts until healed (ops.Partition).
 func (r *run) partition(hosts ...string) Event {
-	op := ops.Partition{Hosts: hosts, For: 0}
-	e := Event{At: time.Now(), Host: hosts[0], Kind: KindFault, Msg: op.Title(), Attrs: map[string]string{"fault": "partition"}}
-	if !r.ok() {
-		return e
-	}
-	mode := r.serverMode(hosts[0])
-	r.setStep("%s", op.Title())
-	r.mon.fast(10 * time.Second)
-	rec, err := op.Run(r.ctx, r.c)
-	e = netEvent(rec, "partition", hosts[0], fmt.Sprintf("%s (zookeeper %s)", op.Title(), mode))
-	// The cut host's server is lost to the others, as a killed one is.
-	e.Role, e.Proc, e.Attrs["mode"] = node.ZooKeeperName, node.ZooKeeperName, mode
-	if err != nil {
-		r.fail(fmt.Errorf("%s: %w", op.Title(), err))
-		return e
-	}
-	r.events = append(r.events, e)
+	_, e, _ := r.do(ops.Partition{Hosts: hosts, For: 0}, r.modeBefore(hosts[0]))
 	return e
 }
 
 // heal removes every network fault of hosts (every host when none).
 func (r *run) heal(hosts ...string) Event {
-	op := ops.Heal{Hosts: hosts}
-	host := ""
-	if len(hosts) > 0 {
-		host = hosts[0]
-	}
-	e := Event{At: time.Now(), Host: host, Kind: KindFault, Msg: op.Title(), Attrs: map[string]string{"fault": "heal"}}
-	if !r.ok() {
-		return e
-	}
-	r.setStep("%s", op.Title())
-	r.mon.fast(10 * time.Second)
-	rec, err := op.Run(r.ctx, r.c)
-	e = netEvent(rec, "heal", host, op.Title())
-	if err != nil {
-		r.fail(fmt.Errorf("%s: %w", op.Title(), err))
-		return e
-	}
-	r.events = append(r.events, e)
+	_, e, _ := r.do(ops.Heal{Hosts: hosts}, "")
 	return e
 }
 
 // degrade applies d (ops.Degrade) and notes what was applied.
 func (r *run) degrade(d ops.Degrade) Event {
-	e := Event{At: time.Now(), Host: d.Host, Kind: KindFault, Msg: d.Title(), Attrs: map[string]string{"fault": "degrade"}}
-	if !r.ok() {
-		return e
+	rec, e, _ := r.do(d, "")
+	if len(rec.Notes) > 0 || !rec.End.IsZero() {
+		var applied []string
+		for _, n := range rec.Notes {
+			applied = append(applied, n.Msg)
+		}
+		r.note("%s — applied on %s: %s.", d.Title(), d.Host, strings.Join(applied, "; "))
 	}
-	r.setStep("%s", d.Title())
-	r.mon.fast(10 * time.Second)
-	rec, err := d.Run(r.ctx, r.c)
-	fault := "degrade"
-	if d.Clear {
-		fault = "heal" // a clear ends the degradations as a heal does
-	}
-	e = netEvent(rec, fault, d.Host, d.Title())
-	var applied []string
-	for _, n := range rec.Notes {
-		applied = append(applied, n.Msg)
-	}
-	r.note("%s — applied on %s: %s.", d.Title(), d.Host, strings.Join(applied, "; "))
-	if err != nil {
-		r.fail(fmt.Errorf("%s: %w", d.Title(), err))
-		return e
-	}
-	r.events = append(r.events, e)
 	return e
 }
 
 // healAll is the runner's heal at the end of every scenario on hosts that
 // can hold network faults, whether it passed, failed or was interrupted:
-// every host is healed, then each host's rules are read back.
-func (rn *Runner) healAll(ctx context.Context, res *Result) {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+// every host is healed, then each host's rules are read back, within
+// bound (the timing's wait bound).
+func (rn *Runner) healAll(ctx context.Context, res *Result, bound time.Duration) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), bound)
 	defer cancel()
-	c := Check{Name: "every network fault healed", OK: true}
+	c := Check{Name: "every network fault healed", OK: true, reads: reads()}
 	if _, err := (ops.Heal{}).Run(ctx, rn.Cluster); err != nil {
 		c.OK, c.Detail = false, "heal: "+err.Error()
 		res.Checks = append(res.Checks, c)

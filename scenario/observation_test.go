@@ -131,7 +131,7 @@ func (sc scene) observe() *observation {
 	if len(evs) > 0 {
 		res.End = evs[len(evs)-1].At.Add(time.Second)
 	}
-	r := &run{tick: sc.tick, session: sc.session, handover: sc.handover}
+	r := &run{timing: timing{tick: sc.tick, session: sc.session}, handover: sc.handover}
 	return newObservation(res, r, sc.open)
 }
 

@@ -132,6 +132,9 @@ func (l *progressLine) end(res *Result) {
 
 // headline is the metrics of a result in one line.
 func headline(res *Result) string {
+	if res.Scenario.NoTasks {
+		return ownFigures(res)
+	}
 	m := res.Metrics
 	parts := []string{fmt.Sprintf("%d tasks", m.Completed)}
 	add := func(name string, ts []Timing) {
@@ -144,6 +147,14 @@ func headline(res *Result) string {
 	add("zk election", m.Elections)
 	parts = append(parts, fmt.Sprintf("%.1f tasks/s", m.PerSecond), "longest pause "+seconds(m.Pause.D()))
 	return strings.Join(parts, " · ")
+}
+
+// ownFigures is what a scenario without tasks measured, or why nothing.
+func ownFigures(res *Result) string {
+	if res.Figures == "" {
+		return "no figures: the run stopped first"
+	}
+	return res.Figures
 }
 
 // timings formats measured times: "0.05s, 2.31s"; "none" for a fault
@@ -177,6 +188,9 @@ func PrintSummary(w io.Writer, results []*Result, took time.Duration) {
 		rows[i] = []string{r.Scenario.Name, r.Verdict(), seconds(r.Took),
 			fmt.Sprintf("%d/%d", m.Completed, m.Submitted), timings(m.Failovers), timings(m.Reassigns),
 			timings(m.Elections), strconv.FormatFloat(m.PerSecond, 'f', 1, 64), seconds(m.Pause.D())}
+		if r.Scenario.NoTasks {
+			rows[i] = []string{r.Scenario.Name, r.Verdict(), seconds(r.Took), ownFigures(r), "-", "-", timings(m.Elections), "-", "-"}
+		}
 	}
 	fmt.Fprintln(w)
 	controller.Table(w, []string{"SCENARIO", "VERDICT", "TIME", "TASKS", "NEW MASTER", "REASSIGN", "ZK ELECTION", "TASKS/S", "LONGEST PAUSE"}, rows)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -79,9 +80,14 @@ func (rp *Report) header(b *bytes.Buffer) {
 	rows := [][]string{}
 	for _, r := range rp.Results {
 		m := r.Metrics
-		rows = append(rows, []string{fmt.Sprintf("[%s](#%s)", r.Scenario.Name, r.Scenario.Name), verdictMark(r),
+		row := []string{fmt.Sprintf("[%s](#%s)", r.Scenario.Name, r.Scenario.Name), verdictMark(r),
 			r.Scenario.What, timings(m.Failovers), timings(m.Reassigns), timings(m.Elections),
-			fmt.Sprintf("%.1f", m.PerSecond), seconds(m.Pause.D())})
+			fmt.Sprintf("%.1f", m.PerSecond), seconds(m.Pause.D())}
+		if r.Scenario.NoTasks {
+			row[2] += ": " + ownFigures(r)
+			row[3], row[4], row[6], row[7] = "-", "-", "-", "-"
+		}
+		rows = append(rows, row)
 	}
 	mdTable(b, []string{"scenario", "verdict", "what happens", "new master", "reassignment", "ZK election", "tasks/s", "longest pause"}, rows)
 	b.WriteString("\nInvariants checked in every scenario:\n\n" +
@@ -120,6 +126,9 @@ func section(b *bytes.Buffer, r *Result, svg, comparison string) {
 	if r.Err != nil {
 		fmt.Fprintf(b, "The scenario could not run to its end: `%s`.\n\n", r.Err)
 	}
+	if r.Timing != "" {
+		fmt.Fprintf(b, "Holds and waits from the ensemble's timing: %s.\n\n", r.Timing)
+	}
 	placement(b, r)
 	measurements(b, r)
 	b.WriteString("Checks:\n\n")
@@ -136,7 +145,7 @@ func section(b *bytes.Buffer, r *Result, svg, comparison string) {
 		mark := "✅"
 		switch {
 		case c.Skipped != "":
-			fmt.Fprintf(b, "- ⏭️ **%s**: skipped, %s\n", c.Name, c.Skipped)
+			fmt.Fprintf(b, "- ⏭️ **%s**: not judged: %s\n", c.Name, c.Skipped)
 			continue
 		case !c.OK:
 			mark = "❌"
@@ -201,26 +210,28 @@ func serverFaults(r *Result) []Event {
 // placement writes which processes ran where.
 func placement(b *bytes.Buffer, r *Result) {
 	fmt.Fprintf(b, "Placement (ensemble on %s):\n\n", strings.Join(r.Servers, ", "))
+	names := roleNames()
+	head := []string{"host", "ZooKeeper"}
+	for _, n := range names {
+		head = append(head, n+"s")
+	}
 	var rows [][]string
 	for _, h := range r.Hosts {
-		row := []string{h, "—", "", "", ""}
+		row := make([]string, len(head))
+		row[0], row[1] = h, "—"
 		for _, s := range r.Servers {
 			if s == h {
 				row[1] = "server"
 			}
 		}
 		for _, p := range r.Procs {
-			if p.Host != h {
-				continue
-			}
-			col := map[string]int{"master": 2, "worker": 3, "client": 4}[p.Role]
-			if col > 0 && !strings.Contains(row[col], p.ID) {
-				row[col] = joinNonEmpty(row[col], p.ID)
+			if col := slices.Index(names, p.Role); p.Host == h && col >= 0 && !strings.Contains(row[2+col], p.ID) {
+				row[2+col] = joinNonEmpty(row[2+col], p.ID)
 			}
 		}
 		rows = append(rows, row)
 	}
-	mdTable(b, []string{"host", "ZooKeeper", "masters", "workers", "clients"}, rows)
+	mdTable(b, head, rows)
 	b.WriteString("\n")
 }
 

@@ -19,9 +19,6 @@ import (
 // TaskDuration is what every task the scenarios submit lasts.
 const TaskDuration = 200 * time.Millisecond
 
-// waitTimeout bounds every wait of a script.
-const waitTimeout = 30 * time.Second
-
 // Proc is a role process a scenario started.
 type Proc struct {
 	Role, ID, Host string
@@ -44,12 +41,12 @@ type run struct {
 	hosts   []string // the scenario's hosts; placement indexes point here
 	servers []string // the ensemble
 	mon     *monitor
-	session time.Duration
-	tick    time.Duration
+	journal *ops.Journal // every operation of the scenario, and the processes it started
+	timing  timing       // the ensemble's: every hold and wait derives from it
 	place   Placement
 
-	procs     []*Proc
 	extra     []string // markdown lines for the report, after the notes
+	figures   string   // a scenario without tasks: its own figures for the summaries
 	artifacts string   // where files beside the report go
 	events    []Event  // starts and faults
 	snapshots []Snapshot
@@ -72,9 +69,13 @@ type handover struct {
 }
 
 // expectation is a scenario's own statement, judged after the run.
+// stopped: the run had stopped when the script stated it, so the steps
+// it judges did not run and it is not judged.
 type expectation struct {
-	name  string
-	judge func(o *observation) (bool, string)
+	name    string
+	reads   []string // the roles whose logs it reads (see reads)
+	judge   func(o *observation) (bool, string)
+	stopped bool
 }
 
 func (r *run) ok() bool {
@@ -105,9 +106,10 @@ func (r *run) currentStep() string {
 	return r.step
 }
 
-// expect adds a statement about the run, judged once it is over.
-func (r *run) expect(name string, judge func(o *observation) (bool, string)) {
-	r.expects = append(r.expects, expectation{name: name, judge: judge})
+// expect adds a statement about the run, judged once it is over from the
+// logs of the roles it reads and from ZooKeeper.
+func (r *run) expect(name string, roles []string, judge func(o *observation) (bool, string)) {
+	r.expects = append(r.expects, expectation{name: name, reads: roles, judge: judge, stopped: !r.ok()})
 }
 
 // note adds a line to the scenario's section of the report.
@@ -125,28 +127,58 @@ func (r *run) newID(role string, h int) string {
 // start starts one role process with id on scenario host h (ops.Start,
 // as `zkctl start` does).
 func (r *run) start(role string, h int, id string, o roles.Options) *Proc {
-	if !r.ok() {
-		return &Proc{Role: role, ID: id, Host: r.hosts[h]}
-	}
-	r.setStep("start %s %s", role, id)
-	rec, err := ops.Start{Role: role, Host: r.hosts[h], ID: id, Options: o}.Run(r.ctx, r.c)
-	p := &Proc{Role: role, ID: id, Host: r.hosts[h], Started: rec.Start}
-	if err != nil || len(rec.Procs) != 1 {
-		r.fail(fmt.Errorf("start %s %s on %s: %v (%d processes)", role, id, p.Host, err, len(rec.Procs)))
+	p := &Proc{Role: role, ID: id, Host: r.hosts[h]}
+	rec, _, ok := r.do(ops.Start{Role: role, Host: r.hosts[h], ID: id, Options: o}, "")
+	if !ok {
 		return p
 	}
-	p.Log, p.PID = rec.Procs[0].Log, rec.Procs[0].PID
-	r.procs = append(r.procs, p)
-	r.events = append(r.events, Event{At: rec.Start, Host: p.Host, Role: role, ID: id, Proc: p.Name(), Kind: KindStart,
-		Msg: fmt.Sprintf("start %s %s (pid %d)", role, id, p.PID)})
+	if len(rec.Procs) != 1 {
+		r.fail(fmt.Errorf("start %s %s on %s: %d processes", role, id, p.Host, len(rec.Procs)))
+		return p
+	}
+	p.Started, p.Log, p.PID = rec.Start, rec.Procs[0].Log, rec.Procs[0].PID
 	return p
+}
+
+// procs lists the role processes the scenario started, from its journal.
+func (r *run) procs() []*Proc { return procsOf(r.journal.Records()) }
+
+// procsOf reads the role processes out of a journal's records: each
+// started process, ended by a later SIGKILL or SIGTERM of its instance
+// or by a crash of its host.
+func procsOf(recs []ops.Record) []*Proc {
+	var out []*Proc
+	end := func(p *Proc, at time.Time, killed bool) {
+		if p.Ended.IsZero() {
+			p.Ended, p.Killed = at, killed
+		}
+	}
+	for _, rec := range recs {
+		switch {
+		case rec.Kind == ops.KindStart && len(rec.Procs) == 1:
+			out = append(out, &Proc{Role: rec.Role, ID: rec.ID, Host: rec.Host, Log: rec.Procs[0].Log, PID: rec.Procs[0].PID, Started: rec.Start})
+		case rec.Kind == ops.KindSignal && (rec.Signal == "SIGKILL" || rec.Signal == "SIGTERM") && rec.ID != "":
+			for _, p := range out {
+				if p.Host == rec.Host && p.Role == rec.Role && p.ID == rec.ID {
+					end(p, rec.Start, rec.Signal == "SIGKILL")
+				}
+			}
+		case rec.Kind == ops.KindCrash:
+			for _, p := range out {
+				if p.Host == rec.Host {
+					end(p, rec.Start, true)
+				}
+			}
+		}
+	}
+	return out
 }
 
 // startMasters starts the placement's masters; the first is the leader:
 // the others start once it leads.
 func (r *run) startMasters() []*Proc {
 	var out []*Proc
-	for i, h := range r.place.Masters {
+	for i, h := range r.place.Of("master") {
 		p := r.start("master", h, r.newID("master", h), roles.Options{})
 		out = append(out, p)
 		if i == 0 {
@@ -159,7 +191,7 @@ func (r *run) startMasters() []*Proc {
 // startWorkers starts the placement's workers and waits until each is alive.
 func (r *run) startWorkers() []*Proc {
 	var out []*Proc
-	for _, h := range r.place.Workers {
+	for _, h := range r.place.Of("worker") {
 		out = append(out, r.startWorker(h))
 	}
 	return out
@@ -176,7 +208,7 @@ func (r *run) startWorker(h int) *Proc {
 // each submitting tasks tasks.
 func (r *run) startClients(tasks int) []*Proc {
 	var out []*Proc
-	for _, h := range r.place.Clients {
+	for _, h := range r.place.Of("client") {
 		out = append(out, r.startClient(h, r.newID("client", h), tasks))
 	}
 	return out
@@ -189,23 +221,7 @@ func (r *run) startClient(h int, id string, tasks int) *Proc {
 
 // signal sends sig to p (ops.Signal, as `zkctl kill` does).
 func (r *run) signal(p *Proc, sig syscall.Signal) Event {
-	name := "SIG" + node.SignalName(sig)
-	e := Event{At: time.Now(), Host: p.Host, Role: p.Role, ID: p.ID, Proc: p.Name(), Kind: KindFault,
-		Msg: fmt.Sprintf("%s %s %s", name, p.Role, p.ID), Attrs: map[string]string{"signal": name}}
-	if !r.ok() {
-		return e
-	}
-	r.setStep("%s %s %s", name, p.Role, p.ID)
-	rec, err := ops.Signal{Role: p.Role, Host: p.Host, ID: p.ID, Signal: sig}.Run(r.ctx, r.c)
-	e.At, e.Took = rec.Start, rec.Took()
-	if err != nil {
-		r.fail(fmt.Errorf("%s %s %s on %s: %w", name, p.Role, p.ID, p.Host, err))
-		return e
-	}
-	if sig == syscall.SIGKILL || sig == syscall.SIGTERM {
-		p.Ended, p.Killed = e.At, sig == syscall.SIGKILL
-	}
-	r.events = append(r.events, e)
+	_, e, _ := r.do(ops.Signal{Role: p.Role, Host: p.Host, ID: p.ID, Signal: sig}, "")
 	return e
 }
 
@@ -226,45 +242,29 @@ func (r *run) hostIndex(name string) int {
 // killServer sends sig to the ZooKeeper server on host (a server name) and
 // notes its mode just before.
 func (r *run) killServer(host string, sig syscall.Signal) Event {
-	name := "SIG" + node.SignalName(sig)
-	mode := r.serverMode(host)
-	e := Event{At: time.Now(), Host: host, Role: node.ZooKeeperName, Proc: node.ZooKeeperName, Kind: KindFault,
-		Msg: fmt.Sprintf("%s zookeeper on %s (%s)", name, host, mode), Attrs: map[string]string{"signal": name, "mode": mode}}
-	if !r.ok() {
-		return e
-	}
-	r.setStep("%s zookeeper %s (%s)", name, host, mode)
-	r.mon.fast(10 * time.Second)
-	rec, err := ops.Signal{Role: node.ZooKeeperName, Host: host, Signal: sig}.Run(r.ctx, r.c)
-	e.At, e.Took = rec.Start, rec.Took()
-	if err != nil {
-		r.fail(fmt.Errorf("%s zookeeper on %s: %w", name, host, err))
-	}
-	r.events = append(r.events, e)
+	_, e, _ := r.do(ops.Signal{Role: node.ZooKeeperName, Host: host, Signal: sig}, r.modeBefore(host))
 	return e
 }
 
 // startServer starts the ZooKeeper server on host again.
 func (r *run) startServer(host string) Event {
-	e := Event{At: time.Now(), Host: host, Role: node.ZooKeeperName, Proc: node.ZooKeeperName, Kind: KindStart,
-		Msg: "start zookeeper on " + host}
-	if !r.ok() {
-		return e
-	}
-	r.setStep("start zookeeper %s", host)
-	r.mon.fast(20 * time.Second)
-	rec, err := ops.StartServer{Host: host}.Run(r.ctx, r.c)
-	e.At, e.Took = rec.Start, rec.Took()
-	if err != nil {
-		r.fail(fmt.Errorf("start zookeeper on %s: %w", host, err))
-	}
-	r.events = append(r.events, e)
+	_, e, _ := r.do(ops.StartServer{Host: host}, "")
 	return e
 }
 
-// waitFor polls cond until it holds; after waitTimeout the run fails.
+// modeBefore is host's server mode before a fault on it, "" once the run
+// stopped (nothing is asked then).
+func (r *run) modeBefore(host string) string {
+	if !r.ok() {
+		return ""
+	}
+	return r.serverMode(host)
+}
+
+// waitFor polls cond until it holds; after the timing's wait bound the
+// run fails.
 func (r *run) waitFor(what string, cond func() (bool, error)) {
-	r.waitEvery(what, waitTimeout, 20*time.Millisecond, cond)
+	r.waitEvery(what, r.timing.wait(), 20*time.Millisecond, cond)
 }
 
 // waitEvery is waitFor with its own timeout and polling period.
@@ -277,9 +277,32 @@ func (r *run) waitEvery(what string, timeout, every time.Duration, cond func() (
 	switch {
 	case errors.Is(err, ops.ErrTimeout):
 		r.fail(fmt.Errorf("waited %v for %s", timeout, what))
+	case err != nil && r.ctx.Err() != nil:
+		r.fail(r.ctx.Err())
 	case err != nil:
+		r.fail(err)
+	}
+}
+
+// await waits, bounded by the timing, for something that an expectation
+// then judges (a server that stops serving, a session that expires): a
+// timeout does not stop the run, it is noted, and the expectation says
+// what was seen. It tells whether cond held.
+func (r *run) await(what string, bound time.Duration, cond func() (bool, error)) bool {
+	if !r.ok() {
+		return false
+	}
+	r.setStep("wait: %s", what)
+	err := ops.Poll(r.ctx, 20*time.Millisecond, bound, what, cond)
+	switch {
+	case err == nil:
+		return true
+	case errors.Is(err, ops.ErrTimeout):
+		r.note("Waited %v (from the ensemble's timing) for %s: it did not happen.", bound, what)
+	default:
 		r.fail(r.ctx.Err())
 	}
+	return false
 }
 
 // holds turns a plain condition into one for waitFor.
@@ -292,8 +315,16 @@ func (r *run) waitDone(n int) {
 	r.waitFor(fmt.Sprintf("%d tasks done", n), holds(func() bool { return r.mon.status().Done >= n }))
 }
 
-// waitMoreDone waits until n more tasks have completed.
-func (r *run) waitMoreDone(n int) { r.waitDone(r.mon.status().Done + n) }
+// waitMoreDone waits until n more tasks have completed, or every task
+// open now: how many are left when a script gets here depends on the
+// timing and the machine (at a slow tick or under load the first
+// clients' work may be over), and more than that can never complete.
+func (r *run) waitMoreDone(n int) {
+	st := r.mon.status()
+	if k := min(n, st.Open); k > 0 {
+		r.waitDone(st.Done + k)
+	}
+}
 
 // waitMaster waits until /master names p.
 func (r *run) waitMaster(p *Proc) {
@@ -352,25 +383,6 @@ func (r *run) snapshot(label string) {
 // crashHost SIGKILLs every process on host at once (ops.Crash, as `zkctl
 // crash` does): its server and the roles the scenario started there.
 func (r *run) crashHost(host string) Event {
-	mode := r.serverMode(host)
-	e := Event{At: time.Now(), Host: host, Kind: KindFault, Proc: node.ZooKeeperName,
-		Msg: fmt.Sprintf("crash %s (zookeeper %s and its roles)", host, mode), Attrs: map[string]string{"signal": "SIGKILL", "mode": mode}}
-	if !r.ok() {
-		return e
-	}
-	r.setStep("crash %s (%s)", host, mode)
-	r.mon.fast(10 * time.Second)
-	rec, err := ops.Crash{Host: host}.Run(r.ctx, r.c)
-	e.At, e.Took = rec.Start, rec.Took()
-	if err != nil {
-		r.fail(fmt.Errorf("crash %s: %w", host, err))
-		return e
-	}
-	for _, p := range r.procs {
-		if p.Host == host && p.Ended.IsZero() {
-			p.Ended, p.Killed = e.At, true
-		}
-	}
-	r.events = append(r.events, e)
+	_, e, _ := r.do(ops.Crash{Host: host}, r.modeBefore(host))
 	return e
 }

@@ -16,9 +16,6 @@ import (
 	"zkctl/ops"
 )
 
-// finishTimeout bounds the wait for the clients once a script is done.
-const finishTimeout = 60 * time.Second
-
 // Runner runs scenarios on a deployed cluster (see `zkctl deploy`).
 type Runner struct {
 	Cluster *controller.Cluster
@@ -44,7 +41,7 @@ func (rn *Runner) Run(ctx context.Context, scs []*Scenario) []*Result {
 			break
 		}
 	}
-	rn.stopRoles(context.WithoutCancel(ctx))
+	rn.stopRoles(context.WithoutCancel(ctx), rn.waitBound())
 	return out
 }
 
@@ -68,25 +65,31 @@ func (rn *Runner) runOne(ctx context.Context, sc *Scenario, line *progressLine) 
 		res.Err, res.End = fmt.Errorf("cannot run here: %w", netErr), time.Now()
 		return res
 	}
-	if netErr == nil {
-		defer rn.healAll(ctx, res)
-	}
 	hosts, servers := all[:HostsNeeded], all[:sc.Servers]
 	res.Hosts, res.Servers = hostNames(hosts), hostNames(servers)
+	tm, err := readTiming(rn.Cluster, servers)
+	if err != nil {
+		res.Err, res.End = err, time.Now()
+		return res
+	}
+	res.Timing = tm.String()
+	if netErr == nil {
+		defer rn.healAll(ctx, res, tm.wait())
+	}
 	line.step("reset: ensemble on %v", res.Servers)
-	if err := deploy.ResetServers(ctx, rn.Cluster, servers); err != nil {
+	if err = deploy.ResetServers(ctx, rn.Cluster, servers); err != nil {
 		res.Err, res.End = fmt.Errorf("reset: %w", err), time.Now()
 		return res
 	}
 	if sc.Servers < len(all) {
 		defer rn.resetBack(ctx, res, line)
 	}
-	mon, err := startMonitor(ctx, rn.Cluster, servers)
+	mon, err := startMonitor(ctx, rn.Cluster, servers, tm.wait())
 	if err != nil {
 		res.Err, res.End = fmt.Errorf("connect to the ensemble: %w", err), time.Now()
 		return res
 	}
-	r := rn.newRun(ctx, sc, res, mon)
+	r := rn.newRun(ctx, sc, res, mon, tm)
 	res.Start = time.Now()
 	stop := line.follow(r, mon, res.Start)
 	sc.script(r)
@@ -97,10 +100,9 @@ func (rn *Runner) runOne(ctx context.Context, sc *Scenario, line *progressLine) 
 	return res
 }
 
-func (rn *Runner) newRun(ctx context.Context, sc *Scenario, res *Result, mon *monitor) *run {
+func (rn *Runner) newRun(ctx context.Context, sc *Scenario, res *Result, mon *monitor, tm timing) *run {
 	return &run{ctx: ctx, c: rn.Cluster, hosts: res.Hosts, servers: res.Servers, mon: mon, place: sc.Place,
-		session: rn.Cluster.Inv.Cluster.SessionTimeout, tick: rn.Cluster.Inv.Cluster.TickTime,
-		ids: map[string]int{}, step: "start the roles", artifacts: rn.artifacts()}
+		journal: ops.NewJournal(rn.Cluster), timing: tm, ids: map[string]int{}, step: "start the roles", artifacts: rn.artifacts()}
 }
 
 // conclude snapshots the end state, reads the logs and judges the run.
@@ -117,12 +119,16 @@ func (rn *Runner) conclude(ctx context.Context, r *run, res *Result) {
 	samples, zkEvents := r.mon.stop()
 	res.Events = append(append(append([]Event(nil), r.events...), zkEvents...), logs...)
 	sortEvents(res.Events)
-	res.Procs, res.Snapshots, res.Notes, res.Extra, res.Samples = r.procs, r.snapshots, r.notes, r.extra, samples
+	res.Procs, res.Snapshots, res.Notes, res.Extra, res.Samples = r.procs(), r.snapshots, r.notes, r.extra, samples
+	res.Figures = r.figures
 	res.Err = r.err
 	o := newObservation(res, r, open)
 	res.Checks = judge(o)
-	if r.err == nil && !res.Scenario.NoTasks {
-		res.Checks = append(res.Checks, rn.historyChecks(ctx, res)...)
+	if !res.Scenario.NoTasks {
+		// Judged whatever stopped the run, an interrupt included.
+		hctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), r.timing.wait())
+		res.Checks = append(res.Checks, rn.historyChecks(hctx, res)...)
+		cancel()
 	}
 	res.Checks = markZkctlSpecific(res.Checks, rn.foreignRoles(r)) // foreign.go
 	res.Metrics = measure(o)
@@ -131,12 +137,12 @@ func (rn *Runner) conclude(ctx context.Context, r *run, res *Result) {
 // finish waits until every client the scenario did not kill has exited.
 func (r *run) finish() {
 	var clients []*Proc
-	for _, p := range r.procs {
+	for _, p := range r.procs() {
 		if p.Role == "client" && p.Ended.IsZero() {
 			clients = append(clients, p)
 		}
 	}
-	r.waitProcs(clients, "every client finished", finishTimeout, 250*time.Millisecond, holds(func() bool {
+	r.waitProcs(clients, "every client finished", r.timing.finish(), 250*time.Millisecond, holds(func() bool {
 		return r.allExited(clients)
 	}))
 }
@@ -165,7 +171,7 @@ func (r *run) allExited(ps []*Proc) bool {
 func (rn *Runner) collect(ctx context.Context, r *run) []Event {
 	var out []Event
 	read := map[string]bool{}
-	for _, p := range r.procs {
+	for _, p := range r.procs() {
 		if p.Log == "" || read[p.Host+p.Log] {
 			continue
 		}
@@ -194,16 +200,28 @@ func (rn *Runner) readLog(ctx context.Context, p *Proc) ([]byte, error) {
 func (rn *Runner) resetBack(ctx context.Context, res *Result, line *progressLine) {
 	line.step("reset back to the full ensemble")
 	err := deploy.Reset(ctx, rn.Cluster)
-	c := Check{Name: "the full ensemble is back", OK: err == nil, Detail: "reset to " + fmt.Sprint(rn.Cluster.Inv.HostNames())}
+	c := Check{Name: "the full ensemble is back", OK: err == nil, Detail: "reset to " + fmt.Sprint(rn.Cluster.Inv.HostNames()), reads: reads()}
 	if err != nil {
 		c.Detail = err.Error()
 	}
 	res.Checks = append(res.Checks, c)
 }
 
-// stopRoles stops every role process on every host (the ensemble stays).
-func (rn *Runner) stopRoles(ctx context.Context) {
-	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+// waitBound is the wait bound of the inventory's timing (the full
+// ensemble's), for what the runner does between scenarios; 30 s if the
+// timing cannot be read.
+func (rn *Runner) waitBound() time.Duration {
+	tm, err := readTiming(rn.Cluster, rn.Cluster.Inv.Hosts)
+	if err != nil {
+		return 30 * time.Second
+	}
+	return tm.wait()
+}
+
+// stopRoles stops every role process on every host (the ensemble stays),
+// within bound.
+func (rn *Runner) stopRoles(ctx context.Context, bound time.Duration) {
+	ctx, cancel := context.WithTimeout(ctx, bound)
 	defer cancel()
 	var wg sync.WaitGroup
 	for _, h := range rn.Cluster.Inv.Hosts {

@@ -7,19 +7,26 @@
 // at the end) and the role processes' logs. Nothing is assumed: every
 // verdict and every measured time comes from what was observed.
 //
-// The files follow the run of a scenario: catalog.go (the nine scripts),
-// run.go (the steps a script is made of), inspect.go (what a step reads
-// from ZooKeeper), runner.go (reset, run, collect, judge), monitor.go (what
+// The files follow the run of a scenario: catalog.go and netcatalog.go
+// (the scripts), timing.go (the ensemble's timing, from which every hold
+// and wait derives), run.go (the steps a script is made of), steps.go (a
+// step is an ops operation through the run's journal; its timeline event
+// is made from its Record), inspect.go (what a step reads from
+// ZooKeeper), runner.go (reset, run, collect, judge), monitor.go (what
 // ZooKeeper showed while it ran), events.go (the role logs), checks.go (the
 // invariants of every scenario), expect.go (the scenarios' own
-// expectations), measure.go (times and rates), progress.go (the terminal),
-// report.go and svg.go (the Markdown report and its timelines).
+// expectations), foreign.go (roles another program plays), history.go (the
+// history checks, on every run that started), measure.go (times and
+// rates), progress.go (the terminal), report.go and svg.go (the Markdown
+// report and its timelines).
 package scenario
 
 import (
 	"fmt"
 	"strings"
 	"time"
+
+	"zkctl/roles"
 )
 
 // Scenario is one scripted, checked run.
@@ -40,10 +47,37 @@ type Scenario struct {
 	script func(r *run)
 }
 
-// Placement says where the roles run, as indexes into the scenario's hosts
-// (the inventory's first three). An index may repeat: two workers on one host.
-type Placement struct {
-	Masters, Workers, Clients []int
+// Placement says where the roles run: (role, host) pairs, the role a name
+// of the role registry (roles.Registry), the host an index into the
+// scenario's hosts (the inventory's first three). A pair may repeat: two
+// workers on one host. Within a role the pairs are in start order.
+type Placement []Place
+
+// Place is one role process of a placement.
+type Place struct {
+	Role string
+	Host int
+}
+
+// Of lists the hosts of role's processes, in order.
+func (p Placement) Of(role string) []int {
+	var out []int
+	for _, pl := range p {
+		if pl.Role == role {
+			out = append(out, pl.Host)
+		}
+	}
+	return out
+}
+
+// roleNames lists the registry's roles, in its order: the report's
+// columns, the timeline's lanes, what a check that declares nothing reads.
+func roleNames() []string {
+	var out []string
+	for _, r := range roles.Registry() {
+		out = append(out, r.Name)
+	}
+	return out
 }
 
 // HostsNeeded is how many inventory hosts every scenario uses.
@@ -54,19 +88,19 @@ func catalog() []*Scenario {
 	return append([]*Scenario{
 		{Name: "c1w1m1", What: "1 client, 1 worker, 1 master; kill the worker, later the client",
 			Observe: "tasks wait while no worker lives and complete when a new one starts; a killed client leaves no orphan that a restarted client (same --id) can't clean up",
-			Place:   Placement{Masters: []int{0}, Workers: []int{1}, Clients: []int{2}}, Servers: 3, script: c1w1m1},
+			Place:   Placement{{"master", 0}, {"worker", 1}, {"client", 2}}, Servers: 3, script: c1w1m1},
 		{Name: "c1w2m1", What: "a worker fails with tasks assigned",
 			Observe: "its tasks are reassigned and all complete exactly once",
-			Place:   Placement{Masters: []int{0}, Workers: []int{1, 2}, Clients: []int{0}}, Servers: 3, script: c1w2m1},
+			Place:   Placement{{"master", 0}, {"worker", 1}, {"worker", 2}, {"client", 0}}, Servers: 3, script: c1w2m1},
 		{Name: "c2w2m1", What: "two clients, two workers compete",
 			Observe: "load is balanced (the split is reported) and every task completes once",
-			Place:   Placement{Masters: []int{0}, Workers: []int{1, 2}, Clients: []int{1, 2}}, Servers: 3, script: c2w2m1},
+			Place:   Placement{{"master", 0}, {"worker", 1}, {"worker", 2}, {"client", 1}, {"client", 2}}, Servers: 3, script: c2w2m1},
 		{Name: "c2w2m2", What: "two masters; kill the leader (SIGTERM, then SIGKILL)",
 			Observe: "the backup resumes: time to new master, no task lost",
-			Place:   Placement{Masters: []int{0, 1}, Workers: []int{1, 2}, Clients: []int{0, 2}}, Servers: 3, script: c2w2m2},
+			Place:   Placement{{"master", 0}, {"master", 1}, {"worker", 1}, {"worker", 2}, {"client", 0}, {"client", 2}}, Servers: 3, script: c2w2m2},
 		{Name: "master-lag", What: "SIGSTOP the leader longer than the session timeout, then SIGCONT",
 			Observe: "a backup takes over; the old leader is fenced (0 successful writes after expiry) and rejoins as candidate",
-			Place:   Placement{Masters: []int{0, 1}, Workers: []int{2, 2}, Clients: []int{2}}, Servers: 3, script: masterLag},
+			Place:   Placement{{"master", 0}, {"master", 1}, {"worker", 2}, {"worker", 2}, {"client", 2}}, Servers: 3, script: masterLag},
 		{Name: "zk-follower-kill", What: "kill one ZooKeeper follower",
 			Observe: "sessions move to another server, no role failover, no task lost",
 			Place:   zkPlace, Servers: 3, script: zkFollowerKill},
@@ -78,18 +112,18 @@ func catalog() []*Scenario {
 			Place:   zkPlace, Servers: 3, script: zkQuorumLoss},
 		{Name: "host-crash", What: "crash a host running a ZooKeeper follower and a worker, then bring it back",
 			Observe: "the seed's cluster-mode example: a machine lost as a whole keeps the ensemble's quorum, and its worker's tasks move",
-			Place:   Placement{Masters: []int{0}, Workers: []int{1, 2}, Clients: []int{0}}, Servers: 3, script: hostCrash},
+			Place:   Placement{{"master", 0}, {"worker", 1}, {"worker", 2}, {"client", 0}}, Servers: 3, script: hostCrash},
 		{Name: "linearizable", What: "Jepsen-style register: reads, writes and compare-and-set on one znode while the ZooKeeper leader is killed, frozen or (on hosts with their own addresses) cut off, or a minority is",
 			Observe: "writes and CAS are linearizable (Porcupine), reads keep ZooKeeper's weaker promises",
 			Place:   Placement{}, Servers: 3, NoTasks: true, script: linearizable},
 		{Name: "standalone", What: "the same workload on a one-server ensemble, then kill that server",
 			Observe: "what cluster mode adds: with one server everything stops until it is back",
-			Place:   Placement{Masters: []int{0}, Workers: []int{1, 2}, Clients: []int{0}}, Servers: 1, script: standalone},
+			Place:   Placement{{"master", 0}, {"worker", 1}, {"worker", 2}, {"client", 0}}, Servers: 1, script: standalone},
 	}, netScenarios()...)
 }
 
 // zkPlace is the placement of the three ZooKeeper fault scenarios.
-var zkPlace = Placement{Masters: []int{0, 1}, Workers: []int{1, 2}, Clients: []int{0}}
+var zkPlace = Placement{{"master", 0}, {"master", 1}, {"worker", 1}, {"worker", 2}, {"client", 0}}
 
 // Names lists the scenarios in the order `all` runs them.
 func Names() []string {
@@ -150,10 +184,19 @@ type Check struct {
 	OK     bool
 	Detail string
 	// Skipped, when set, says why the check was not judged (a check of
-	// zkctl's own role events on a role another program plays): it
-	// neither passes nor fails the run.
+	// zkctl's own role events on a role another program plays, a run that
+	// stopped before what the check reads happened): it neither passes
+	// nor fails the run, and the report shows it as "not judged".
 	Skipped string
+	// reads names the roles whose log events the check reads, as declared
+	// where the check is made; empty: judged from ZooKeeper alone; nil
+	// (undeclared): every role's.
+	reads []string
 }
+
+// reads declares the roles whose logs a check reads (none: ZooKeeper's
+// record alone).
+func reads(roles ...string) []string { return append([]string{}, roles...) }
 
 // broken tells whether c was judged and did not hold.
 func (c Check) broken() bool { return !c.OK && c.Skipped == "" }
@@ -166,6 +209,7 @@ type Result struct {
 	Start     time.Time     // t=0 of the timeline: the ensemble is reset, no role runs
 	End       time.Time     // every client finished (or the run gave up)
 	Took      time.Duration // wall time, reset included
+	Timing    string        // the ensemble's timing that the holds and waits derive from
 	Err       error         // the scenario could not run to its end
 	Procs     []*Proc
 	Events    []Event // faults, ZooKeeper leader changes and role log lines, by time
@@ -174,6 +218,7 @@ type Result struct {
 	Snapshots []Snapshot
 	Notes     []string
 	Extra     []string     // markdown lines of the scenario's own, after the notes
+	Figures   string       // a scenario without tasks (NoTasks): its own figures, where the summaries show tasks
 	History   *HistoryInfo // what the history judges read; nil when they did not run
 	Samples   *Samples
 }

@@ -24,6 +24,12 @@ import (
 
 const timings = zktest.Timings
 
+// labTimings is the [cluster] table of the SSH lab (TestSSH, make demo): a
+// 500 ms tick and a 3 s session timeout, a valid inventory a user writes
+// (DESIGN.md's example is 500 ms and 4 s), where a cut-off server notices
+// only after syncLimit × tickTime = 5 s, past the session timeout.
+const labTimings = "[cluster]\ntick_time = \"500ms\"\nsession_timeout = \"3s\"\n"
+
 func localInventory(t *testing.T) string { return zktest.LocalInventory(t, 3) }
 
 // deployed loads the inventory, deploys the freshly built binary to it and
@@ -135,7 +141,7 @@ func TestSSH(t *testing.T) {
 			lab.KillNamespaceProcs(i)
 		}
 	})
-	c := deployed(t, lab.WriteInventory(t, timings))
+	c := deployed(t, lab.WriteInventory(t, labTimings))
 	t.Cleanup(func() { noRulesLeft(t, lab) })
 	t.Run("signals", func(t *testing.T) { runAll(t, c, "c2w2m2", "master-lag", "zk-leader-kill") })
 	t.Run("netops", func(t *testing.T) { testNetOps(t, lab, c) })

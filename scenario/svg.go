@@ -29,6 +29,7 @@ const (
 	colNoServe  = "#f2a541"
 	colDown     = "#dddddd"
 	colMaster   = "#7b3fa0"
+	colFenced   = "#d9c3e6"
 	colDone     = "#2a9d3f"
 	colResult   = "#2a8d9d"
 	colFault    = "#d62728"
@@ -82,7 +83,7 @@ func newDrawing(r *Result) *drawing {
 		}
 	}
 	seen := map[string]bool{}
-	for _, role := range []string{"master", "worker", "client"} {
+	for _, role := range roleNames() {
 		for _, p := range r.Procs {
 			key := p.Host + " " + p.Name()
 			if p.Role == role && !seen[key] {
@@ -216,7 +217,8 @@ func (d *drawing) procLane(l laneInfo) {
 	if !from.IsZero() {
 		d.line(d.x(from), y, d.x(d.t1), y, colLife, 2, "", "")
 	}
-	for _, t := range terms(d.r.Events) {
+	ts := terms(d.r.Events)
+	for i, t := range ts {
 		if t.Proc != l.proc || t.Host != l.host {
 			continue
 		}
@@ -224,8 +226,22 @@ func (d *drawing) procLane(l laneInfo) {
 		if end.IsZero() {
 			end = d.t1
 		}
-		tip := fmt.Sprintf("%s leads (session %s) %s to %s, %d writes", t.ID, t.Session, rel(d.t0, t.Elected), rel(d.t0, end), t.Writes)
-		d.rect(d.x(t.Elected), y-5, d.x(end)-d.x(t.Elected), 10, colMaster, tip)
+		fenced, why := (&observation{res: d.r}).fenceOf(t, ts[i+1:])
+		if fenced.IsZero() || !fenced.Before(end) {
+			tip := fmt.Sprintf("%s leads (session %s) %s to %s, %d writes", t.ID, t.Session, rel(d.t0, t.Elected), rel(d.t0, end), t.Writes)
+			d.rect(d.x(t.Elected), y-5, d.x(end)-d.x(t.Elected), 10, colMaster, tip)
+			continue
+		}
+		// Fenced: it leads until its last successful write; after, its
+		// writes could no longer land, whatever it believed.
+		last := t.Elected
+		if t.LastWrite.After(last) && t.LastWrite.Before(fenced) {
+			last = t.LastWrite
+		}
+		tip := fmt.Sprintf("%s leads (session %s) %s to its last successful write at %s, %d writes", t.ID, t.Session, rel(d.t0, t.Elected), rel(d.t0, last), t.Writes)
+		d.rect(d.x(t.Elected), y-5, d.x(last)-d.x(t.Elected), 10, colMaster, tip)
+		tip = fmt.Sprintf("%s fenced %s to %s: no write of it lands after %s (%s at %s)", t.ID, rel(d.t0, last), rel(d.t0, end), rel(d.t0, last), why, rel(d.t0, fenced))
+		d.rect(d.x(last), y-3, d.x(end)-d.x(last), 6, colFenced, tip)
 	}
 	for _, e := range d.r.Events {
 		if e.Host == l.host && e.Proc == l.proc {
@@ -356,7 +372,7 @@ func (d *drawing) legend() {
 	}
 	key := []struct{ color, text string }{
 		{colLeader, "ZooKeeper leader"}, {colFollower, "follower"}, {colNoServe, "not serving"}, {colDown, "down"},
-		{colMaster, "master term"}, {colStopped, "SIGSTOPped"}, {colDone, "task completed"}, {colResult, "result seen / submitted"},
+		{colMaster, "master term"}, {colFenced, "master fenced (after its last successful write)"}, {colStopped, "SIGSTOPped"}, {colDone, "task completed"}, {colResult, "result seen / submitted"},
 		{"#f6c6c6", "ZooKeeper not answering"},
 	}
 	x := float64(8)

@@ -16,9 +16,15 @@ from kazoo.exceptions import KazooException, NoNodeError
 from zkproto import (ELECTION, MASTER, TASKS, WORKERS, WORKERS_EPH, Session,
                      log, seq)
 
-# election_check: wait until our node is the lowest before leading. The
-# buggy variant (master_noelection.py) leads as soon as it is a candidate.
+# ELECTION_CHECK: wait until our node is the lowest before leading. The
+# buggy variant master_noelection.py leads as soon as it is a candidate.
 ELECTION_CHECK = True
+# FENCE: every write checks our own election node. REJOIN: after a lost
+# session, stand again as a new candidate. The buggy variant
+# master_nofence.py does neither: it writes unfenced and, when kazoo gives
+# it a new session, goes on leading on that session.
+FENCE = True
+REJOIN = True
 
 
 def campaign(s, mid):
@@ -37,12 +43,11 @@ def campaign(s, mid):
     return path
 
 
-def lead(s, mid, node):
+def lead(s, mid, node, claimed=False):
     """Assigns tasks and moves back those of dead workers until the
     session is lost or a fenced write fails."""
     info = json.dumps({"id": mid, "host": os.uname().nodename, "pid": os.getpid(),
                        "since": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())})
-    claimed = False
     log("elected: leading as", node)
     while not s.lost.is_set():
         if not claimed:  # /master: once the predecessor's is gone
@@ -86,6 +91,9 @@ def fenced(s, node, ops):
     """Commits ops behind the check of our election node; False when the
     fence refused it (we no longer lead), True otherwise (another failure,
     e.g. a task already taken, is retried on the next round)."""
+    if not FENCE:
+        s.multi(ops)
+        return True
     ok, _ = s.multi(lambda t: (t.check(node, 0), ops(t)))
     if not ok and s.zk.exists(node) is None:
         log("fenced: my election node", node, "is gone; stepping down")
@@ -93,18 +101,37 @@ def fenced(s, node, ops):
     return True
 
 
+def reassert(s):
+    """What master_nofence.py does on a new session, believing it still
+    leads: it sets every /tasks/<t> to the worker it finds t assigned to."""
+    for w in s.zk.get_children(WORKERS):
+        for t in s.zk.get_children(f"{WORKERS}/{w}"):
+            try:
+                s.zk.set(f"{TASKS}/{t}", w.encode())
+            except NoNodeError:
+                continue
+
+
 def main():
     servers, mid, timeout = sys.argv[1], sys.argv[2], sys.argv[3]
     s = Session(servers, timeout)
+    node = None
     while True:
         s.lost.clear()
         try:
-            node = campaign(s, mid)
-            if not s.lost.is_set():
-                lead(s, mid, node)
+            if node is None or REJOIN:
+                node = campaign(s, mid)
+                if not s.lost.is_set():
+                    lead(s, mid, node)
+            else:
+                # kazoo may still be getting its new session: a call then
+                # raises SessionExpiredError, and this loop tries again.
+                log("session lost; leading on kazoo's new session")
+                reassert(s)
+                lead(s, mid, node, claimed=True)
         except KazooException as e:
             log("error:", repr(e))
-        log("stepped down; rejoining the election")
+        log("stepped down; rejoining the election" if REJOIN else "session lost")
         time.sleep(0.1)
 
 
