@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"zkctl/history/txnlog"
+	"zkctl/txnlog"
 )
 
 // refuse turns a step into what ZooKeeper logs when it refuses it: an
