@@ -20,21 +20,43 @@ import (
 // text. Call is the client of any call; the methods of Cluster (procs.go)
 // name the calls many callers make.
 
-// CallOn runs req on h's agent over t, a connection the caller holds, and returns its answer.
+// CallOn runs req on h's agent over t, a connection the caller holds, and
+// returns its answer.
 func CallOn[R any](ctx context.Context, c *Cluster, h inventory.Host, t transport.Transport, req wire.Request[R]) (R, error) {
+	return callBy(c, h, req, nil, func(payload string) ([]byte, error) {
+		cmd := agentCommandAs(h, wire.AsRoot(req.Call()), []string{"call", payload})
+		var out []byte
+		err := c.agentStartRetry(h).Do(ctx, func(int) error {
+			var err error
+			out, err = transport.Output(ctx, t, cmd)
+			return err
+		})
+		return out, err
+	})
+}
+
+// CallCommand runs req on the agent binary at path (not the installed
+// one: a copy staged in /tmp, say), once, over t, with prefix (shell)
+// before the agent's command. A failure of the command keeps its exit
+// status (transport.ExitStatus).
+func CallCommand[R any](ctx context.Context, c *Cluster, h inventory.Host, t transport.Transport, prefix, path string, req wire.Request[R]) (R, error) {
+	return callBy(c, h, req, []any{"agent", path}, func(payload string) ([]byte, error) {
+		return transport.Output(ctx, t, prefix+transport.Join(path, "node", "--dir", h.Dir, "call", payload))
+	})
+}
+
+// callBy encodes req, runs it with run and decodes the answer; logAttrs
+// are added to the debug line of the call.
+func callBy[R any](c *Cluster, h inventory.Host, req wire.Request[R], logAttrs []any,
+	run func(payload string) ([]byte, error)) (R, error) {
 	var zero R
 	payload, err := wire.Encode(req)
 	if err != nil {
 		return zero, err
 	}
-	cmd := agentCommandAs(h, wire.AsRoot(req.Call()), []string{"call", string(payload)})
-	c.Log.Debug("agent", "host", h.Name, "call", req.Call(), "args", string(payload))
-	var out []byte
-	err = c.agentStartRetry(h).Do(ctx, func(int) error {
-		var err error
-		out, err = transport.Output(ctx, t, cmd)
-		return err
-	})
+	attrs := append([]any{"host", h.Name}, logAttrs...)
+	c.Log.Debug("agent", append(attrs, "call", req.Call(), "args", string(payload))...)
+	out, err := run(string(payload))
 	if err != nil {
 		return zero, fmt.Errorf("node %s: %w", req.Call(), err)
 	}

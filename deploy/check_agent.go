@@ -67,7 +67,7 @@ func (c *cluster) preflightCall(ctx context.Context, h inventory.Host, t transpo
 	installed := controller.AgentPath(h)
 	guard := fmt.Sprintf(`[ "$(sha256sum %s 2>/dev/null | cut -d' ' -f1)" = %s ] || exit %d; exec `,
 		transport.Quote(installed), bin.sha256, notThisBuild)
-	rep, err := callCommand(ctx, c, h, t, guard, installed, req)
+	rep, err := controller.CallCommand(ctx, c.Cluster, h, t, guard, installed, req)
 	if status, exited := transport.ExitStatus(err); !exited || status != notThisBuild {
 		return rep, installed, "", err
 	}
@@ -108,25 +108,5 @@ func localUser() string {
 // sudo): for the calls that only look, before deploy has installed an
 // agent or created the service user.
 func callAt[R any](ctx context.Context, c *cluster, h inventory.Host, t transport.Transport, path string, req wire.Request[R]) (R, error) {
-	return callCommand(ctx, c, h, t, "", path, req)
-}
-
-// callCommand is callAt with prefix (shell) before the agent's command.
-// A failure of the command keeps its exit status (transport.ExitStatus).
-func callCommand[R any](ctx context.Context, c *cluster, h inventory.Host, t transport.Transport, prefix, path string, req wire.Request[R]) (R, error) {
-	var zero R
-	payload, err := wire.Encode(req)
-	if err != nil {
-		return zero, err
-	}
-	c.Log.Debug("agent", "host", h.Name, "agent", path, "call", req.Call(), "args", string(payload))
-	out, err := transport.Output(ctx, t, prefix+transport.Join(path, "node", "--dir", h.Dir, "call", string(payload)))
-	if err != nil {
-		return zero, fmt.Errorf("node %s: %w", req.Call(), err)
-	}
-	r, err := wire.Decode(req, out)
-	if err != nil {
-		return zero, fmt.Errorf("node %s: %w", req.Call(), err)
-	}
-	return r, nil
+	return controller.CallCommand(ctx, c.Cluster, h, t, "", path, req)
 }
