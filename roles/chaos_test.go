@@ -66,8 +66,12 @@ func TestChaos(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	clients := c.client(ctx, conn)
 	deadline := time.Now().Add(length)
-	for time.Now().Before(deadline) {
+	for first := true; time.Now().Before(deadline); first = false {
 		time.Sleep(time.Duration(500+c.rng.IntN(1500)) * time.Millisecond)
+		if first { // a failover in every run, whatever the seed draws
+			c.killActingMaster(conn)
+			continue
+		}
 		c.fault()
 	}
 	cancel()
@@ -131,6 +135,31 @@ func (c *chaos) fault() {
 		c.ens.Start(i)
 		c.ens.WaitAllServing() // see zktest.SettleAfterSync
 	}
+}
+
+// killActingMaster SIGKILLs the master that /master names (waiting up to
+// the failover bound for one) and starts a replacement candidate.
+func (c *chaos) killActingMaster(conn *zk.Conn) {
+	c.faults["kill acting master"]++
+	var acting *proc
+	waitFor(10*time.Second, func() bool {
+		id := masterID(conn)
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		for _, p := range c.masters {
+			if p.id == id {
+				acting = p
+			}
+		}
+		return acting != nil
+	})
+	if acting == nil {
+		c.t.Fatalf("no acting master among %d candidates within 10s", len(c.masters))
+	}
+	acting.signal(syscall.SIGKILL)
+	acting.exited(10 * time.Second)
+	c.drop(acting)
+	c.start("master")
 }
 
 // pick returns a random live process of role.
@@ -250,9 +279,24 @@ func (c *chaos) checkResults() {
 	}
 	for task, n := range completions {
 		if n > 1 {
-			c.t.Errorf("task %s completed %d times", task, n)
+			c.t.Errorf("task %s completed %d times; every line about it:\n%s", task, n, c.linesAbout(task))
 		}
 	}
+}
+
+// linesAbout returns every process's log lines that name task, in the
+// processes' start order (a role's log is cut to its tail on failure).
+func (c *chaos) linesAbout(task string) string {
+	var b strings.Builder
+	for _, p := range c.all {
+		data, _ := os.ReadFile(p.log)
+		for _, l := range strings.Split(string(data), "\n") {
+			if strings.Contains(l, "task="+task+" ") || strings.Contains(l, "/"+task+" ") || strings.HasSuffix(l, "task="+task) {
+				fmt.Fprintf(&b, "%s: %s\n", p.id, l)
+			}
+		}
+	}
+	return b.String()
 }
 
 // checkNoOrphans: once every client has its results, nothing is left.
