@@ -7,18 +7,18 @@ import (
 	"github.com/go-zookeeper/zk"
 )
 
-// ListedHosts is a zk.HostProvider that hands out the servers as written
+// listedHosts is a zk.HostProvider that hands out the servers as written
 // (zk.Connect has shuffled them), round robin, without resolving them. With a Dialer that
 // tunnels (Config.Dialer), the far end of the tunnel resolves the names;
 // the controller may not know them.
-type ListedHosts struct {
+type listedHosts struct {
 	mu         sync.Mutex
 	servers    []string
 	curr, last int
 }
 
 // Init takes the servers of the connection string.
-func (h *ListedHosts) Init(servers []string) error {
+func (h *listedHosts) Init(servers []string) error {
 	if len(servers) == 0 {
 		return errors.New("no servers given")
 	}
@@ -30,7 +30,7 @@ func (h *ListedHosts) Init(servers []string) error {
 }
 
 // Len is the number of servers.
-func (h *ListedHosts) Len() int {
+func (h *listedHosts) Len() int {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	return len(h.servers)
@@ -38,7 +38,7 @@ func (h *ListedHosts) Len() int {
 
 // Next is the next server to try; retryStart says every server has been
 // tried since the last connection.
-func (h *ListedHosts) Next() (server string, retryStart bool) {
+func (h *listedHosts) Next() (server string, retryStart bool) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.curr = (h.curr + 1) % len(h.servers)
@@ -50,20 +50,20 @@ func (h *ListedHosts) Next() (server string, retryStart bool) {
 }
 
 // Connected records that the current server answered.
-func (h *ListedHosts) Connected() {
+func (h *listedHosts) Connected() {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.last = h.curr
 }
 
 // Through is the client library's option that reaches the servers by
-// dial, with the servers as listed (ListedHosts); with a nil dial it
+// dial, with the servers as listed (listedHosts); with a nil dial it
 // changes nothing.
 func Through(dial zk.Dialer) func(*zk.Conn) {
 	return func(c *zk.Conn) {
 		if dial != nil {
 			zk.WithDialer(dial)(c)
-			zk.WithHostProvider(&ListedHosts{})(c)
+			zk.WithHostProvider(&listedHosts{})(c)
 		}
 	}
 }

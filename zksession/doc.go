@@ -2,7 +2,7 @@
 // client it runs: the roles (package roles builds its sessions on Dial),
 // the controller's own connections (package controller) and the
 // linearizability checker (scenario/lincheck). It holds the dial (Dial,
-// Through, ListedHosts, Logger), the digest auth (ReadAuth, ACL) and the
+// Through, listedHosts, Logger), the digest auth (ReadAuth, ACL) and the
 // protocol's base znodes (EnsureBase, ProtectRoot). It imports only the
 // ZooKeeper client, package schema and the standard library, never roles.
 package zksession
