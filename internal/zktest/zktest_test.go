@@ -16,6 +16,7 @@ import (
 
 func TestEnsembleElectsLeaderAndSurvivesFollowerLoss(t *testing.T) {
 	e := Start(t, 3)
+	e.WaitAllServing() // Start returns at quorum: the third server may still be syncing
 	leader := e.Leader()
 	if leader < 0 {
 		t.Fatal("no leader")
