@@ -3,6 +3,7 @@
 package fsutil
 
 import (
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -33,4 +34,24 @@ func WriteAtomic(path string, perm os.FileMode, fill func(io.Writer) error) erro
 		return err
 	}
 	return os.Rename(f.Name(), path)
+}
+
+// CopyFile copies src to dst (created or truncated, mode 0644 before the
+// umask). It is not atomic: for files others read while it runs, use
+// WriteAtomic.
+func CopyFile(src, dst string) error {
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return fmt.Errorf("copy %s: %w", src, err)
+	}
+	return out.Close()
 }

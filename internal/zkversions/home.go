@@ -5,12 +5,13 @@ import (
 	"bufio"
 	"context"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
+
+	"zkctl/internal/fsutil"
 )
 
 // DebianJava is where Debian keeps the jars; the dependency jars of a home
@@ -88,10 +89,10 @@ func buildHome(ctx context.Context, deb, upstream, home, mark string) (absent []
 		zkJar = filepath.Join(x, "usr/share/java/zookeeper.jar")
 	}
 	juteJar := filepath.Join(x, "usr/share/java/zookeeper-jute.jar")
-	if err := copyFile(zkJar, filepath.Join(top, "lib", "zookeeper-"+upstream+".jar")); err != nil {
+	if err := fsutil.CopyFile(zkJar, filepath.Join(top, "lib", "zookeeper-"+upstream+".jar")); err != nil {
 		return nil, err
 	}
-	if err := copyFile(juteJar, filepath.Join(top, "lib", "zookeeper-jute-"+upstream+".jar")); err != nil {
+	if err := fsutil.CopyFile(juteJar, filepath.Join(top, "lib", "zookeeper-jute-"+upstream+".jar")); err != nil {
 		return nil, err
 	}
 	deps, err := ManifestClassPath(zkJar)
@@ -134,7 +135,7 @@ func copyDependency(base, lib string) error {
 	if name == base+".jar" {
 		name = Versioned(base)
 	}
-	return copyFile(real, filepath.Join(lib, name))
+	return fsutil.CopyFile(real, filepath.Join(lib, name))
 }
 
 // Versioned is base-<version>.jar where Debian has a versioned link to
@@ -147,23 +148,6 @@ func Versioned(base string) string {
 		}
 	}
 	return base + ".jar"
-}
-
-func copyFile(src, dst string) error {
-	in, err := os.Open(src)
-	if err != nil {
-		return err
-	}
-	defer in.Close()
-	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(out, in); err != nil {
-		out.Close()
-		return fmt.Errorf("copy %s: %w", src, err)
-	}
-	return out.Close()
 }
 
 // ManifestClassPath lists the jars (base names, no folder or .jar) that a
