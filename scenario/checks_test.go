@@ -522,3 +522,48 @@ func TestCandidateOf(t *testing.T) {
 		}
 	}
 }
+
+// TestCheckExpectStall: a degradation is judged by the stall it caused
+// while the worker held a task. An idle worker shows nothing (the CI run
+// where the backlog was done before the cut); a stall past the session
+// timeout must move the worker's tasks; one below it must not report the
+// worker gone.
+func TestCheckExpectStall(t *testing.T) {
+	w := proc("worker", "w2", 0)
+	deg := Event{At: at(10), Took: 2 * time.Second, Kind: KindFault, Msg: "degrade vm3: loss 100%"}
+	clear := Event{At: at(18), Kind: KindFault, Msg: "clear the degradations of vm3"}
+	sub := []Event{started(1, "client", "c1"), submitted(2, "c1", "c1-1", "c1-60")}
+	busy := plus(sub,
+		assigned(9, "m1", "s1", "c1-1", "w2"), done(9.2, "w2", "c1-1"),
+		assigned(9.3, "m1", "s1", "c1-2", "w2"), assigned(9.4, "m1", "s1", "c1-3", "w2"),
+	)
+	gone := ev(15, KindWorkerGone, "master", "m1", "worker", "w2", "tasks", "2")
+	moved := []Event{
+		ev(15, KindMovedBack, "master", "m1", "task", "c1-2", "worker", "w2"),
+		ev(15, KindMovedBack, "master", "m1", "task", "c1-3", "worker", "w2"),
+		done(16, "w1", "c1-2"), done(16.2, "w1", "c1-3"),
+	}
+	steady := plus(sub, assigned(9, "m1", "s1", "c1-1", "w2"))
+	for i := range 50 { // a completion and a new task every 0.2 s, past the clear
+		s := 9.2 + 0.2*float64(i)
+		steady = append(steady, done(s, "w2", fmt.Sprintf("c1-%d", i+1)), assigned(s+0.01, "m1", "s1", fmt.Sprintf("c1-%d", i+2), "w2"))
+	}
+	past := func(o *observation) (bool, string) { return o.judgeStall(w, deg, clear, true) }
+	below := func(o *observation) (bool, string) { return o.judgeStall(w, deg, clear, false) }
+	what := "degrade vm3: loss 100% (-); longest stall of w2's completions while it held a task "
+	testExpect(t, []expectCase{
+		{name: "stuck past the session timeout, tasks moved", sc: scene{session: 3 * time.Second, evs: plus(busy, plus(moved, gone)...)},
+			judge: past, ok: true, detail: what + "5.00s (session timeout 3s): 2 tasks moved back 5.00s after the degrade vm3: loss 100% (t+10.00s), all completed once by w1"},
+		{name: "idle through the cut", sc: scene{session: 3 * time.Second, evs: plus(sub, assigned(9, "m1", "s1", "c1-1", "w2"), done(9.2, "w2", "c1-1"),
+			ev(15, KindWorkerGone, "master", "m1", "worker", "w2", "tasks", "0"))},
+			judge: past, ok: false, detail: what + "0.00s (session timeout 3s): it held no task during the degradation, so the degradation shows nothing"},
+		{name: "stuck but never reported gone", sc: scene{session: 3 * time.Second, evs: busy},
+			judge: past, ok: false, detail: what + "8.00s (session timeout 3s): the master never reported w2 gone"},
+		{name: "completing steadily below the timeout", sc: scene{session: 3 * time.Second, evs: steady},
+			judge: below, ok: true, detail: what + "0.19s (session timeout 3s): no failover"},
+		{name: "a cut that never stalled the worker", sc: scene{session: 3 * time.Second, evs: steady},
+			judge: past, ok: false, detail: what + "0.19s (session timeout 3s): the degradation meant to exceed the session timeout did not"},
+		{name: "below the timeout, yet reported gone", sc: scene{session: 3 * time.Second, evs: plus(steady, ev(12, KindWorkerGone, "master", "m1", "worker", "w2", "tasks", "1"))},
+			judge: below, ok: false, detail: what + "0.19s (session timeout 3s), yet the master reported it gone at t+12.00s"},
+	})
+}

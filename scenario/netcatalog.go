@@ -120,16 +120,15 @@ func zkLeaderPartition(r *run) {
 
 // workerPartition: a worker's host is cut off past the session timeout.
 func workerPartition(r *run) {
-	// Work for the whole fault: on a loaded machine a partition call alone
-	// took 7 s, and 50 tasks (5 s for two workers) were done before the
-	// cut took effect, leaving the cut worker nothing to lose.
-	w := r.busyWorkerOnFollower(120)
+	w := r.busyWorkerOnFollower(20)
 	if !r.ok() {
 		return
 	}
+	r.feed(w, 0)
 	r.note("%s runs a ZooKeeper follower and worker %s (%d tasks assigned).", w.Host, w.ID, r.assigned(w))
 	r.snapshot("before the worker's host is cut off")
 	part := r.partition(w.Host)
+	r.noteHeld(w, part)
 	r.awaitExpired(w, part)
 	r.keepTasksComing(w.Host)
 	heal := r.heal(w.Host)
@@ -189,18 +188,21 @@ func partitionFlap(r *run) {
 
 // slowNetwork: degrade a worker's host, below and past the session timeout.
 func slowNetwork(r *run) {
-	w := r.busyWorkerOnFollower(120)
+	w := r.busyWorkerOnFollower(20)
 	if !r.ok() {
 		return
 	}
 	r.note("%s runs a ZooKeeper follower and worker %s; its outbound traffic to the other hosts is degraded.", w.Host, w.ID)
 	// The degradations expire on the host after a wait bound, should the
 	// controller never clear them.
+	r.feed(w, 3*r.timing.session)
 	mild := r.degrade(ops.Degrade{Host: w.Host, Delay: 20 * time.Millisecond, Loss: 10, Rate: "1mbit", For: r.timing.wait()})
 	r.hold(2*r.timing.session, "a mild degradation")
 	mildEnd := r.degrade(ops.Degrade{Host: w.Host, Clear: true})
 	r.hold(r.timing.session, "after the mild degradation")
+	r.feed(w, 0)
 	cut := r.degrade(ops.Degrade{Host: w.Host, Loss: 100, For: r.timing.wait()})
+	r.noteHeld(w, cut)
 	r.awaitExpired(w, cut)
 	r.keepTasksComing(w.Host)
 	cutEnd := r.degrade(ops.Degrade{Host: w.Host, Clear: true})
@@ -224,13 +226,50 @@ func (r *run) awaitStopsServing(host string, f Event) {
 
 // awaitExpired holds the fault f on worker w's host until w's session
 // expired on the majority (its /workers_eph node is gone), bounded by a
-// failover, and at least past the session timeout.
+// failover, and at least past the session timeout from the end of the
+// fault's call (when it was surely in effect).
 func (r *run) awaitExpired(w *Proc, f Event) {
 	r.await("worker "+w.ID+"'s session expires on the majority", r.timing.failover(), func() (bool, error) {
 		ok, _, err := r.mon.conn.Exists(protocol.WorkerAlive(w.ID))
 		return err == nil && !ok, nil
 	})
-	r.holdUntil(f.At.Add(r.timing.sessionExpiry()), "the fault lasts past the session timeout")
+	r.holdUntil(f.End().Add(r.timing.sessionExpiry()), "the fault lasts past the session timeout")
+}
+
+// feed keeps worker w busy through a fault about to start on its host,
+// whatever the timing made of the earlier clients' tasks: a client on a
+// host no fault holds submits enough tasks for every worker to stay busy,
+// at full speed, for twice the slowest call of this run (a fault's call
+// can take seconds on a loaded machine before the fault is in effect)
+// plus more (what the fault's holds last); then the run waits until w
+// holds a task.
+func (r *run) feed(w *Proc, more time.Duration) {
+	span := 2*r.slowestCall() + more
+	workers := len(r.place.Of("worker"))
+	r.startClientAway(int(span/TaskDuration+1)*workers, w.Host)
+	r.await(w.ID+" holds a task", r.timing.wait(), func() (bool, error) {
+		return r.assigned(w) > 0, nil
+	})
+}
+
+// slowestCall is the longest that a fault or a start of this run took,
+// at least a second.
+func (r *run) slowestCall() time.Duration {
+	slowest := time.Second
+	for _, e := range r.events {
+		if e.Kind == KindFault || e.Kind == KindStart {
+			slowest = max(slowest, e.Took)
+		}
+	}
+	return slowest
+}
+
+// noteHeld notes how many tasks w holds once the fault f is in effect:
+// those it cannot complete until the fault ends.
+func (r *run) noteHeld(w *Proc, f Event) {
+	if r.ok() {
+		r.note("%s held %d tasks when the %s had been applied (%s).", w.ID, r.assigned(w), f.Msg, f.End().Format("15:04:05.000"))
+	}
 }
 
 // keepTasksComing starts one more client, on a client host that no fault
@@ -240,13 +279,19 @@ func (r *run) awaitExpired(w *Proc, f Event) {
 // takes it, and the history shows it), and work after a heal is there to
 // resume.
 func (r *run) keepTasksComing(avoid ...string) {
+	r.startClientAway(20, avoid...)
+}
+
+// startClientAway starts a client that submits tasks tasks on a client
+// host, else any host, that no fault holds (avoid).
+func (r *run) startClientAway(tasks int, avoid ...string) {
 	hosts := r.place.Of("client")
 	for i := range r.hosts {
 		hosts = append(hosts, i)
 	}
 	for _, h := range hosts {
 		if !slices.Contains(avoid, r.hosts[h]) {
-			r.startClient(h, r.newID("client", h), 20)
+			r.startClient(h, r.newID("client", h), tasks)
 			return
 		}
 	}
@@ -378,18 +423,53 @@ func (o *observation) electedDuring(pairs [][2]Event) (bool, string) {
 	return true, "elected: " + strings.Join(parts, ", ")
 }
 
-// stall is the longest time within (from, to) in which worker w (its
-// process, any registration) completed no task.
+// stall is the longest time within (from, to) in which worker w held a
+// task and completed none: from an assignment to w (or w's completion
+// before it) to w's next completion, or until its last held task moved
+// back, or to. A worker with nothing to do is idle, not stalled.
 func (o *observation) stall(w *Proc, from, to time.Time) time.Duration {
-	last, longest := from, time.Duration(0)
-	for _, e := range o.done {
-		if e.Proc != w.Name() || !e.At.After(from) || !e.At.Before(to) {
-			continue
+	held := map[string]bool{}
+	var since time.Time // when the current stall began; zero while idle
+	longest := time.Duration(0)
+	end := func(at time.Time) {
+		if !since.IsZero() && at.After(from) {
+			longest = max(longest, at.Sub(later(since, from)))
 		}
-		longest = max(longest, e.At.Sub(last))
-		last = e.At
 	}
-	return max(longest, to.Sub(last))
+	for _, e := range o.res.Events {
+		if !e.At.Before(to) {
+			break
+		}
+		switch {
+		case e.Kind == KindAssigned && e.Worker == w.ID:
+			held[e.Task] = true
+			if since.IsZero() {
+				since = e.At
+			}
+		case e.Kind == KindCompleted && e.Proc == w.Name():
+			end(e.At)
+			delete(held, e.Task)
+			since = time.Time{}
+			if len(held) > 0 {
+				since = e.At
+			}
+		case e.Kind == KindMovedBack && e.Worker == w.ID && held[e.Task]:
+			delete(held, e.Task)
+			if len(held) == 0 {
+				end(e.At)
+				since = time.Time{}
+			}
+		}
+	}
+	end(to)
+	return longest
+}
+
+func later(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
 }
 
 // judgeStall judges a degradation of w's host by the stall it caused: a
@@ -397,9 +477,12 @@ func (o *observation) stall(w *Proc, from, to time.Time) time.Duration {
 // reported gone), one past it must move w's tasks. past is the stall the
 // script aimed at; the verdict follows the stall measured.
 func (o *observation) judgeStall(w *Proc, deg, clear Event, past bool) (bool, string) {
-	s := o.stall(w, deg.End(), clear.At)
-	what := fmt.Sprintf("%s (%s); longest stall of %s's completions %.2fs (session timeout %v)",
+	s := o.stall(w, deg.At, clear.At)
+	what := fmt.Sprintf("%s (%s); longest stall of %s's completions while it held a task %.2fs (session timeout %v)",
 		deg.Msg, orDash(deg.Attrs["applied"]), w.ID, s.Seconds(), o.run.timing.session)
+	if s == 0 {
+		return false, what + ": it held no task during the degradation, so the degradation shows nothing"
+	}
 	if s < o.run.timing.session {
 		for _, e := range o.res.Events {
 			if e.Kind == KindWorkerGone && e.Worker == w.ID && e.At.After(deg.At) && e.At.Before(clear.At.Add(o.run.timing.session)) {
