@@ -49,8 +49,9 @@ func c1w1m1(r *run) {
 func c1w2m1(r *run) {
 	r.startMasters()
 	ws := r.startWorkers()
-	r.startClients(40)
+	r.startClients(20)
 	r.waitDone(4)
+	r.feed(ws[0], 0)
 	n := r.assigned(ws[0])
 	r.note("%s had %d tasks assigned when it was killed.", ws[0].ID, n)
 	r.snapshot("before the worker is killed")
@@ -240,10 +241,11 @@ func standalone(r *run) {
 // hostCrash: the seed's cluster-mode example: a host running a ZooKeeper
 // follower and a worker goes down as a whole, then comes back.
 func hostCrash(r *run) {
-	w := r.busyWorkerOnFollower(50)
+	w := r.busyWorkerOnFollower(20)
 	if !r.ok() {
 		return
 	}
+	r.feed(w, r.timing.session+time.Second) // work for the worker to lose and for the others while the host is down
 	before := r.sessions()
 	delete(before, protocol.WorkerAlive(w.ID)) // dies with its host
 	r.note("%s runs a ZooKeeper follower and worker %s (%d tasks assigned); connections before (srvr): %s.",

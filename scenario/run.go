@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"syscall"
 	"time"
@@ -217,6 +218,60 @@ func (r *run) startClients(tasks int) []*Proc {
 // startClient starts a client with id on host h that submits tasks tasks.
 func (r *run) startClient(h int, id string, tasks int) *Proc {
 	return r.start("client", h, id, roles.Options{Tasks: tasks, Duration: TaskDuration})
+}
+
+// keepTasksComing starts one more client, on a client host that no fault
+// holds (avoid), so that work is pending when a fault ends, whatever the
+// timing made of the first clients' tasks: an old leader that resumes then
+// has work it could take (a master that does not check its election node
+// takes it, and the history shows it), and work after a heal is there to
+// resume.
+func (r *run) keepTasksComing(avoid ...string) {
+	r.startClientAway(20, avoid...)
+}
+
+// startClientAway starts a client that submits tasks tasks on a client
+// host, else any host, that no fault holds (avoid).
+func (r *run) startClientAway(tasks int, avoid ...string) {
+	hosts := r.place.Of("client")
+	for i := range r.hosts {
+		hosts = append(hosts, i)
+	}
+	for _, h := range hosts {
+		if !slices.Contains(avoid, r.hosts[h]) {
+			r.startClient(h, r.newID("client", h), tasks)
+			return
+		}
+	}
+	r.fail(fmt.Errorf("no host for more tasks: %v are all held by a fault", r.hosts))
+}
+
+// feed keeps worker w busy through a fault about to start on its host,
+// whatever the timing made of the earlier clients' tasks: a client on a
+// host no fault holds submits enough tasks for every worker to stay busy,
+// at full speed, for twice the slowest call of this run (a fault's call
+// can take seconds on a loaded machine before the fault is in effect)
+// plus more (what the fault's holds last); then the run waits until w
+// holds a task.
+func (r *run) feed(w *Proc, more time.Duration) {
+	span := 2*r.slowestCall() + more
+	workers := len(r.place.Of("worker"))
+	r.startClientAway(int(span/TaskDuration+1)*workers, w.Host)
+	r.await(w.ID+" holds a task", r.timing.wait(), func() (bool, error) {
+		return r.assigned(w) > 0, nil
+	})
+}
+
+// slowestCall is the longest that a fault or a start of this run took,
+// at least a second.
+func (r *run) slowestCall() time.Duration {
+	slowest := time.Second
+	for _, e := range r.events {
+		if e.Kind == KindFault || e.Kind == KindStart {
+			slowest = max(slowest, e.Took)
+		}
+	}
+	return slowest
 }
 
 // signal sends sig to p (ops.Signal, as `zkctl kill` does).
