@@ -83,7 +83,7 @@ func SignalRoles(c *Config, role, id string, sig syscall.Signal, grace time.Dura
 		} else {
 			errs = append(errs, Signal(p, sig))
 		}
-		p.State = liveState(p.PID, p.StartTime)
+		p.State = settle(p, stateAfter(sig), 2*time.Second)
 		hit = append(hit, p)
 	}
 	if id != "" && len(hit) == 0 {

@@ -33,11 +33,17 @@ func SignalHost(l Layout, sig syscall.Signal) ([]Proc, error) {
 		}
 		hit = append(hit, p)
 	}
-	want := map[syscall.Signal]string{syscall.SIGKILL: StateDead, syscall.SIGSTOP: StateStopped, syscall.SIGCONT: StateRunning}[sig]
 	for i := range hit {
-		hit[i].State = settle(hit[i], want, 2*time.Second)
+		hit[i].State = settle(hit[i], stateAfter(sig), 2*time.Second)
 	}
 	return hit, errors.Join(errs...)
+}
+
+// stateAfter is the state a process reaches once sig took effect: dead,
+// stopped or running; "" when the signal does not say (TERM may be
+// handled, HUP ignored).
+func stateAfter(sig syscall.Signal) string {
+	return map[syscall.Signal]string{syscall.SIGKILL: StateDead, syscall.SIGSTOP: StateStopped, syscall.SIGCONT: StateRunning}[sig]
 }
 
 // settle waits up to d for p to reach state want (a signal takes effect

@@ -323,3 +323,28 @@ func TestConfMismatches(t *testing.T) {
 		})
 	}
 }
+
+// TestSignalRolesSettles: what `zkctl kill` prints is the state once the
+// signal took effect, not the state just after it was sent (seen: "KILL →
+// master-m1: now running").
+func TestSignalRolesSettles(t *testing.T) {
+	c := &Config{Host: "vm1", Dir: t.TempDir()}
+	l := Layout{Dir: c.Dir}
+	for i := range 10 {
+		name := "worker-w" + strconv.Itoa(i)
+		p, err := Spawn(l, name, []string{"/bin/sleep", "60"}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = syscall.Kill(p.PID, syscall.SIGKILL) })
+		for _, step := range []struct {
+			sig  syscall.Signal
+			want string
+		}{{syscall.SIGSTOP, StateStopped}, {syscall.SIGCONT, StateRunning}, {syscall.SIGKILL, StateDead}} {
+			hit, err := SignalRoles(c, "worker", "w"+strconv.Itoa(i), step.sig, time.Second)
+			if err != nil || len(hit) != 1 || hit[0].State != step.want {
+				t.Fatalf("%v to %s: %+v %v, want one process %s", step.sig, name, hit, err, step.want)
+			}
+		}
+	}
+}
