@@ -567,3 +567,36 @@ func TestCheckExpectStall(t *testing.T) {
 			judge: below, ok: false, detail: what + "0.19s (session timeout 3s), yet the master reported it gone at t+12.00s"},
 	})
 }
+
+// TestCheckExpectElectedDuring: a long cut must make another master lead
+// before the heal. ZooKeeper's /master, as sampled, is the evidence; the
+// new master's own log line may come just after the heal began (seen in a
+// demo run: 10 ms after).
+func TestCheckExpectElectedDuring(t *testing.T) {
+	cut := Event{At: at(10), Kind: KindFault, Msg: "partition vm2"}
+	heal := Event{At: at(16), Kind: KindFault, Msg: "heal vm2"}
+	pairs := [][2]Event{{cut, heal}}
+	sample := func(s float64, master string) AppSample { return AppSample{At: at(s), OK: true, Master: master} }
+	samples := func(masters ...string) []AppSample { // one sample a second from t+8
+		var out []AppSample
+		for i, m := range masters {
+			out = append(out, sample(8+float64(i), m))
+		}
+		return out
+	}
+	lateLine := []Event{elected(16.01, "m1", "s3")}
+	during := func(o *observation) (bool, string) { return o.electedDuring(pairs) }
+	testExpect(t, []expectCase{
+		{name: "/master changed during the cut, the line came after the heal",
+			sc:    scene{evs: lateLine, samples: samples("m2", "m2", "m2", "m2", "m2", "", "m1", "m1", "m1", "m1")},
+			judge: during, ok: true, detail: "elected: m1 in /master 4.00s after the cut at t+10.00s"},
+		{name: "/master unchanged until the heal",
+			sc:    scene{evs: lateLine, samples: samples("m2", "m2", "m2", "m2", "m2", "m2", "m2", "m2", "m2", "m1")},
+			judge: during, ok: false, detail: "no master elected during the cut t+10.00s–t+16.00s"},
+		{name: "no samples, the line during the cut",
+			sc:    scene{evs: []Event{elected(13, "m1", "s3")}},
+			judge: during, ok: true, detail: "elected: m1 3.00s after the cut at t+10.00s"},
+		{name: "no cut made", sc: scene{evs: lateLine},
+			judge: func(o *observation) (bool, string) { return o.electedDuring(nil) }, ok: false, detail: "no long cut was made"},
+	})
+}
