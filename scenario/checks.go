@@ -19,6 +19,16 @@ type observation struct {
 	done   []Event       // completions, by time
 	tasks  []*submission // every task a client submitted
 	byName map[string][]*submission
+	skip   bool // the expectation being judged found nothing to judge (notJudged)
+}
+
+// notJudged is an expectation's answer when the run gave it nothing to
+// judge (a worker that held no task when its session ended has nothing
+// to move): the check is reported not judged, with why, neither passed
+// nor failed.
+func (o *observation) notJudged(why string) (bool, string) {
+	o.skip = true
+	return false, why
 }
 
 // submission is one task as one client instance submitted it. A client
@@ -110,7 +120,12 @@ func judge(o *observation) []Check {
 			checks = append(checks, Check{Name: e.name, Skipped: "the run stopped before the steps it judges ran", reads: e.reads})
 			continue
 		}
+		o.skip = false
 		ok, detail := e.judge(o)
+		if o.skip {
+			checks = append(checks, Check{Name: e.name, Skipped: detail, reads: e.reads})
+			continue
+		}
 		checks = append(checks, Check{Name: e.name, OK: ok, Detail: detail, reads: e.reads})
 	}
 	return checks

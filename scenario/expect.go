@@ -125,11 +125,35 @@ func (o *observation) reassigned(p *Proc, f Event) (bool, string) {
 			by[s.done[0].ID] = true
 		}
 	}
-	if gone.N == 0 || len(lost) > 0 {
+	if gone.N == 0 && len(lost) == 0 {
+		if held := o.heldWhen(p, gone.At); len(held) > 0 {
+			return false, fmt.Sprintf("0 tasks moved back, though %s held %s", p.ID, strings.Join(held, ", "))
+		}
+		return o.notJudged(fmt.Sprintf("%s held no task when the master reported it gone (%s): nothing to move", p.ID, o.rel(gone.At)))
+	}
+	if len(lost) > 0 {
 		return false, fmt.Sprintf("%d tasks moved back, %d not completed once by another worker", gone.N, len(lost)) + problems(lost)
 	}
 	return true, fmt.Sprintf("%d tasks moved back %.2fs after the %s (%s), all completed once by %s",
 		gone.N, gone.At.Sub(f.At).Seconds(), f.Msg, o.rel(f.At), strings.Join(slices.Sorted(maps.Keys(by)), ", "))
+}
+
+// heldWhen lists the tasks assigned to worker p (its registration) before
+// t that it had not completed, and that had not moved back, by then.
+func (o *observation) heldWhen(p *Proc, t time.Time) []string {
+	var held []string
+	for _, e := range o.res.Events {
+		if !e.At.Before(t) {
+			break
+		}
+		switch {
+		case e.Kind == KindAssigned && e.Worker == p.ID:
+			held = append(held, e.Task)
+		case e.Kind == KindCompleted && e.Proc == p.Name(), e.Kind == KindMovedBack && e.Worker == p.ID:
+			held = slices.DeleteFunc(held, func(t string) bool { return t == e.Task })
+		}
+	}
+	return held
 }
 
 // balanced: each worker completed at least half of its fair share.

@@ -128,7 +128,7 @@ func workerPartition(r *run) {
 	r.note("%s runs a ZooKeeper follower and worker %s (%d tasks assigned).", w.Host, w.ID, r.assigned(w))
 	r.snapshot("before the worker's host is cut off")
 	part := r.partition(w.Host)
-	r.noteHeld(w, part)
+	r.holdsWork(w, part)
 	r.awaitExpired(w, part)
 	r.keepTasksComing(w.Host)
 	heal := r.heal(w.Host)
@@ -202,7 +202,7 @@ func slowNetwork(r *run) {
 	r.hold(r.timing.session, "after the mild degradation")
 	r.feed(w, 0)
 	cut := r.degrade(ops.Degrade{Host: w.Host, Loss: 100, For: r.timing.wait()})
-	r.noteHeld(w, cut)
+	r.holdsWork(w, cut)
 	r.awaitExpired(w, cut)
 	r.keepTasksComing(w.Host)
 	cutEnd := r.degrade(ops.Degrade{Host: w.Host, Clear: true})
@@ -234,14 +234,6 @@ func (r *run) awaitExpired(w *Proc, f Event) {
 		return err == nil && !ok, nil
 	})
 	r.holdUntil(f.End().Add(r.timing.sessionExpiry()), "the fault lasts past the session timeout")
-}
-
-// noteHeld notes how many tasks w holds once the fault f is in effect:
-// those it cannot complete until the fault ends.
-func (r *run) noteHeld(w *Proc, f Event) {
-	if r.ok() {
-		r.note("%s held %d tasks when the %s had been applied (%s).", w.ID, r.assigned(w), f.Msg, f.End().Format("15:04:05.000"))
-	}
 }
 
 // masterHost is the host of the master that leads now.
@@ -444,27 +436,27 @@ func later(a, b time.Time) time.Time {
 	return b
 }
 
-// judgeStall judges a degradation of w's host by the stall it caused: a
-// stall below the session timeout must cause no failover (w is never
-// reported gone), one past it must move w's tasks. past is the stall the
-// script aimed at; the verdict follows the stall measured.
+// judgeStall judges a degradation of w's host. One that is past the
+// session timeout (past) must move w's tasks: it is judged by what
+// happened (reassigned), the stall is shown. One below it is judged by
+// the stall it caused while w held a task: below the session timeout, w
+// must never be reported gone; past it, its tasks must move.
 func (o *observation) judgeStall(w *Proc, deg, clear Event, past bool) (bool, string) {
 	s := o.stall(w, deg.At, clear.At)
 	what := fmt.Sprintf("%s (%s); longest stall of %s's completions while it held a task %.2fs (session timeout %v)",
 		deg.Msg, orDash(deg.Attrs["applied"]), w.ID, s.Seconds(), o.run.timing.session)
-	if s == 0 {
-		return false, what + ": it held no task during the degradation, so the degradation shows nothing"
-	}
-	if s < o.run.timing.session {
-		for _, e := range o.res.Events {
-			if e.Kind == KindWorkerGone && e.Worker == w.ID && e.At.After(deg.At) && e.At.Before(clear.At.Add(o.run.timing.session)) {
-				return false, what + ", yet the master reported it gone at " + o.rel(e.At)
+	if !past {
+		if s == 0 {
+			return o.notJudged(what + ": it held no task during the degradation, so it shows nothing")
+		}
+		if s < o.run.timing.session {
+			for _, e := range o.res.Events {
+				if e.Kind == KindWorkerGone && e.Worker == w.ID && e.At.After(deg.At) && e.At.Before(clear.At.Add(o.run.timing.session)) {
+					return false, what + ", yet the master reported it gone at " + o.rel(e.At)
+				}
 			}
+			return true, what + ": no failover"
 		}
-		if past {
-			return false, what + ": the degradation meant to exceed the session timeout did not"
-		}
-		return true, what + ": no failover"
 	}
 	ok, detail := o.reassigned(w, deg)
 	return ok, what + ": " + detail

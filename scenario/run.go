@@ -249,16 +249,36 @@ func (r *run) startClientAway(tasks int, avoid ...string) {
 // feed keeps worker w busy through a fault about to start on its host,
 // whatever the timing made of the earlier clients' tasks: a client on a
 // host no fault holds submits enough tasks for every worker to stay busy,
-// at full speed, for twice the slowest call of this run (a fault's call
+// at full speed, for the slowest call of this run so far (a fault's call
 // can take seconds on a loaded machine before the fault is in effect)
 // plus more (what the fault's holds last); then the run waits until w
-// holds a task.
+// holds a task. When the call is slower still, holdsWork feeds w again.
 func (r *run) feed(w *Proc, more time.Duration) {
-	span := 2*r.slowestCall() + more
+	span := r.slowestCall() + more
 	workers := len(r.place.Of("worker"))
 	r.startClientAway(int(span/TaskDuration+1)*workers, w.Host)
 	r.await(w.ID+" holds a task", r.timing.wait(), func() (bool, error) {
 		return r.assigned(w) > 0, nil
+	})
+}
+
+// holdsWork notes how many tasks w holds once the fault f has been
+// applied, and when it holds none (its work ran out during a slow call)
+// gives it more: its registration stands until its session expires, so
+// the master still assigns it tasks, which it cannot complete.
+func (r *run) holdsWork(w *Proc, f Event) {
+	if !r.ok() {
+		return
+	}
+	n := r.assigned(w)
+	r.note("%s held %d tasks when the %s had been applied (%s).", w.ID, n, f.Msg, f.End().Format("15:04:05.000"))
+	if n > 0 {
+		return
+	}
+	r.keepTasksComing(w.Host)
+	r.await(w.ID+" holds a task, or its session ended", r.timing.failover(), func() (bool, error) {
+		alive, _, err := r.mon.conn.Exists(protocol.WorkerAlive(w.ID))
+		return err == nil && (!alive || r.assigned(w) > 0), nil
 	})
 }
 
