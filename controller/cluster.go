@@ -36,6 +36,7 @@ type Cluster struct {
 	mu       sync.Mutex
 	conns    map[string]transport.Transport
 	uploaded map[string]bool // hosts whose agent this Cluster pushed
+	netReady map[string]bool // hosts whose agent said it can make network faults
 }
 
 // NewCluster returns a cluster over inv that reports progress to ui.

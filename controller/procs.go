@@ -96,6 +96,29 @@ func (c *Cluster) HealOn(ctx context.Context, h inventory.Host) (netfault.Healed
 	return Call(ctx, c, h, "heal", netfault.HealRequest{})
 }
 
+// NetReadyOn asks h's agent whether it can make network faults (nft, tc,
+// the privilege: NetStatusOn answers, or says why not), once per Cluster:
+// a yes holds for the Cluster's life, so that each of a scenario's many
+// faults costs one call on the host, not two.
+func (c *Cluster) NetReadyOn(ctx context.Context, h inventory.Host) error {
+	c.mu.Lock()
+	ready := c.netReady[h.Name]
+	c.mu.Unlock()
+	if ready {
+		return nil
+	}
+	if _, err := c.NetStatusOn(ctx, h); err != nil {
+		return err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.netReady == nil {
+		c.netReady = map[string]bool{}
+	}
+	c.netReady[h.Name] = true
+	return nil
+}
+
 // NetStatusOn reads back the partitions and degradations active on h.
 func (c *Cluster) NetStatusOn(ctx context.Context, h inventory.Host) (netfault.Status, error) {
 	return Call(ctx, c, h, "net status", netfault.StatusRequest{})

@@ -161,12 +161,12 @@ func exemptOn(ctx context.Context, c *controller.Cluster, h inventory.Host) (net
 	return ex, nil
 }
 
-// preflight asks every host's agent for its network state, so that a host
-// without nft or privilege refuses the fault before any host is touched.
+// preflight asks every host's agent whether it can make network faults
+// (once per Cluster: controller.NetReadyOn), so that a host without nft
+// or privilege refuses the fault before any host is touched.
 func preflight(ctx context.Context, c *controller.Cluster, hosts []inventory.Host) error {
 	errs := fanout.Each(hosts, func(_ int, h inventory.Host) error {
-		_, err := c.NetStatusOn(ctx, h)
-		return err
+		return c.NetReadyOn(ctx, h)
 	})
 	for i, err := range errs {
 		if wire.Unsupported(err) {
