@@ -24,7 +24,11 @@
 //
 // Each host runs "ip netns exec NS /usr/sbin/sshd -D -e -f CONFIG" as a child of the
 // test process, listening on ADDR:22 with its own ed25519 host key, "UsePAM no",
-// "StrictModes no", root login by key only and the internal SFTP server. Every host
+// "StrictModes no", root login by key only, the internal SFTP server, and
+// SHLVL=1 in every session's environment: bash, root's login shell, then
+// does not read ~/.bashrc for each command. The hosts share the machine's
+// /root, whose .bashrc on this image runs `pyenv init -`: about a second
+// per SSH command, up to a minute when many start at once. Every host
 // authorizes Lab.KeyFile for root; Lab.KnownHosts lists every host's key as
 // created by New (it is not updated by SwapHostKey unless UpdateKnownHosts is called).
 // Hosts share the filesystem (and the process table); only the network is separate,
@@ -520,6 +524,7 @@ PrintMotd no
 PrintLastLog no
 Subsystem sftp internal-sftp
 LogLevel ERROR
+SetEnv SHLVL=1
 `, h.Name, h.NetNS, h.Addr, hs.hostKey, filepath.Join(hs.sshDir, "sshd.pid"), l.authorizedKeys)
 	if err := os.WriteFile(hs.config, []byte(cfg), 0o600); err != nil {
 		l.t.Fatalf("testlab: %v", err)
