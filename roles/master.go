@@ -25,7 +25,9 @@ var errFenced = errors.New("fenced")
 //
 // The candidate joins the election under /election; when it leads, it
 // writes /master, rebuilds its view from ZooKeeper, finishes what a previous
-// master left half done, and assigns tasks to the least-loaded live workers.
+// master left half done, and assigns tasks to the live workers with the
+// most free slots for their capacity ({"capacity": C} in /workers_eph/<w>,
+// 1 when absent).
 // Every write is a multi that first checks the version of its own election
 // node, so a master whose session expired (SIGSTOP, pause, partition) writes
 // nothing: it steps down and joins the election again with a new session.
@@ -37,7 +39,7 @@ var errFenced = errors.New("fenced")
 //
 //	INFO joined election                        event=joined, node, seq
 //	INFO elected master <id>                    event=elected, node, seq, since_vanished_ms, write=create-master, sent
-//	INFO worker <w> joined                      worker, tasks
+//	INFO worker <w> joined                      worker, tasks, capacity
 //	INFO resynced                               tasks, pending, workers, dead_workers, took_ms
 //	INFO assigned task <t> to worker <w>        event=assigned, task, worker, write=assign, sent
 //	INFO moved task <t> back from worker <w>    event=moved-back, task, worker, write=move-back, sent

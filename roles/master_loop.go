@@ -184,13 +184,18 @@ func (m *master) addWorker(w string) error {
 	if err != nil {
 		return err
 	}
-	m.join(w, kids)
-	return nil
+	return m.join(w, kids)
 }
 
-// join puts live worker w into the view with the assignments it has.
-func (m *master) join(w string, tasks []string) {
+// join puts live worker w into the view with its capacity and the
+// assignments it has.
+func (m *master) join(w string, tasks []string) error {
+	capacity, err := m.capacity(w)
+	if err != nil {
+		return err
+	}
 	m.view.AddWorker(w)
+	m.view.SetCapacity(w, capacity)
 	n := 0
 	for _, t := range tasks {
 		if !m.view.HasTask(t) {
@@ -200,7 +205,21 @@ func (m *master) join(w string, tasks []string) {
 		m.view.AddAssigned(t, w)
 		n++
 	}
-	m.log.Info(fmt.Sprintf("worker %s joined", w), "worker", w, "tasks", n)
+	m.log.Info(fmt.Sprintf("worker %s joined", w), "worker", w, "tasks", n, "capacity", capacity)
+	return nil
+}
+
+// capacity reads what live worker w publishes in /workers_eph/<w>: 1 for
+// nothing, or when it is gone meanwhile (its departure is seen next).
+func (m *master) capacity(w string) (int, error) {
+	data, _, err := m.s.conn.Get(protocol.WorkerAlive(w))
+	switch {
+	case errors.Is(err, zk.ErrNoNode):
+		return 1, nil
+	case err != nil:
+		return 0, fmt.Errorf("read %s: %w", protocol.WorkerAlive(w), err)
+	}
+	return protocol.ParseCapacity(data), nil
 }
 
 // orphan reports an assignment whose task was not in the listing of

@@ -130,7 +130,9 @@ func (m *master) addLive(eph []string, dirs map[string]workerDir) (dead []string
 			}
 			continue
 		}
-		m.join(w, dir.tasks)
+		if err := m.join(w, dir.tasks); err != nil {
+			return nil, err
+		}
 	}
 	for _, w := range slices.Sorted(maps.Keys(dirs)) {
 		if !live[w] {

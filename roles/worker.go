@@ -19,7 +19,7 @@ import (
 // an error only for a bad cfg.
 //
 // The worker registers /workers/<id> and /workers_eph/<id> (cfg.ID, random by
-// default), watches its assignments, and runs up to concurrency of them at a
+// default; the latter holds {"capacity": concurrency}), watches its assignments, and runs up to concurrency of them at a
 // time (default 1): it reads /data/<t>, sleeps that many seconds and
 // completes with multi{create /results/t "ok <id>", delete /workers/<id>/t,
 // delete /tasks/t}. A payload that is not a number of seconds in [0, 3600]
@@ -28,7 +28,7 @@ import (
 //
 // Log messages (attributes role, id, host; event=<name> as on RunMaster):
 //
-//	INFO registered                                    event=registered, workers, alive
+//	INFO registered                                    event=registered, workers, alive, capacity
 //	INFO completed task <t>                            event=completed, task, result, took_ms
 //	INFO dropped result of <t>: no longer assigned     event=dropped, task, err
 //	WARN session expired, registering under a new id   next
@@ -102,7 +102,8 @@ func (w *worker) run(ctx context.Context) (abandoned int, err error) {
 	if err := w.register(ctx); err != nil {
 		return 0, err
 	}
-	w.log.Info("registered", protocol.EventAttr, protocol.EventRegistered, "workers", protocol.Worker(w.id), "alive", protocol.WorkerAlive(w.id))
+	w.log.Info("registered", protocol.EventAttr, protocol.EventRegistered, "workers", protocol.Worker(w.id), "alive", protocol.WorkerAlive(w.id),
+		"capacity", w.concurrency)
 	defer func() { abandoned = w.stopAll() }()
 	w.dirty = true
 	for {
@@ -159,7 +160,7 @@ func (w *worker) register(ctx context.Context) error {
 }
 
 func (w *worker) aliveOp() *zk.CreateRequest {
-	return &zk.CreateRequest{Path: protocol.WorkerAlive(w.id), Data: []byte{}, Acl: w.s.acl, Flags: zk.FlagEphemeral}
+	return &zk.CreateRequest{Path: protocol.WorkerAlive(w.id), Data: protocol.FormatCapacity(w.concurrency), Acl: w.s.acl, Flags: zk.FlagEphemeral}
 }
 
 // registered interprets a registration multi: done, or try again (after

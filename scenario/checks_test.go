@@ -369,6 +369,30 @@ func TestCheckExpectBalanced(t *testing.T) {
 	})
 }
 
+// TestCheckExpectBalancedByCapacity: a worker that logged capacity 3 owes
+// three times the share of one that logged none (capacity 1).
+func TestCheckExpectBalancedByCapacity(t *testing.T) {
+	ws := []*Proc{proc("worker", "w1", 0), proc("worker", "w2", 0)}
+	split := func(n1, n2 int) []Event {
+		out := []Event{ev(0.1, KindRegistered, "worker", "w1"), ev(0.2, KindRegistered, "worker", "w2", "capacity", "3")}
+		for i := range n1 + n2 {
+			w := "w1"
+			if i >= n1 {
+				w = "w2"
+			}
+			out = append(out, done(float64(i+1), w, fmt.Sprintf("c1-%d", i+1)))
+		}
+		return out
+	}
+	balanced := func(o *observation) (bool, string) { return o.balanced(ws) }
+	testExpect(t, []expectCase{
+		{name: "by capacity", sc: scene{evs: split(2, 6)}, judge: balanced, ok: true,
+			detail: "split of 8 tasks: w1 2 (25%, capacity 1, fair share 2), w2 6 (75%, capacity 3, fair share 6); each at least half of its fair share by capacity wanted"},
+		{name: "even split starves the larger worker's share", sc: scene{evs: split(6, 2)}, judge: balanced, ok: false,
+			detail: "split of 8 tasks: w1 6 (75%, capacity 1, fair share 2), w2 2 (25%, capacity 3, fair share 6); each at least half of its fair share by capacity wanted"},
+	})
+}
+
 func TestCheckExpectAssignedBy(t *testing.T) {
 	late, backup := proc("client", "c2", 3), proc("master", "m2", 0)
 	base := []Event{

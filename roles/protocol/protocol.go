@@ -14,6 +14,7 @@
 package protocol
 
 import (
+	"encoding/json"
 	"fmt"
 	"math"
 	"strconv"
@@ -151,3 +152,25 @@ type MasterInfo = schema.MasterInfo
 
 // ParseMasterInfo decodes /master's data (schema.ParseMasterInfo).
 func ParseMasterInfo(data []byte) (MasterInfo, error) { return schema.ParseMasterInfo(data) }
+
+// MaxCapacity bounds the capacity a worker may publish; a larger one counts
+// as MaxCapacity.
+const MaxCapacity = 1 << 16
+
+// FormatCapacity is the data of /workers_eph/<w> for a worker that runs c
+// tasks at once: JSON {"capacity": c}.
+func FormatCapacity(c int) []byte { return fmt.Appendf(nil, `{"capacity":%d}`, c) }
+
+// ParseCapacity reads /workers_eph/<w>'s data, JSON {"capacity": C}
+// (DESIGN.md, "More of the protocol"): C, at most MaxCapacity, or 1 for a
+// worker that publishes nothing, something else, or a C below 1, so that
+// foreign workers keep working.
+func ParseCapacity(data []byte) int {
+	var v struct {
+		Capacity float64 `json:"capacity"`
+	}
+	if len(data) == 0 || json.Unmarshal(data, &v) != nil || v.Capacity < 1 || v.Capacity != math.Trunc(v.Capacity) {
+		return 1
+	}
+	return int(min(v.Capacity, MaxCapacity))
+}
