@@ -38,8 +38,8 @@ type worker struct {
 	name     string
 	capacity int // at least 1
 	tasks    map[string]*task
-	stamp uint64 // when it last got work (or joined)
-	index int    // in byLoad
+	stamp    uint64 // when it last got work (or joined)
+	index    int    // in byLoad
 }
 
 // New returns an empty view.
