@@ -1,8 +1,8 @@
 package roles
 
 import (
-	"sort"
 	"slices"
+	"sort"
 	"sync"
 	"time"
 

@@ -64,7 +64,10 @@ func TestBatchMultiConcurrent(t *testing.T) {
 	retryConn(t, func() error { _, err := conn.Create("/y", nil, 0, zk.WorldACL(zk.PermAll)); return err })
 	const n = 600
 	for i := 0; i < n; i += 7 { // every 7th exists already
-		retryConn(t, func() error { _, err := conn.Create(fmt.Sprintf("/y/%d", i), nil, 0, zk.WorldACL(zk.PermAll)); return err })
+		retryConn(t, func() error {
+			_, err := conn.Create(fmt.Sprintf("/y/%d", i), nil, 0, zk.WorldACL(zk.PermAll))
+			return err
+		})
 	}
 	outs := make([]multiOutcome, n)
 	var wg sync.WaitGroup
