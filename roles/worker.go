@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/go-zookeeper/zk"
@@ -18,11 +19,12 @@ import (
 // master returns its tasks to the pool at once, and returns nil. It returns
 // an error only for a bad cfg.
 //
-// The worker registers /workers/<id> and /workers_eph/<id> (cfg.ID, random by
-// default; the latter holds {"capacity": concurrency}), watches its assignments, and runs up to concurrency of them at a
-// time (default 1): it reads /data/<t>, sleeps that many seconds and
-// completes with multi{create /results/t "ok <id>", delete /workers/<id>/t,
-// delete /tasks/t}. A payload that is not a number of seconds in [0, 3600]
+// The worker registers /workers/<id> and /workers_eph/<id> (cfg.ID, random
+// by default; the latter holds {"capacity": concurrency}), watches its
+// assignments, and runs up to concurrency of them at a time (default 1): it
+// reads /data/<t>, sleeps that many seconds and completes with
+// multi{create /results/t "ok <id>", delete /workers/<id>/t, delete
+// /tasks/t}, results written at the same time in one multi. A payload that is not a number of seconds in [0, 3600]
 // completes at once with "error: <why>". When its session expires, it
 // registers again under a new id, "<id>.2", "<id>.3", …
 //
@@ -79,13 +81,14 @@ type worker struct {
 	log         *slog.Logger
 	concurrency int
 
-	jobs    map[string]*job // assigned tasks still listed under /workers/<id>
-	queue   []string        // assigned, not started
-	running int
-	done    chan string // a task goroutine ended
-	dirty   bool
-	watch   <-chan zk.Event
-	synced  int
+	jobs       map[string]*job // assigned tasks still listed under /workers/<id>
+	queue      []string        // assigned, not started
+	running    int
+	done       chan string    // a task's work ended: its slot is free
+	completing sync.WaitGroup // task goroutines, until their result is written
+	dirty      bool
+	watch      <-chan zk.Event
+	synced     int
 }
 
 // job is one assignment.
@@ -253,14 +256,16 @@ func (w *worker) startJobs(ctx context.Context) {
 		jctx, cancel := context.WithCancel(ctx)
 		j.started, j.cancel = true, cancel
 		w.running++
+		w.completing.Add(1)
 		go func() {
-			w.execute(jctx, t)
-			w.done <- t
+			defer w.completing.Done()
+			w.execute(ctx, jctx, t)
 		}()
 	}
 }
 
-// stopAll cancels the running tasks and returns how many were abandoned.
+// stopAll cancels the running tasks, waits for the results being written,
+// and returns how many tasks were abandoned.
 func (w *worker) stopAll() int {
 	n := w.running
 	for _, j := range w.jobs {
@@ -269,16 +274,20 @@ func (w *worker) stopAll() int {
 	for ; w.running > 0; w.running-- {
 		<-w.done
 	}
+	w.completing.Wait()
 	return n
 }
 
-// execute runs task t: read the input, sleep, complete. A cancelled task
-// writes nothing.
-func (w *worker) execute(ctx context.Context, t string) {
+// execute runs task t: read the input and sleep (under jctx), free the
+// slot, then complete (under ctx, the worker's): the next task starts while
+// the result is written, and results written at the same time share a
+// multi. A cancelled task writes nothing.
+func (w *worker) execute(ctx, jctx context.Context, t string) {
 	start := time.Now()
-	result, err := w.work(ctx, t)
+	result, err := w.work(jctx, t)
+	w.done <- t
 	if err != nil {
-		if ctx.Err() == nil {
+		if jctx.Err() == nil {
 			w.log.Warn("task abandoned", "task", t, "err", err)
 		}
 		return
@@ -311,14 +320,16 @@ func (w *worker) work(ctx context.Context, t string) (string, error) {
 }
 
 // complete writes the result with multi{create /results/t, delete
-// /workers/<id>/t, delete /tasks/t}; if t was moved meanwhile the multi fails
-// and nothing else is written.
+// /workers/<id>/t, delete /tasks/t}, batched with the worker's other
+// results being written (batchMulti: one multi for all, split if one of
+// them fails); if t was moved meanwhile its ops fail and nothing else is
+// written for it.
 func (w *worker) complete(ctx context.Context, t, result string, start time.Time) {
 	for attempt := 1; ; attempt++ {
-		_, err := w.s.conn.Multi(
+		err := batchMulti(w.s.conn,
 			&zk.CreateRequest{Path: protocol.Result(t), Data: []byte(result), Acl: w.s.acl},
 			&zk.DeleteRequest{Path: protocol.Assignment(w.id, t), Version: -1},
-			&zk.DeleteRequest{Path: protocol.Task(t), Version: -1})
+			&zk.DeleteRequest{Path: protocol.Task(t), Version: -1}).err
 		switch {
 		case err == nil || attempt > 1 && !IsConnErr(err) && (firstTryApplied(err) || w.resultIs(t, result)):
 			w.log.Info("completed task "+t, protocol.EventAttr, protocol.EventCompleted, "task", t, "result", result, "took_ms", time.Since(start).Milliseconds())
