@@ -113,13 +113,13 @@ type Report struct {
 	// BacklogTakeover10kS is the 10k run's time from the master's election
 	// (its /master written) to its last assignment.
 	BacklogTakeover10kS float64 `json:"backlog_takeover_10k_s,omitempty"`
-	FailoverSigkillS   float64 `json:"failover_sigkill_s,omitempty"` // median
-	FailoverSigkillMax float64 `json:"failover_sigkill_max_s,omitempty"`
-	FailoverSigtermS   float64 `json:"failover_sigterm_s,omitempty"` // median
-	FailoverSigtermMax float64 `json:"failover_sigterm_max_s,omitempty"`
-	ReassignS          float64 `json:"reassign_s,omitempty"` // median
-	ReassignMax        float64 `json:"reassign_max_s,omitempty"`
-	MasterRSSMB10k     float64 `json:"master_rss_mb_10k,omitempty"`
+	FailoverSigkillS    float64 `json:"failover_sigkill_s,omitempty"` // median
+	FailoverSigkillMax  float64 `json:"failover_sigkill_max_s,omitempty"`
+	FailoverSigtermS    float64 `json:"failover_sigterm_s,omitempty"` // median
+	FailoverSigtermMax  float64 `json:"failover_sigterm_max_s,omitempty"`
+	ReassignS           float64 `json:"reassign_s,omitempty"` // median
+	ReassignMax         float64 `json:"reassign_max_s,omitempty"`
+	MasterRSSMB10k      float64 `json:"master_rss_mb_10k,omitempty"`
 
 	SessionTimeoutS float64  `json:"session_timeout_s"`
 	TickTimeS       float64  `json:"tick_time_s"`
