@@ -155,7 +155,8 @@ type master struct {
 	dirsW                    <-chan zk.Event // armed while a live worker has no /workers/<w>
 	tasksDirty, workersDirty bool
 	needResync               bool
-	synced                   int // session reconnect count at the last resync
+	staleCheck               bool // resetStale is due once the backlog is assigned
+	synced                   int  // session reconnect count at the last resync
 
 	afterDirs func() // test hook: runs in resync between listing /workers and /workers_eph
 }

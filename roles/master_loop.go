@@ -106,7 +106,12 @@ func (m *master) step(ctx context.Context, st sessionState) (busy bool, err erro
 			return false, err
 		}
 	}
-	return m.assign()
+	busy, err = m.assign()
+	if err == nil && !busy && m.staleCheck {
+		m.staleCheck = false
+		err = m.resetStale()
+	}
+	return busy, err
 }
 
 // refreshTasks lists /tasks (re-arming its watch) and applies the

@@ -219,3 +219,47 @@ func TestAssignBatchSplit(t *testing.T) {
 		t.Errorf("b-7 assigned to %q in the view after a fenced write", w)
 	}
 }
+
+// TestTakeoverResetsStaleDataAfterAssigning: a task whose data names a
+// worker without an assignment is assigned without being read first (the
+// assignment sets its data); one left pending (no worker) is reset.
+func TestTakeoverResetsStaleDataAfterAssigning(t *testing.T) {
+	ens := zktest.Start(t, 1)
+	servers := ens.Servers()
+	obs := observer(t, servers)
+	m, buf := leadingMaster(t, servers)
+	for _, n := range []string{"s-1", "s-2"} {
+		submitRaw(t, obs, n, "0")
+		if _, err := obs.Set(protocol.Task(n), []byte("ghost"), -1); err != nil {
+			t.Fatal(err)
+		}
+	}
+	m.needResync = true
+	if _, err := m.step(context.Background(), m.s.state()); err != nil { // no worker: both stay pending
+		t.Fatal(err)
+	}
+	if data, _, _ := obs.Get(protocol.Task("s-1")); len(data) != 0 {
+		t.Errorf("/tasks/s-1 = %q after a takeover without workers, want \"\"", data)
+	}
+	if n := len(grep(buf.lines(), "reset stale task data")); n != 2 {
+		t.Errorf("%d resets logged, want 2", n)
+	}
+
+	submitRaw(t, obs, "s-3", "0")
+	if _, err := obs.Set(protocol.Task("s-3"), []byte("ghost"), -1); err != nil {
+		t.Fatal(err)
+	}
+	register(t, obs, "w1", true)
+	m.needResync = true
+	if _, err := m.step(context.Background(), m.s.state()); err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range []string{"s-1", "s-2", "s-3"} {
+		if data, _, _ := obs.Get(protocol.Task(n)); string(data) != "w1" {
+			t.Errorf("/tasks/%s = %q, want w1", n, data)
+		}
+	}
+	if n := len(grep(buf.lines(), "reset stale task data")); n != 2 {
+		t.Errorf("%d resets logged in all, want 2 (s-3 is assigned, not reset)", n)
+	}
+}
