@@ -22,7 +22,7 @@ import (
 // The worker registers /workers/<id> and /workers_eph/<id> (cfg.ID, random
 // by default; the latter holds {"capacity": concurrency}), watches its
 // assignments, and runs up to concurrency of them at a time (default 1): it
-// reads /data/<t>, sleeps that many seconds and completes with
+// reads /data/<t> (ahead, for the next queued tasks), sleeps that many seconds and completes with
 // multi{create /results/t "ok <id>", delete /workers/<id>/t, delete
 // /tasks/t}, results written at the same time in one multi. A payload that is not a number of seconds in [0, 3600]
 // completes at once with "error: <why>". When its session expires, it
@@ -95,6 +95,33 @@ type worker struct {
 type job struct {
 	started bool
 	cancel  context.CancelFunc
+	input   chan input // the read of /data/<t>, once prefetch started it
+}
+
+// input is the outcome of a read of /data/<t>.
+type input struct {
+	data []byte
+	err  error
+}
+
+// prefetchAhead is how many queued tasks have their input read ahead: the
+// reads go out together (pipelined on the session), so a short task starts
+// without a round trip.
+const prefetchAhead = 128
+
+// prefetch starts the reads of the inputs of the first queued tasks.
+func (w *worker) prefetch() {
+	for _, t := range w.queue[:min(len(w.queue), prefetchAhead)] {
+		j, ok := w.jobs[t]
+		if !ok || j.started || j.input != nil {
+			continue
+		}
+		j.input = make(chan input, 1)
+		go func(ch chan<- input) {
+			data, _, err := w.s.conn.Get(protocol.Data(t))
+			ch <- input{data, err}
+		}(j.input)
+	}
 }
 
 // run registers and runs assignments until the session is lost or ctx ends.
@@ -257,11 +284,12 @@ func (w *worker) startJobs(ctx context.Context) {
 		j.started, j.cancel = true, cancel
 		w.running++
 		w.completing.Add(1)
-		go func() {
+		go func(in <-chan input) {
 			defer w.completing.Done()
-			w.execute(ctx, jctx, t)
-		}()
+			w.execute(ctx, jctx, t, in)
+		}(j.input)
 	}
+	w.prefetch()
 }
 
 // stopAll cancels the running tasks, waits for the results being written,
@@ -282,9 +310,9 @@ func (w *worker) stopAll() int {
 // slot, then complete (under ctx, the worker's): the next task starts while
 // the result is written, and results written at the same time share a
 // multi. A cancelled task writes nothing.
-func (w *worker) execute(ctx, jctx context.Context, t string) {
+func (w *worker) execute(ctx, jctx context.Context, t string, in <-chan input) {
 	start := time.Now()
-	result, err := w.work(jctx, t)
+	result, err := w.work(jctx, t, in)
 	w.done <- t
 	if err != nil {
 		if jctx.Err() == nil {
@@ -295,14 +323,27 @@ func (w *worker) execute(ctx, jctx context.Context, t string) {
 	w.complete(ctx, t, result, start)
 }
 
-// work reads t's input and sleeps for it; it returns the result to write.
-func (w *worker) work(ctx context.Context, t string) (string, error) {
+// work reads t's input (the prefetched read in, if not nil and it did
+// not fail on the connection) and sleeps for it; it returns the result to
+// write.
+func (w *worker) work(ctx context.Context, t string, in <-chan input) (string, error) {
 	var data []byte
-	err := w.s.retry(ctx, func() error {
-		var err error
-		data, _, err = w.s.conn.Get(protocol.Data(t))
-		return err
-	})
+	err := zk.ErrConnectionClosed
+	if in != nil {
+		select {
+		case r := <-in:
+			data, err = r.data, r.err
+		case <-ctx.Done():
+			return "", ctx.Err()
+		}
+	}
+	if IsConnErr(err) {
+		err = w.s.retry(ctx, func() error {
+			var err error
+			data, _, err = w.s.conn.Get(protocol.Data(t))
+			return err
+		})
+	}
 	if errors.Is(err, zk.ErrNoNode) {
 		return protocol.ErrorResult("no input " + protocol.Data(t)), nil
 	}
