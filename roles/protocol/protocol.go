@@ -7,7 +7,7 @@
 //	/master                  EPHEMERAL             JSON {"id","host","pid","since"}
 //	/workers/<w>             PERSISTENT            a worker; children are its assignments
 //	/workers/<w>/<t>         PERSISTENT            task t is assigned to worker w
-//	/workers_eph/<w>         EPHEMERAL             worker w is alive
+//	/workers_eph/<w>         EPHEMERAL             worker w is alive; {"capacity": C} or ""
 //	/data/<t>                PERSISTENT            task input: seconds to sleep ("0.25")
 //	/tasks/<t>               PERSISTENT            submitted, not finished; "" or the worker
 //	/results/<t>             PERSISTENT            "ok <w>" or "error: <why>"
