@@ -1,6 +1,7 @@
 package roles
 
 import (
+	"runtime"
 	"slices"
 	"sort"
 	"sync"
@@ -72,14 +73,18 @@ func sendSplit(conn *zk.Conn, prefix []any, reqs [][]any) []multiOutcome {
 }
 
 // batcher gathers the requests that concurrent goroutines make on one
-// connection into few multis (group commit): a request leaves at once when
-// fewer than batchFlying multis are out, else with the others that queued
-// meanwhile. An idle connection thus adds no delay, a busy one batches.
+// connection into few multis (group commit). A sender starts as soon as a
+// request queues and fewer than batchFlying multis are out; it first lets
+// the goroutines that are ready run (so that requests made at the same
+// moment, such as results whose tasks ended together, leave together), then
+// takes everything queued. While batchFlying multis are out, requests queue
+// and leave together with the next. An idle connection thus adds no delay.
 type batcher struct {
-	conn   *zk.Conn
-	mu     sync.Mutex
-	queue  []*batchReq
-	flying int
+	conn     *zk.Conn
+	mu       sync.Mutex
+	queue    []*batchReq
+	flying   int  // senders started, until their multis returned
+	starting bool // a sender started and has not taken its batch yet
 }
 
 type batchReq struct {
@@ -112,25 +117,41 @@ func (b *batcher) do(ops []any) multiOutcome {
 	return r.out
 }
 
-// kick sends queued requests while a multi may leave; b.mu is held.
+// kick starts a sender if requests wait, none is starting and a multi may
+// leave; b.mu is held.
 func (b *batcher) kick() {
-	for b.flying < batchFlying && len(b.queue) > 0 {
-		n, ops := 0, 0
-		for n < len(b.queue) && (n == 0 || ops+len(b.queue[n].ops) <= batchOps) {
-			ops += len(b.queue[n].ops)
-			n++
-		}
-		batch := slices.Clone(b.queue[:n])
-		b.queue = slices.Delete(b.queue, 0, n)
+	switch {
+	case len(b.queue) > 0 && !b.starting && b.flying < batchFlying:
 		b.flying++
-		go b.send(batch)
-	}
-	if b.flying == 0 && len(b.queue) == 0 {
+		b.starting = true
+		go b.send()
+	case b.flying == 0 && len(b.queue) == 0:
 		batchers.CompareAndDelete(b.conn, b)
 	}
 }
 
-func (b *batcher) send(batch []*batchReq) {
+// send takes up to batchOps ops of queued requests and sends them as one
+// multi.
+func (b *batcher) send() {
+	runtime.Gosched()
+	b.mu.Lock()
+	n, ops := 0, 0
+	for n < len(b.queue) && (n == 0 || ops+len(b.queue[n].ops) <= batchOps) {
+		ops += len(b.queue[n].ops)
+		n++
+	}
+	batch := slices.Clone(b.queue[:n])
+	b.queue = slices.Delete(b.queue, 0, n)
+	b.starting = false
+	if n == 0 {
+		b.flying--
+	}
+	b.kick() // what is left may leave in another multi
+	b.mu.Unlock()
+	if n == 0 {
+		return
+	}
+
 	reqs := make([][]any, len(batch))
 	for i, r := range batch {
 		reqs[i] = r.ops

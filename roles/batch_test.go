@@ -62,7 +62,7 @@ func TestBatchMultiConcurrent(t *testing.T) {
 	ens := zktest.Start(t, 1)
 	conn := observer(t, ens.Servers())
 	retryConn(t, func() error { _, err := conn.Create("/y", nil, 0, zk.WorldACL(zk.PermAll)); return err })
-	const n = 600
+	const n = 210
 	for i := 0; i < n; i += 7 { // every 7th exists already
 		retryConn(t, func() error {
 			_, err := conn.Create(fmt.Sprintf("/y/%d", i), nil, 0, zk.WorldACL(zk.PermAll))
@@ -79,14 +79,24 @@ func TestBatchMultiConcurrent(t *testing.T) {
 		}()
 	}
 	wg.Wait()
+	txns := map[int64]bool{} // the transactions that created the nodes
 	for i, o := range outs {
 		exists := i%7 == 0
 		if exists != errors.Is(o.err, zk.ErrNodeExists) || exists && o.failed != 0 || !exists && o.err != nil {
 			t.Errorf("request %d: %+v", i, o)
 		}
-		if ok, _, _ := conn.Exists(fmt.Sprintf("/y/%d-data", i)); ok == exists {
+		ok, st, _ := conn.Exists(fmt.Sprintf("/y/%d-data", i))
+		if ok == exists {
 			t.Errorf("/y/%d-data exists = %v", i, ok)
 		}
+		if ok {
+			txns[st.Czxid] = true
+		}
+	}
+	if landed := n - (n+6)/7; len(txns) > landed/4 {
+		t.Errorf("%d requests landed in %d transactions, want batches of 4 or more on average", landed, len(txns))
+	} else {
+		t.Logf("%d requests landed in %d transactions", landed, len(txns))
 	}
 	if _, ok := batchers.Load(conn); ok {
 		t.Error("an idle batcher is kept")
