@@ -341,19 +341,22 @@ func TestCheckExpectReassigned(t *testing.T) {
 	})
 }
 
+// splitDone is the events first, then n1 completions by w1 and n2 by w2.
+func splitDone(first []Event, n1, n2 int) []Event {
+	out := slices.Clone(first)
+	for i := range n1 + n2 {
+		w := "w1"
+		if i >= n1 {
+			w = "w2"
+		}
+		out = append(out, done(float64(i+1), w, fmt.Sprintf("c1-%d", i+1)))
+	}
+	return out
+}
+
 func TestCheckExpectBalanced(t *testing.T) {
 	ws := []*Proc{proc("worker", "w1", 0), proc("worker", "w2", 0)}
-	split := func(n1, n2 int) []Event {
-		var out []Event
-		for i := range n1 + n2 {
-			w := "w1"
-			if i >= n1 {
-				w = "w2"
-			}
-			out = append(out, done(float64(i+1), w, fmt.Sprintf("c1-%d", i+1)))
-		}
-		return out
-	}
+	split := func(n1, n2 int) []Event { return splitDone(nil, n1, n2) }
 	balanced := func(o *observation) (bool, string) { return o.balanced(ws) }
 	testExpect(t, []expectCase{
 		{name: "even", sc: scene{evs: split(3, 3)}, judge: balanced, ok: true,
@@ -373,17 +376,8 @@ func TestCheckExpectBalanced(t *testing.T) {
 // three times the share of one that logged none (capacity 1).
 func TestCheckExpectBalancedByCapacity(t *testing.T) {
 	ws := []*Proc{proc("worker", "w1", 0), proc("worker", "w2", 0)}
-	split := func(n1, n2 int) []Event {
-		out := []Event{ev(0.1, KindRegistered, "worker", "w1"), ev(0.2, KindRegistered, "worker", "w2", "capacity", "3")}
-		for i := range n1 + n2 {
-			w := "w1"
-			if i >= n1 {
-				w = "w2"
-			}
-			out = append(out, done(float64(i+1), w, fmt.Sprintf("c1-%d", i+1)))
-		}
-		return out
-	}
+	registered := []Event{ev(0.1, KindRegistered, "worker", "w1"), ev(0.2, KindRegistered, "worker", "w2", "capacity", "3")}
+	split := func(n1, n2 int) []Event { return splitDone(registered, n1, n2) }
 	balanced := func(o *observation) (bool, string) { return o.balanced(ws) }
 	testExpect(t, []expectCase{
 		{name: "by capacity", sc: scene{evs: split(2, 6)}, judge: balanced, ok: true,

@@ -205,18 +205,24 @@ func counts(got map[string]string) map[string]int {
 	return n
 }
 
-func TestSplitFollowsCapacity(t *testing.T) {
-	// The case: two workers of capacity 1, one of capacity 4, 24
-	// tasks of equal length: 4, 4 and 16 let all three finish together.
+// capacities141 is a view of workers a and b of capacity 1 and c of
+// capacity 4, with n pending tasks.
+func capacities141(n int) *View {
 	v := New()
 	for _, w := range []string{"a", "b", "c"} {
 		v.AddWorker(w)
 	}
 	v.SetCapacity("c", 4)
-	for i := range 24 {
+	for i := range n {
 		v.AddTask(fmt.Sprintf("t%02d", i))
 	}
-	n := counts(drain(v))
+	return v
+}
+
+func TestSplitFollowsCapacity(t *testing.T) {
+	// The case: two workers of capacity 1, one of capacity 4, 24
+	// tasks of equal length: 4, 4 and 16 let all three finish together.
+	n := counts(drain(capacities141(24)))
 	if n["a"] != 4 || n["b"] != 4 || n["c"] != 16 {
 		t.Fatalf("split %v, want a 4, b 4, c 16", n)
 	}
@@ -225,14 +231,7 @@ func TestSplitFollowsCapacity(t *testing.T) {
 func TestFreeSlotsFirst(t *testing.T) {
 	// Six tasks for capacities 1, 1, 4: every slot gets one task, none
 	// queues while a slot is free.
-	v := New()
-	for _, w := range []string{"a", "b", "c"} {
-		v.AddWorker(w)
-	}
-	v.SetCapacity("c", 4)
-	for i := range 6 {
-		v.AddTask(fmt.Sprintf("t%d", i))
-	}
+	v := capacities141(6)
 	n := counts(drain(v))
 	if n["a"] != 1 || n["b"] != 1 || n["c"] != 4 {
 		t.Fatalf("split %v, want a 1, b 1, c 4", n)
