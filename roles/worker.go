@@ -22,9 +22,10 @@ import (
 // The worker registers /workers/<id> and /workers_eph/<id> (cfg.ID, random
 // by default; the latter holds {"capacity": concurrency}), watches its
 // assignments, and runs up to concurrency of them at a time (default 1): it
-// reads /data/<t> (ahead, for the next queued tasks), sleeps that many seconds and completes with
-// multi{create /results/t "ok <id>", delete /workers/<id>/t, delete
-// /tasks/t}, results written at the same time in one multi. A payload that is not a number of seconds in [0, 3600]
+// reads /data/<t> (ahead, for the next queued tasks), sleeps that many
+// seconds and completes with multi{create /results/t "ok <id>", delete
+// /workers/<id>/t, delete /tasks/t}, results written at the same time in
+// one multi. A payload that is not a number of seconds in [0, 3600]
 // completes at once with "error: <why>". When its session expires, it
 // registers again under a new id, "<id>.2", "<id>.3", …
 //
