@@ -256,12 +256,16 @@ func (w *worker) relist() error {
 	}
 	w.watch = ch
 	listed := make(map[string]bool, len(kids))
-	for _, t := range sortTasks(kids) {
+	var added []string
+	for _, t := range kids {
 		listed[t] = true
 		if _, ok := w.jobs[t]; !ok {
-			w.jobs[t] = &job{cancel: func() {}}
-			w.queue = append(w.queue, t)
+			added = append(added, t)
 		}
+	}
+	for _, t := range sortTasks(added) { // only the new ones: a listing per batch of results stays linear
+		w.jobs[t] = &job{cancel: func() {}}
+		w.queue = append(w.queue, t)
 	}
 	for t, j := range w.jobs {
 		if !listed[t] {
