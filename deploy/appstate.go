@@ -7,7 +7,6 @@ import (
 
 	"github.com/go-zookeeper/zk"
 
-	"zkctl/roles/protocol"
 	"zkctl/schema"
 )
 
@@ -96,12 +95,13 @@ func children(conn *zk.Conn, p string) ([]string, error) {
 // capacity reads live worker w's capacity from /workers_eph/<w>; 0 when it
 // went meanwhile.
 func capacity(conn *zk.Conn, w string) (int, error) {
-	data, _, err := conn.Get(protocol.WorkerAlive(w))
+	p := schema.WorkersEphPath + "/" + w
+	data, _, err := conn.Get(p)
 	switch {
 	case errors.Is(err, zk.ErrNoNode):
 		return 0, nil
 	case err != nil:
-		return 0, fmt.Errorf("read %s: %w", protocol.WorkerAlive(w), err)
+		return 0, fmt.Errorf("read %s: %w", p, err)
 	}
-	return protocol.ParseCapacity(data), nil
+	return schema.ParseCapacity(data), nil
 }

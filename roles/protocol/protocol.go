@@ -14,7 +14,6 @@
 package protocol
 
 import (
-	"encoding/json"
 	"fmt"
 	"math"
 	"strconv"
@@ -153,24 +152,13 @@ type MasterInfo = schema.MasterInfo
 // ParseMasterInfo decodes /master's data (schema.ParseMasterInfo).
 func ParseMasterInfo(data []byte) (MasterInfo, error) { return schema.ParseMasterInfo(data) }
 
-// MaxCapacity bounds the capacity a worker may publish; a larger one counts
-// as MaxCapacity.
-const MaxCapacity = 1 << 16
+// MaxCapacity bounds the capacity a worker may publish (schema.MaxCapacity).
+const MaxCapacity = schema.MaxCapacity
 
 // FormatCapacity is the data of /workers_eph/<w> for a worker that runs c
-// tasks at once: JSON {"capacity": c}.
-func FormatCapacity(c int) []byte { return fmt.Appendf(nil, `{"capacity":%d}`, c) }
+// tasks at once (schema.FormatCapacity).
+func FormatCapacity(c int) []byte { return schema.FormatCapacity(c) }
 
-// ParseCapacity reads /workers_eph/<w>'s data, JSON {"capacity": C}
-// (DESIGN.md, "More of the protocol"): C, at most MaxCapacity, or 1 for a
-// worker that publishes nothing, something else, or a C below 1, so that
-// foreign workers keep working.
-func ParseCapacity(data []byte) int {
-	var v struct {
-		Capacity float64 `json:"capacity"`
-	}
-	if len(data) == 0 || json.Unmarshal(data, &v) != nil || v.Capacity < 1 || v.Capacity != math.Trunc(v.Capacity) {
-		return 1
-	}
-	return int(min(v.Capacity, MaxCapacity))
-}
+// ParseCapacity reads /workers_eph/<w>'s data: its capacity, 1 when it
+// publishes none (schema.ParseCapacity).
+func ParseCapacity(data []byte) int { return schema.ParseCapacity(data) }
