@@ -10,7 +10,8 @@ import (
 // writeCounter is a slog.Handler that counts the records of an in-process
 // role whose "write" attribute is op (the roles log one line per successful
 // write, see roles.RunMaster) and notes when the first and the n-th came.
-// It prints nothing.
+// It also notes when the master logged its election (write
+// "create-master"). It prints nothing.
 type writeCounter struct{ s *counterState }
 
 type counterState struct {
@@ -19,6 +20,7 @@ type counterState struct {
 	mu          sync.Mutex
 	count       int
 	first, last time.Time
+	claimed     time.Time // the first write "create-master": the master was elected
 }
 
 func newWriteCounter(op string, n int) *writeCounter {
@@ -39,25 +41,39 @@ func (c *writeCounter) first() time.Time {
 	return c.s.first
 }
 
+// elected returns when the master logged its election (its write of
+// /master), zero if it did not.
+func (c *writeCounter) elected() time.Time {
+	c.s.mu.Lock()
+	defer c.s.mu.Unlock()
+	return c.s.claimed
+}
+
 // Enabled implements slog.Handler: only INFO and above carry writes.
 func (c *writeCounter) Enabled(_ context.Context, l slog.Level) bool { return l >= slog.LevelInfo }
 
 // Handle implements slog.Handler.
 func (c *writeCounter) Handle(_ context.Context, r slog.Record) error {
-	match := false
+	var write string
 	r.Attrs(func(a slog.Attr) bool {
 		if a.Key == "write" {
-			match = a.Value.String() == c.s.op
+			write = a.Value.String()
 			return false
 		}
 		return true
 	})
-	if !match {
+	if write != c.s.op && write != "create-master" {
 		return nil
 	}
 	now := time.Now()
 	c.s.mu.Lock()
 	defer c.s.mu.Unlock()
+	if write != c.s.op {
+		if c.s.claimed.IsZero() {
+			c.s.claimed = now
+		}
+		return nil
+	}
 	c.s.count++
 	if c.s.count == 1 {
 		c.s.first = now

@@ -22,6 +22,10 @@ type ScalingResult struct {
 	// LoopUsPerTask is (Took - FirstAfter) / (Tasks - 1): the assignment
 	// loop alone, without the master's start (session, election, resync).
 	LoopUsPerTask float64 `json:"loop_us_per_task"`
+	// ElectedAfter is from starting the master to its election (/master
+	// written); Takeover from the election to the last assignment.
+	ElectedAfter time.Duration `json:"elected_after_ns"`
+	Takeover     time.Duration `json:"takeover_ns"`
 	// FromZooKeeper is set when the master's log did not tell the time of
 	// the last assignment and Took comes from polling ZooKeeper (±250 ms).
 	FromZooKeeper bool `json:"from_zookeeper,omitempty"`
@@ -92,6 +96,10 @@ func AssignScaling(ctx context.Context, cfg roles.Config, n, workers int) (Scali
 	}
 	if first := counter.first(); !first.IsZero() {
 		res.FirstAfter = first.Sub(start)
+	}
+	if el := counter.elected(); !el.IsZero() {
+		res.ElectedAfter = el.Sub(start)
+		res.Takeover = res.Took - res.ElectedAfter
 	}
 	res.UsPerTask = float64(res.Took.Microseconds()) / float64(n)
 	if res.FirstAfter > 0 && n > 1 {

@@ -20,15 +20,17 @@ type AppState struct {
 	Results    int                `json:"results"`  // finished, not yet collected
 }
 
-// WorkerState is one worker and its load.
+// WorkerState is one worker, its load and, while it is alive, its
+// capacity (the tasks it runs at once; 1 when it publishes none).
 type WorkerState struct {
 	ID       string `json:"id"`
 	Alive    bool   `json:"alive"`
+	Capacity int    `json:"capacity,omitempty"`
 	Assigned int    `json:"assigned"`
 }
 
-// readAppState reads the protocol's znodes: one listing per folder and one
-// per worker, no per-task reads.
+// readAppState reads the protocol's znodes: one listing per folder, one
+// listing per worker and one read per live worker, no per-task reads.
 func readAppState(conn *zk.Conn) (*AppState, error) {
 	s := &AppState{}
 	if data, _, err := conn.Get(schema.MasterPath); err == nil {
@@ -66,7 +68,13 @@ func readAppState(conn *zk.Conn) (*AppState, error) {
 		if err != nil {
 			return nil, err
 		}
-		s.Workers = append(s.Workers, WorkerState{ID: w, Alive: live[w], Assigned: len(kids)})
+		ws := WorkerState{ID: w, Alive: live[w], Assigned: len(kids)}
+		if ws.Alive {
+			if ws.Capacity, err = capacity(conn, w); err != nil {
+				return nil, err
+			}
+		}
+		s.Workers = append(s.Workers, ws)
 		s.Assigned += len(kids)
 	}
 	s.Pending = max(tasks-s.Assigned, 0)
@@ -82,4 +90,18 @@ func children(conn *zk.Conn, p string) ([]string, error) {
 		return nil, fmt.Errorf("list %s: %w", p, err)
 	}
 	return kids, nil
+}
+
+// capacity reads live worker w's capacity from /workers_eph/<w>; 0 when it
+// went meanwhile.
+func capacity(conn *zk.Conn, w string) (int, error) {
+	p := schema.WorkersEphPath + "/" + w
+	data, _, err := conn.Get(p)
+	switch {
+	case errors.Is(err, zk.ErrNoNode):
+		return 0, nil
+	case err != nil:
+		return 0, fmt.Errorf("read %s: %w", p, err)
+	}
+	return schema.ParseCapacity(data), nil
 }

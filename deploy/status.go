@@ -207,7 +207,11 @@ func printApp(w io.Writer, cs ClusterStatus) {
 		if !wk.Alive {
 			live = "gone"
 		}
-		rows = append(rows, []string{wk.ID, live, strconv.Itoa(wk.Assigned)})
+		capacity := "-"
+		if wk.Capacity > 0 {
+			capacity = strconv.Itoa(wk.Capacity)
+		}
+		rows = append(rows, []string{wk.ID, live, capacity, strconv.Itoa(wk.Assigned)})
 	}
-	controller.Table(w, []string{"WORKER", "STATE", "ASSIGNED"}, rows)
+	controller.Table(w, []string{"WORKER", "STATE", "CAPACITY", "ASSIGNED"}, rows)
 }

@@ -104,3 +104,23 @@ func with(steps []step, i int, extra ...step) []step {
 	out = append(out, extra...)
 	return append(out, steps[i:]...)
 }
+
+// batched is base() with zkctl's batched writes: both tasks submitted in
+// one multi, assigned in one multi behind one check, completed in one
+// multi and taken in one multi; edit changes the steps before the build.
+func batched(edit func([]step) []step) []step {
+	steps := []step{
+		electM1(), claim(m1, m1Node), electM2(), register(w1, "w1"),
+		do(c1, multi(create("/data/c1-1", "0"), create("/tasks/c1-1", ""), create("/data/c1-2", "0"), create("/tasks/c1-2", ""))),
+		do(m1, multi(check(m1Node), create("/workers/w1/c1-1", ""), set("/tasks/c1-1", "w1"),
+			create("/workers/w1/c1-2", ""), set("/tasks/c1-2", "w1"))),
+		do(w1, multi(create("/results/c1-1", "ok w1"), del("/workers/w1/c1-1"), del("/tasks/c1-1"),
+			create("/results/c1-2", "ok w1"), del("/workers/w1/c1-2"), del("/tasks/c1-2"))),
+		do(c1, multi(del("/results/c1-1"), del("/data/c1-1"), del("/results/c1-2"), del("/data/c1-2"))),
+		do(c1, closeSession()), do(w1, closeSession()), do(m2, closeSession()), do(m1, closeSession()),
+	}
+	if edit != nil {
+		steps = edit(steps)
+	}
+	return steps
+}

@@ -91,6 +91,25 @@ func TestJudges(t *testing.T) {
 				"every task completed exactly once":                  {"has 2 results"},
 			}},
 		{name: "no task at all", steps: b[:4], fail: map[string][]string{"every task completed exactly once": {"no task was submitted"}}},
+		{name: "batched multis", steps: batched(nil)},
+		{name: "a batch split after one request failed", steps: batched(func(steps []step) []step {
+			// The batched completion first fails (c1-2's assignment was
+			// moved back: nothing landed), then lands without c1-2, which
+			// is assigned again and completed alone.
+			return append(steps[:6:6],
+				moveBack(m1, m1Node, "w1", "c1-2"),
+				do(w1, multi(failed(0), failed(0), failed(0), failed(0), failed(-101), failed(-2))),
+				do(w1, multi(create("/results/c1-1", "ok w1"), del("/workers/w1/c1-1"), del("/tasks/c1-1"))),
+				assign(m1, m1Node, "w1", "c1-2"), complete(w1, "w1", "c1-2"),
+				take("c1-1"), take("c1-2"),
+				do(c1, closeSession()), do(w1, closeSession()), do(m2, closeSession()), do(m1, closeSession()))
+		})},
+		{name: "a batched completion of a task moved back", steps: batched(func(steps []step) []step {
+			return with(steps, 6, moveBack(m1, m1Node, "w1", "c1-2"))
+		}),
+			fail: map[string][]string{
+				"no completion of a task not assigned to its worker": {"result of c1-2 at 0x100000008 by session 0x2000001 (worker w1), but /workers/w1/c1-2 did not exist: it was assigned to nobody"},
+			}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -14,6 +14,10 @@ import (
 	"zkctl/roles/protocol"
 )
 
+// submitFlying bounds the tasks one Submit has under way at once; they
+// leave in batched multis (batchMulti).
+const submitFlying = 1024
+
 // Task is a submitted task.
 type Task struct {
 	Name      string
@@ -156,15 +160,17 @@ func cleanPredecessor(conn *zk.Conn, id string) (removed, next int, err error) {
 }
 
 // deleteResult removes /results/t and /data/t with one multi (the result
-// alone when the data is already gone).
+// alone when the data is already gone), batched with the concurrent
+// deletes and submits on conn (batchMulti).
 func deleteResult(conn *zk.Conn, t string) error {
-	_, err := conn.Multi(&zk.DeleteRequest{Path: protocol.Result(t), Version: -1},
+	out := batchMulti(conn, &zk.DeleteRequest{Path: protocol.Result(t), Version: -1},
 		&zk.DeleteRequest{Path: protocol.Data(t), Version: -1})
+	err := out.err
+	if errors.Is(err, zk.ErrNoNode) && out.failed == 1 {
+		err = batchMulti(conn, &zk.DeleteRequest{Path: protocol.Result(t), Version: -1}).err
+	}
 	if errors.Is(err, zk.ErrNoNode) {
-		err = conn.Delete(protocol.Result(t), -1)
-		if errors.Is(err, zk.ErrNoNode) {
-			err = nil
-		}
+		err = nil
 	}
 	if err != nil {
 		return fmt.Errorf("delete %s and %s: %w", protocol.Result(t), protocol.Data(t), err)
@@ -173,12 +179,13 @@ func deleteResult(conn *zk.Conn, t string) error {
 }
 
 // Submit creates each named task with multi{create /data/t payload, create
-// /tasks/t ""}, the multis concurrently, with acl (see ACL). It fails if a
-// task exists already.
+// /tasks/t ""}, with acl (see ACL). The tasks go concurrently and share
+// multis (batchMulti), also with the concurrent Submit calls of other
+// goroutines on conn. It fails if a task exists already.
 func Submit(ctx context.Context, conn *zk.Conn, acl []zk.ACL, names []string, payload string) ([]Task, error) {
 	tasks := make([]Task, len(names))
 	errs := make([]error, len(names))
-	parallel(len(names), inFlight, func(i int) {
+	parallel(len(names), submitFlying, func(i int) {
 		tasks[i], errs[i] = submitOne(ctx, conn, acl, names[i], payload)
 	})
 	if err := errors.Join(errs...); err != nil {
@@ -195,9 +202,9 @@ func submitOne(ctx context.Context, conn *zk.Conn, acl []zk.ACL, name, payload s
 	}
 	for retried := false; ; retried = true {
 		t := Task{Name: name, Submitted: time.Now()}
-		_, err := conn.Multi(
+		err := batchMulti(conn,
 			&zk.CreateRequest{Path: protocol.Data(name), Data: []byte(payload), Acl: acl},
-			&zk.CreateRequest{Path: protocol.Task(name), Data: []byte{}, Acl: acl})
+			&zk.CreateRequest{Path: protocol.Task(name), Data: []byte{}, Acl: acl}).err
 		switch {
 		case err == nil || retried && errors.Is(err, zk.ErrNodeExists):
 			return t, nil

@@ -25,7 +25,9 @@ var errFenced = errors.New("fenced")
 //
 // The candidate joins the election under /election; when it leads, it
 // writes /master, rebuilds its view from ZooKeeper, finishes what a previous
-// master left half done, and assigns tasks to the least-loaded live workers.
+// master left half done, and assigns tasks to the live workers with the
+// most free slots for their capacity ({"capacity": C} in /workers_eph/<w>,
+// 1 when absent).
 // Every write is a multi that first checks the version of its own election
 // node, so a master whose session expired (SIGSTOP, pause, partition) writes
 // nothing: it steps down and joins the election again with a new session.
@@ -37,7 +39,7 @@ var errFenced = errors.New("fenced")
 //
 //	INFO joined election                        event=joined, node, seq
 //	INFO elected master <id>                    event=elected, node, seq, since_vanished_ms, write=create-master, sent
-//	INFO worker <w> joined                      worker, tasks
+//	INFO worker <w> joined                      worker, tasks, capacity
 //	INFO resynced                               tasks, pending, workers, dead_workers, took_ms
 //	INFO assigned task <t> to worker <w>        event=assigned, task, worker, write=assign, sent
 //	INFO moved task <t> back from worker <w>    event=moved-back, task, worker, write=move-back, sent
@@ -54,10 +56,12 @@ var errFenced = errors.New("fenced")
 //	WARN session expired, joining the election again   event=step-down, err
 //	INFO master stopped                         event=stopped, writes_ok, writes_fenced
 //
-// Every successful master write logs exactly one INFO line with the
-// attributes write (what it did) and sent (when the multi was sent): a
-// write sent after the session expired can never succeed. writes_ok and
-// writes_fenced count the process's writes so far.
+// Every successful master write logs one INFO line per task it touched
+// (one line for a write that touches none) with the attributes write (what
+// it did) and sent (when the multi was sent): a write sent after the
+// session expired can never succeed. Assignments to one worker share a
+// multi behind one check of the election node. writes_ok and writes_fenced
+// count the process's multis so far.
 //
 // since_vanished_ms is the time from when this candidate saw its
 // predecessor's election node vanish (the watch event, or the node found
@@ -151,7 +155,8 @@ type master struct {
 	dirsW                    <-chan zk.Event // armed while a live worker has no /workers/<w>
 	tasksDirty, workersDirty bool
 	needResync               bool
-	synced                   int // session reconnect count at the last resync
+	staleCheck               bool // resetStale is due once the backlog is assigned
+	synced                   int  // session reconnect count at the last resync
 
 	afterDirs func() // test hook: runs in resync between listing /workers and /workers_eph
 }
@@ -235,29 +240,48 @@ type wrote struct {
 // write runs ops as one multi behind the check of the master's own election
 // node (the fence). A failed check is errFenced.
 func (m *master) write(op string, ops ...any) (wrote, error) {
-	all := make([]any, 0, len(ops)+1)
-	all = append(all, &zk.CheckVersionRequest{Path: m.lead.node, Version: m.lead.version})
-	all = append(all, ops...)
-	w := wrote{op: op, sent: time.Now(), failed: -1}
-	res, err := m.s.conn.Multi(all...)
-	switch {
-	case err == nil:
+	out := m.writeBatch(op, [][]any{ops})[0]
+	return out.wrote, out.err
+}
+
+// batchWrote is the outcome of one request of writeBatch.
+type batchWrote struct {
+	wrote
+	err error
+}
+
+// writeBatch runs the requests (each a list of ops) as one multi behind
+// the check of the master's own election node: one fence for all of them.
+// When one request fails, the others are sent again without it (see
+// sendSplit), so each outcome is the one the request would have had alone.
+// A failed check is errFenced for every request.
+func (m *master) writeBatch(op string, reqs [][]any) []batchWrote {
+	fence := []any{&zk.CheckVersionRequest{Path: m.lead.node, Version: m.lead.version}}
+	outs := make([]batchWrote, len(reqs))
+	var fenced error
+	landed := false
+	for i, o := range sendSplit(m.s.conn, fence, reqs) {
+		w := wrote{op: op, sent: o.sent, failed: o.failed}
+		var err error
+		switch {
+		case o.err == nil:
+			landed = true
+		case o.prefix || errors.Is(o.err, zk.ErrSessionExpired):
+			if fenced == nil {
+				fenced = m.fence(op, o.err)
+			}
+			err = fenced
+		case o.failed >= 0:
+			err = fmt.Errorf("%s: %s: %w", op, OpString(reqs[i][o.failed]), o.err)
+		default:
+			err = fmt.Errorf("%s: %w", op, o.err)
+		}
+		outs[i] = batchWrote{w, err}
+	}
+	if landed {
 		m.r.ok.Add(1)
-		return w, nil
-	case errors.Is(err, zk.ErrSessionExpired):
-		return w, m.fence(op, err)
-	case IsConnErr(err):
-		return w, fmt.Errorf("%s: %w", op, err)
 	}
-	i := failedOp(res)
-	switch {
-	case i == 0:
-		return w, m.fence(op, err)
-	case i < 0:
-		return w, fmt.Errorf("%s: %w", op, err)
-	}
-	w.failed = i - 1
-	return w, fmt.Errorf("%s: %s: %w", op, OpString(ops[i-1]), err)
+	return outs
 }
 
 // logWrite logs a successful write: exactly one INFO line per write, with

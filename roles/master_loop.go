@@ -15,11 +15,13 @@ import (
 	"zkctl/roles/protocol"
 )
 
-// Assignments are sent as concurrent multis, assignBatch per round and at
-// most inFlight at a time.
+// Assignments are chosen assignBatch per round and sent as concurrent
+// multis, at most assignPerMulti to one worker in each and at most inFlight
+// at a time.
 const (
-	assignBatch = 256
-	inFlight    = 64
+	assignBatch    = 1024
+	assignPerMulti = 128
+	inFlight       = 64
 )
 
 // loop is the master's single event loop. Watch events only set dirty
@@ -104,7 +106,12 @@ func (m *master) step(ctx context.Context, st sessionState) (busy bool, err erro
 			return false, err
 		}
 	}
-	return m.assign()
+	busy, err = m.assign()
+	if err == nil && !busy && m.staleCheck {
+		m.staleCheck = false
+		err = m.resetStale()
+	}
+	return busy, err
 }
 
 // refreshTasks lists /tasks (re-arming its watch) and applies the
@@ -184,13 +191,18 @@ func (m *master) addWorker(w string) error {
 	if err != nil {
 		return err
 	}
-	m.join(w, kids)
-	return nil
+	return m.join(w, kids)
 }
 
-// join puts live worker w into the view with the assignments it has.
-func (m *master) join(w string, tasks []string) {
+// join puts live worker w into the view with its capacity and the
+// assignments it has.
+func (m *master) join(w string, tasks []string) error {
+	capacity, err := m.capacity(w)
+	if err != nil {
+		return err
+	}
 	m.view.AddWorker(w)
+	m.view.SetCapacity(w, capacity)
 	n := 0
 	for _, t := range tasks {
 		if !m.view.HasTask(t) {
@@ -200,7 +212,21 @@ func (m *master) join(w string, tasks []string) {
 		m.view.AddAssigned(t, w)
 		n++
 	}
-	m.log.Info(fmt.Sprintf("worker %s joined", w), "worker", w, "tasks", n)
+	m.log.Info(fmt.Sprintf("worker %s joined", w), "worker", w, "tasks", n, "capacity", capacity)
+	return nil
+}
+
+// capacity reads what live worker w publishes in /workers_eph/<w>: 1 for
+// nothing, or when it is gone meanwhile (its departure is seen next).
+func (m *master) capacity(w string) (int, error) {
+	data, _, err := m.s.conn.Get(protocol.WorkerAlive(w))
+	switch {
+	case errors.Is(err, zk.ErrNoNode):
+		return 1, nil
+	case err != nil:
+		return 0, fmt.Errorf("read %s: %w", protocol.WorkerAlive(w), err)
+	}
+	return protocol.ParseCapacity(data), nil
 }
 
 // orphan reports an assignment whose task was not in the listing of
@@ -263,14 +289,12 @@ func (m *master) workerGone(ctx context.Context, w string) error {
 	return m.moveBack(ctx, w, kids, stat.Version)
 }
 
-// assign sends up to assignBatch assignments chosen by the view, each its
-// own multi{check, create /workers/w/t, set /tasks/t = w}, concurrently.
+// assign sends up to assignBatch assignments chosen by the view. The
+// assignments to one worker share a multi behind one check, up to
+// assignPerMulti of them: multi{check, create /workers/w/t1, set /tasks/t1
+// = w, create /workers/w/t2, …}; the multis go concurrently.
 func (m *master) assign() (busy bool, err error) {
-	type job struct {
-		t, w string
-		out  wrote
-		err  error
-	}
+	type job struct{ t, w string }
 	var jobs []job
 	for len(jobs) < assignBatch {
 		t, w, ok := m.view.Next()
@@ -279,15 +303,36 @@ func (m *master) assign() (busy bool, err error) {
 		}
 		jobs = append(jobs, job{t: t, w: w})
 	}
-	parallel(len(jobs), inFlight, func(i int) {
-		j := &jobs[i]
-		j.out, j.err = m.write("assign",
-			&zk.CreateRequest{Path: protocol.Assignment(j.w, j.t), Data: []byte{}, Acl: m.s.acl},
-			&zk.SetDataRequest{Path: protocol.Task(j.t), Data: []byte(j.w), Version: -1})
-	})
+	type group struct {
+		jobs []job
+		outs []batchWrote
+	}
+	var groups []*group
+	open := map[string]*group{} // the group of each worker still filling
 	for _, j := range jobs {
-		if e := m.assigned(j.t, j.w, j.out, j.err); e != nil && err == nil {
-			err = e
+		g := open[j.w]
+		if g == nil || len(g.jobs) == assignPerMulti {
+			g = &group{}
+			open[j.w] = g
+			groups = append(groups, g)
+		}
+		g.jobs = append(g.jobs, j)
+	}
+	parallel(len(groups), inFlight, func(i int) {
+		g := groups[i]
+		reqs := make([][]any, len(g.jobs))
+		for k, j := range g.jobs {
+			reqs[k] = []any{
+				&zk.CreateRequest{Path: protocol.Assignment(j.w, j.t), Data: []byte{}, Acl: m.s.acl},
+				&zk.SetDataRequest{Path: protocol.Task(j.t), Data: []byte(j.w), Version: -1}}
+		}
+		g.outs = m.writeBatch("assign", reqs)
+	})
+	for _, g := range groups {
+		for k, j := range g.jobs {
+			if e := m.assigned(j.t, j.w, g.outs[k].wrote, g.outs[k].err); e != nil && err == nil {
+				err = e
+			}
 		}
 	}
 	return len(jobs) == assignBatch && err == nil, err

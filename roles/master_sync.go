@@ -23,8 +23,10 @@ type workerDir struct {
 
 // resync rebuilds the view from ZooKeeper alone (sync, then read), as on a
 // takeover, and finishes what a previous master left half done: the
-// assignments of dead workers go back, their /workers/<w> goes, and tasks
-// whose data names a worker without an assignment are reset.
+// assignments of dead workers go back and their /workers/<w> goes; tasks
+// whose data names a worker without an assignment are reset once the
+// backlog is assigned (step calls resetStale), since an assignment sets
+// that data anyway: a takeover reads no task before its first assignments.
 func (m *master) resync(ctx context.Context) error {
 	start := time.Now()
 	if _, err := m.s.conn.Sync("/"); err != nil {
@@ -60,9 +62,7 @@ func (m *master) resync(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := m.resetStale(); err != nil {
-		return err
-	}
+	m.staleCheck = true // after the first assignments: they overwrite the data they assign
 	for _, w := range dead {
 		if err := m.moveBack(ctx, w, dirs[w].tasks, dirs[w].version); err != nil {
 			return err
@@ -130,7 +130,9 @@ func (m *master) addLive(eph []string, dirs map[string]workerDir) (dead []string
 			}
 			continue
 		}
-		m.join(w, dir.tasks)
+		if err := m.join(w, dir.tasks); err != nil {
+			return nil, err
+		}
 	}
 	for _, w := range slices.Sorted(maps.Keys(dirs)) {
 		if !live[w] {
@@ -140,8 +142,8 @@ func (m *master) addLive(eph []string, dirs map[string]workerDir) (dead []string
 	return dead, nil
 }
 
-// resetStale reads the data of the unassigned tasks and sets it back to ""
-// where it names a worker (an assignment that a previous master or a
+// resetStale reads the data of the tasks still unassigned and sets it back
+// to "" where it names a worker (an assignment that a previous master or a
 // foreign client left out of step).
 func (m *master) resetStale() error {
 	var pending []string

@@ -2,6 +2,8 @@ package roles
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"slices"
 	"testing"
 	"time"
@@ -153,5 +155,111 @@ func (m *master) waitOnce(t *testing.T) {
 	}
 	if ctx.Err() != nil {
 		t.Fatal("no watch fired within 10 s")
+	}
+}
+
+// TestAssignBatchSplit: the assignments to one worker share one multi
+// behind one check; when one of them fails (its assignment exists, or its
+// task went), the others are sent again without it and land once; behind
+// a failed check nothing lands.
+func TestAssignBatchSplit(t *testing.T) {
+	ens := zktest.Start(t, 1)
+	servers := ens.Servers()
+	obs := observer(t, servers)
+	m, buf := leadingMaster(t, servers)
+	register(t, obs, "w1", true)
+	names := taskNames("b", 6)
+	for _, n := range names {
+		submitRaw(t, obs, n, "0")
+	}
+	if err := m.resync(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := obs.Create(protocol.Assignment("w1", "b-2"), nil, 0, zk.WorldACL(zk.PermAll)); err != nil {
+		t.Fatal(err)
+	}
+	if err := obs.Delete(protocol.Task("b-4"), -1); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.assign(); err != nil {
+		t.Fatal(err)
+	}
+	if n := m.r.ok.Load(); n != 1 {
+		t.Errorf("%d multis landed, want 1 for the four assignments", n)
+	}
+	kids, _, _ := obs.Children(protocol.Worker("w1"))
+	if got := fmt.Sprint(sortTasks(kids)); got != "[b-1 b-2 b-3 b-5 b-6]" {
+		t.Errorf("assignments %s, want b-1 b-2 b-3 b-5 b-6", got)
+	}
+	for _, n := range []string{"b-1", "b-3", "b-5", "b-6"} {
+		if data, _, _ := obs.Get(protocol.Task(n)); string(data) != "w1" {
+			t.Errorf("/tasks/%s = %q, want w1", n, data)
+		}
+	}
+	lines := events(buf.lines(), protocol.EventAssigned)
+	if len(lines) != 4 || lines[0].str("sent") != lines[3].str("sent") {
+		t.Errorf("assigned lines %v, want four of one multi", lines)
+	}
+	if m.view.HasTask("b-4") {
+		t.Error("b-4 (gone) still in the view")
+	}
+
+	submitRaw(t, obs, "b-7", "0")
+	m.view.AddTask("b-7")
+	if _, err := obs.Set(m.lead.node, []byte("x"), -1); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.assign(); !errors.Is(err, errFenced) {
+		t.Fatalf("assign behind a changed election node: %v, want %v", err, errFenced)
+	}
+	if ok, _, _ := obs.Exists(protocol.Assignment("w1", "b-7")); ok {
+		t.Error("b-7 assigned behind a failed check")
+	}
+	if w, _ := m.view.AssignedTo("b-7"); w != "" {
+		t.Errorf("b-7 assigned to %q in the view after a fenced write", w)
+	}
+}
+
+// TestTakeoverResetsStaleDataAfterAssigning: a task whose data names a
+// worker without an assignment is assigned without being read first (the
+// assignment sets its data); one left pending (no worker) is reset.
+func TestTakeoverResetsStaleDataAfterAssigning(t *testing.T) {
+	ens := zktest.Start(t, 1)
+	servers := ens.Servers()
+	obs := observer(t, servers)
+	m, buf := leadingMaster(t, servers)
+	for _, n := range []string{"s-1", "s-2"} {
+		submitRaw(t, obs, n, "0")
+		if _, err := obs.Set(protocol.Task(n), []byte("ghost"), -1); err != nil {
+			t.Fatal(err)
+		}
+	}
+	m.needResync = true
+	if _, err := m.step(context.Background(), m.s.state()); err != nil { // no worker: both stay pending
+		t.Fatal(err)
+	}
+	if data, _, _ := obs.Get(protocol.Task("s-1")); len(data) != 0 {
+		t.Errorf("/tasks/s-1 = %q after a takeover without workers, want \"\"", data)
+	}
+	if n := len(grep(buf.lines(), "reset stale task data")); n != 2 {
+		t.Errorf("%d resets logged, want 2", n)
+	}
+
+	submitRaw(t, obs, "s-3", "0")
+	if _, err := obs.Set(protocol.Task("s-3"), []byte("ghost"), -1); err != nil {
+		t.Fatal(err)
+	}
+	register(t, obs, "w1", true)
+	m.needResync = true
+	if _, err := m.step(context.Background(), m.s.state()); err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range []string{"s-1", "s-2", "s-3"} {
+		if data, _, _ := obs.Get(protocol.Task(n)); string(data) != "w1" {
+			t.Errorf("/tasks/%s = %q, want w1", n, data)
+		}
+	}
+	if n := len(grep(buf.lines(), "reset stale task data")); n != 2 {
+		t.Errorf("%d resets logged in all, want 2 (s-3 is assigned, not reset)", n)
 	}
 }

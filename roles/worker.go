@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/go-zookeeper/zk"
@@ -18,17 +19,19 @@ import (
 // master returns its tasks to the pool at once, and returns nil. It returns
 // an error only for a bad cfg.
 //
-// The worker registers /workers/<id> and /workers_eph/<id> (cfg.ID, random by
-// default), watches its assignments, and runs up to concurrency of them at a
-// time (default 1): it reads /data/<t>, sleeps that many seconds and
-// completes with multi{create /results/t "ok <id>", delete /workers/<id>/t,
-// delete /tasks/t}. A payload that is not a number of seconds in [0, 3600]
+// The worker registers /workers/<id> and /workers_eph/<id> (cfg.ID, random
+// by default; the latter holds {"capacity": concurrency}), watches its
+// assignments, and runs up to concurrency of them at a time (default 1): it
+// reads /data/<t> (ahead, for the next queued tasks), sleeps that many
+// seconds and completes with multi{create /results/t "ok <id>", delete
+// /workers/<id>/t, delete /tasks/t}, results written at the same time in
+// one multi. A payload that is not a number of seconds in [0, 3600]
 // completes at once with "error: <why>". When its session expires, it
 // registers again under a new id, "<id>.2", "<id>.3", …
 //
 // Log messages (attributes role, id, host; event=<name> as on RunMaster):
 //
-//	INFO registered                                    event=registered, workers, alive
+//	INFO registered                                    event=registered, workers, alive, capacity
 //	INFO completed task <t>                            event=completed, task, result, took_ms
 //	INFO dropped result of <t>: no longer assigned     event=dropped, task, err
 //	WARN session expired, registering under a new id   next
@@ -79,19 +82,47 @@ type worker struct {
 	log         *slog.Logger
 	concurrency int
 
-	jobs    map[string]*job // assigned tasks still listed under /workers/<id>
-	queue   []string        // assigned, not started
-	running int
-	done    chan string // a task goroutine ended
-	dirty   bool
-	watch   <-chan zk.Event
-	synced  int
+	jobs       map[string]*job // assigned tasks still listed under /workers/<id>
+	queue      []string        // assigned, not started
+	running    int
+	done       chan string    // a task's work ended: its slot is free
+	completing sync.WaitGroup // task goroutines, until their result is written
+	dirty      bool
+	watch      <-chan zk.Event
+	synced     int
 }
 
 // job is one assignment.
 type job struct {
 	started bool
 	cancel  context.CancelFunc
+	input   chan input // the read of /data/<t>, once prefetch started it
+}
+
+// input is the outcome of a read of /data/<t>.
+type input struct {
+	data []byte
+	err  error
+}
+
+// prefetchAhead is how many queued tasks have their input read ahead: the
+// reads go out together (pipelined on the session), so a short task starts
+// without a round trip.
+const prefetchAhead = 128
+
+// prefetch starts the reads of the inputs of the first queued tasks.
+func (w *worker) prefetch() {
+	for _, t := range w.queue[:min(len(w.queue), prefetchAhead)] {
+		j, ok := w.jobs[t]
+		if !ok || j.started || j.input != nil {
+			continue
+		}
+		j.input = make(chan input, 1)
+		go func(ch chan<- input) {
+			data, _, err := w.s.conn.Get(protocol.Data(t))
+			ch <- input{data, err}
+		}(j.input)
+	}
 }
 
 // run registers and runs assignments until the session is lost or ctx ends.
@@ -102,7 +133,8 @@ func (w *worker) run(ctx context.Context) (abandoned int, err error) {
 	if err := w.register(ctx); err != nil {
 		return 0, err
 	}
-	w.log.Info("registered", protocol.EventAttr, protocol.EventRegistered, "workers", protocol.Worker(w.id), "alive", protocol.WorkerAlive(w.id))
+	w.log.Info("registered", protocol.EventAttr, protocol.EventRegistered, "workers", protocol.Worker(w.id), "alive", protocol.WorkerAlive(w.id),
+		"capacity", w.concurrency)
 	defer func() { abandoned = w.stopAll() }()
 	w.dirty = true
 	for {
@@ -159,7 +191,7 @@ func (w *worker) register(ctx context.Context) error {
 }
 
 func (w *worker) aliveOp() *zk.CreateRequest {
-	return &zk.CreateRequest{Path: protocol.WorkerAlive(w.id), Data: []byte{}, Acl: w.s.acl, Flags: zk.FlagEphemeral}
+	return &zk.CreateRequest{Path: protocol.WorkerAlive(w.id), Data: protocol.FormatCapacity(w.concurrency), Acl: w.s.acl, Flags: zk.FlagEphemeral}
 }
 
 // registered interprets a registration multi: done, or try again (after
@@ -224,12 +256,16 @@ func (w *worker) relist() error {
 	}
 	w.watch = ch
 	listed := make(map[string]bool, len(kids))
-	for _, t := range sortTasks(kids) {
+	var added []string
+	for _, t := range kids {
 		listed[t] = true
 		if _, ok := w.jobs[t]; !ok {
-			w.jobs[t] = &job{cancel: func() {}}
-			w.queue = append(w.queue, t)
+			added = append(added, t)
 		}
+	}
+	for _, t := range sortTasks(added) { // only the new ones: a listing per batch of results stays linear
+		w.jobs[t] = &job{cancel: func() {}}
+		w.queue = append(w.queue, t)
 	}
 	for t, j := range w.jobs {
 		if !listed[t] {
@@ -252,14 +288,17 @@ func (w *worker) startJobs(ctx context.Context) {
 		jctx, cancel := context.WithCancel(ctx)
 		j.started, j.cancel = true, cancel
 		w.running++
-		go func() {
-			w.execute(jctx, t)
-			w.done <- t
-		}()
+		w.completing.Add(1)
+		go func(in <-chan input) {
+			defer w.completing.Done()
+			w.execute(ctx, jctx, t, in)
+		}(j.input)
 	}
+	w.prefetch()
 }
 
-// stopAll cancels the running tasks and returns how many were abandoned.
+// stopAll cancels the running tasks, waits for the results being written,
+// and returns how many tasks were abandoned.
 func (w *worker) stopAll() int {
 	n := w.running
 	for _, j := range w.jobs {
@@ -268,16 +307,20 @@ func (w *worker) stopAll() int {
 	for ; w.running > 0; w.running-- {
 		<-w.done
 	}
+	w.completing.Wait()
 	return n
 }
 
-// execute runs task t: read the input, sleep, complete. A cancelled task
-// writes nothing.
-func (w *worker) execute(ctx context.Context, t string) {
+// execute runs task t: read the input and sleep (under jctx), free the
+// slot, then complete (under ctx, the worker's): the next task starts while
+// the result is written, and results written at the same time share a
+// multi. A cancelled task writes nothing.
+func (w *worker) execute(ctx, jctx context.Context, t string, in <-chan input) {
 	start := time.Now()
-	result, err := w.work(ctx, t)
+	result, err := w.work(jctx, t, in)
+	w.done <- t
 	if err != nil {
-		if ctx.Err() == nil {
+		if jctx.Err() == nil {
 			w.log.Warn("task abandoned", "task", t, "err", err)
 		}
 		return
@@ -285,14 +328,27 @@ func (w *worker) execute(ctx context.Context, t string) {
 	w.complete(ctx, t, result, start)
 }
 
-// work reads t's input and sleeps for it; it returns the result to write.
-func (w *worker) work(ctx context.Context, t string) (string, error) {
+// work reads t's input (the prefetched read in, if not nil and it did
+// not fail on the connection) and sleeps for it; it returns the result to
+// write.
+func (w *worker) work(ctx context.Context, t string, in <-chan input) (string, error) {
 	var data []byte
-	err := w.s.retry(ctx, func() error {
-		var err error
-		data, _, err = w.s.conn.Get(protocol.Data(t))
-		return err
-	})
+	err := zk.ErrConnectionClosed
+	if in != nil {
+		select {
+		case r := <-in:
+			data, err = r.data, r.err
+		case <-ctx.Done():
+			return "", ctx.Err()
+		}
+	}
+	if IsConnErr(err) {
+		err = w.s.retry(ctx, func() error {
+			var err error
+			data, _, err = w.s.conn.Get(protocol.Data(t))
+			return err
+		})
+	}
 	if errors.Is(err, zk.ErrNoNode) {
 		return protocol.ErrorResult("no input " + protocol.Data(t)), nil
 	}
@@ -310,14 +366,16 @@ func (w *worker) work(ctx context.Context, t string) (string, error) {
 }
 
 // complete writes the result with multi{create /results/t, delete
-// /workers/<id>/t, delete /tasks/t}; if t was moved meanwhile the multi fails
-// and nothing else is written.
+// /workers/<id>/t, delete /tasks/t}, batched with the worker's other
+// results being written (batchMulti: one multi for all, split if one of
+// them fails); if t was moved meanwhile its ops fail and nothing else is
+// written for it.
 func (w *worker) complete(ctx context.Context, t, result string, start time.Time) {
 	for attempt := 1; ; attempt++ {
-		_, err := w.s.conn.Multi(
+		err := batchMulti(w.s.conn,
 			&zk.CreateRequest{Path: protocol.Result(t), Data: []byte(result), Acl: w.s.acl},
 			&zk.DeleteRequest{Path: protocol.Assignment(w.id, t), Version: -1},
-			&zk.DeleteRequest{Path: protocol.Task(t), Version: -1})
+			&zk.DeleteRequest{Path: protocol.Task(t), Version: -1}).err
 		switch {
 		case err == nil || attempt > 1 && !IsConnErr(err) && (firstTryApplied(err) || w.resultIs(t, result)):
 			w.log.Info("completed task "+t, protocol.EventAttr, protocol.EventCompleted, "task", t, "result", result, "took_ms", time.Since(start).Milliseconds())

@@ -147,6 +147,42 @@ func TestEqualWorkersShareTheLoad(t *testing.T) {
 	}
 }
 
+// TestCapacityBalancesLoad is the end-to-end case: two workers
+// of capacity 1 and one of capacity 4 share 24 tasks of 0.5 s. Six slots
+// allow 2 s; the run may take 1.4 × that, and the worker of capacity 4
+// completes at least half.
+func TestCapacityBalancesLoad(t *testing.T) {
+	ens := zktest.Start(t, 1)
+	servers := ens.Servers()
+	obs := observer(t, servers)
+	m := startRole(t, servers, "master", "m1", 0)
+	for w, c := range map[string]int{"w1": 1, "w2": 1, "w4": 4} {
+		startRole(t, servers, "worker", w, c)
+	}
+	for _, w := range []string{"w1", "w2", "w4"} {
+		if _, ok := m.waitLog(15*time.Second, fmt.Sprintf("worker %s joined", w)); !ok {
+			t.Fatalf("master did not see worker %s join", w)
+		}
+	}
+	if l, _ := m.waitLog(time.Second, "worker w4 joined"); l.num("capacity") != 4 {
+		t.Fatalf("master read capacity %q for w4, want 4", l.str("capacity"))
+	}
+	start := time.Now()
+	results := submitAndWait(t, obs, taskNames("cap", 24), "0.5", 30*time.Second)
+	took := time.Since(start)
+	count := map[string]int{}
+	for _, r := range results {
+		count[r]++
+	}
+	t.Logf("24 tasks of 0.5 s in %v; shares %v", took.Round(time.Millisecond), count)
+	if n := count[protocol.OKResult("w4")]; n < 12 {
+		t.Errorf("w4 (capacity 4) completed %d of 24, want at least 12", n)
+	}
+	if limit := 2800 * time.Millisecond; took > limit {
+		t.Errorf("took %v, want at most %v (1.4 × the ideal 2 s)", took.Round(time.Millisecond), limit)
+	}
+}
+
 // TestPlainClient is a client written on the zk library alone, following
 // DESIGN.md: submit, watch, read, delete. Bad payloads come back as errors
 // and the worker survives them.

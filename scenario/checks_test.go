@@ -346,19 +346,22 @@ func TestCheckExpectReassigned(t *testing.T) {
 	})
 }
 
+// splitDone is the events first, then n1 completions by w1 and n2 by w2.
+func splitDone(first []Event, n1, n2 int) []Event {
+	out := slices.Clone(first)
+	for i := range n1 + n2 {
+		w := "w1"
+		if i >= n1 {
+			w = "w2"
+		}
+		out = append(out, done(float64(i+1), w, fmt.Sprintf("c1-%d", i+1)))
+	}
+	return out
+}
+
 func TestCheckExpectBalanced(t *testing.T) {
 	ws := []*Proc{proc("worker", "w1", 0), proc("worker", "w2", 0)}
-	split := func(n1, n2 int) []Event {
-		var out []Event
-		for i := range n1 + n2 {
-			w := "w1"
-			if i >= n1 {
-				w = "w2"
-			}
-			out = append(out, done(float64(i+1), w, fmt.Sprintf("c1-%d", i+1)))
-		}
-		return out
-	}
+	split := func(n1, n2 int) []Event { return splitDone(nil, n1, n2) }
 	balanced := func(o *observation) (bool, string) { return o.balanced(ws) }
 	testExpect(t, []expectCase{
 		{name: "even", sc: scene{evs: split(3, 3)}, judge: balanced, ok: true,
@@ -371,6 +374,21 @@ func TestCheckExpectBalanced(t *testing.T) {
 			detail: "split of 6 tasks: w1 5 (83%), w2 1 (17%); each at least half of a fair share (3) wanted"},
 		{name: "one worker did nothing", sc: scene{evs: split(2, 0)}, judge: balanced, ok: false,
 			detail: "split of 2 tasks: w1 2 (100%), w2 0 (0%); each at least half of a fair share (1) wanted"},
+	})
+}
+
+// TestCheckExpectBalancedByCapacity: a worker that logged capacity 3 owes
+// three times the share of one that logged none (capacity 1).
+func TestCheckExpectBalancedByCapacity(t *testing.T) {
+	ws := []*Proc{proc("worker", "w1", 0), proc("worker", "w2", 0)}
+	registered := []Event{ev(0.1, KindRegistered, "worker", "w1"), ev(0.2, KindRegistered, "worker", "w2", "capacity", "3")}
+	split := func(n1, n2 int) []Event { return splitDone(registered, n1, n2) }
+	balanced := func(o *observation) (bool, string) { return o.balanced(ws) }
+	testExpect(t, []expectCase{
+		{name: "by capacity", sc: scene{evs: split(2, 6)}, judge: balanced, ok: true,
+			detail: "split of 8 tasks: w1 2 (25%, capacity 1, fair share 2), w2 6 (75%, capacity 3, fair share 6); each at least half of its fair share by capacity wanted"},
+		{name: "even split starves the larger worker's share", sc: scene{evs: split(6, 2)}, judge: balanced, ok: false,
+			detail: "split of 8 tasks: w1 6 (75%, capacity 1, fair share 2), w2 2 (25%, capacity 3, fair share 6); each at least half of its fair share by capacity wanted"},
 	})
 }
 

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -156,23 +157,53 @@ func (o *observation) heldWhen(p *Proc, t time.Time) []string {
 	return held
 }
 
-// balanced: each worker completed at least half of its fair share.
+// balanced: each worker completed at least half of its fair share, the
+// share of its capacity (the tasks it runs at once, as it logged when it
+// registered; 1 when it logged none) in the workers' total.
 func (o *observation) balanced(ws []*Proc) (bool, string) {
 	total := len(o.done)
 	if total == 0 || len(ws) == 0 {
 		return false, "no task completed"
 	}
-	fair := float64(total) / float64(len(ws))
+	caps, sum, alike := make([]int, len(ws)), 0, true
+	for i, w := range ws {
+		caps[i] = o.capacity(w)
+		sum += caps[i]
+		alike = alike && caps[i] == caps[0]
+	}
 	ok := true
 	var parts []string
-	for _, w := range ws {
+	for i, w := range ws {
 		n := o.completedBy(w)
-		parts = append(parts, fmt.Sprintf("%s %d (%.0f%%)", w.ID, n, 100*float64(n)/float64(total)))
+		fair := float64(total) * float64(caps[i]) / float64(sum)
+		part := fmt.Sprintf("%s %d (%.0f%%)", w.ID, n, 100*float64(n)/float64(total))
+		if !alike {
+			part = fmt.Sprintf("%s %d (%.0f%%, capacity %d, fair share %.0f)", w.ID, n, 100*float64(n)/float64(total), caps[i], fair)
+		}
+		parts = append(parts, part)
 		if float64(n) < fair/2 {
 			ok = false
 		}
 	}
-	return ok, fmt.Sprintf("split of %d tasks: %s; each at least half of a fair share (%.0f) wanted", total, strings.Join(parts, ", "), fair)
+	want := fmt.Sprintf("each at least half of a fair share (%.0f) wanted", float64(total)/float64(len(ws)))
+	if !alike {
+		want = "each at least half of its fair share by capacity wanted"
+	}
+	return ok, fmt.Sprintf("split of %d tasks: %s; %s", total, strings.Join(parts, ", "), want)
+}
+
+// capacity is the capacity worker p logged when it registered (the first
+// registration after it started), or 1.
+func (o *observation) capacity(p *Proc) int {
+	for _, e := range o.res.Events {
+		if e.Kind == KindRegistered && e.Proc == p.Name() {
+			if c, err := strconv.Atoi(e.Attrs["capacity"]); err == nil && c >= 1 {
+				return c
+			}
+			return 1
+		}
+	}
+	return 1
 }
 
 // assignedBy: every task client c submitted was first assigned by master m.

@@ -1,7 +1,8 @@
 // Package schema names what the task system is made of, for everyone who
 // needs the names without the application: the roles (master, worker,
-// client), the client's defaults, the znode protocol's top-level paths and
-// /master's payload (MasterInfo). The role registry
+// client), the client's defaults, the znode protocol's top-level paths,
+// /master's payload (MasterInfo) and a worker's capacity in
+// /workers_eph/<w> (ParseCapacity). The role registry
 // (package roles) and the znode protocol (roles/protocol) build on it; the
 // controller, the agent and the history read it without importing roles.
 // It imports only the standard library.
@@ -10,6 +11,7 @@ package schema
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"time"
@@ -71,6 +73,28 @@ func ParseMasterInfo(data []byte) (MasterInfo, error) {
 		return MasterInfo{}, fmt.Errorf("parse %s: %w", MasterPath, err)
 	}
 	return m, nil
+}
+
+// MaxCapacity bounds the capacity a worker may publish; a larger one counts
+// as MaxCapacity.
+const MaxCapacity = 1 << 16
+
+// FormatCapacity is the data of /workers_eph/<w> for a worker that runs c
+// tasks at once: JSON {"capacity": c}.
+func FormatCapacity(c int) []byte { return fmt.Appendf(nil, `{"capacity":%d}`, c) }
+
+// ParseCapacity reads /workers_eph/<w>'s data, JSON {"capacity": C}
+// (DESIGN.md, "More of the protocol"): C, at most MaxCapacity, or 1 for a
+// worker that publishes nothing, something else, or a C below 1, so that
+// foreign workers keep working.
+func ParseCapacity(data []byte) int {
+	var v struct {
+		Capacity float64 `json:"capacity"`
+	}
+	if len(data) == 0 || json.Unmarshal(data, &v) != nil || v.Capacity < 1 || v.Capacity != math.Trunc(v.Capacity) {
+		return 1
+	}
+	return int(min(v.Capacity, MaxCapacity))
 }
 
 // The client role's defaults: the tasks it submits and what each lasts,

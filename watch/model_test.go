@@ -349,18 +349,6 @@ func TestSparkline(t *testing.T) {
 	}
 }
 
-func TestParseCapacity(t *testing.T) {
-	for in, want := range map[string]int{
-		`{"capacity": 4}`: 4,
-		``:                1,
-		`{"capacity": 0}`: 1,
-		`not json`:        1,
-		`{"other": 3}`:    1,
-	} {
-		eq(t, ParseCapacity([]byte(in)), want)
-	}
-}
-
 func TestParseServer(t *testing.T) {
 	out := "Zookeeper version: 3.8.0-5a02a05eddb59aee6ac762f7ea82e92a68eb9c0f, built on 2022-02-25 08:49 UTC\n" +
 		"Latency min/avg/max: 0/0.1/3\nReceived: 10\nSent: 9\nConnections: 4\nOutstanding: 0\nZxid: 0x10000002a\nMode: follower\nNode count: 12\n"

@@ -2,7 +2,6 @@ package watch
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"sync"
 	"sync/atomic"
@@ -256,23 +255,10 @@ func (w *zkWatcher) capacity(ctx context.Context, name string) {
 			return nil, true, nil
 		}
 		if err == nil {
-			w.emit(CapacityRead{At: time.Now(), Worker: name, Capacity: ParseCapacity(data)})
+			w.emit(CapacityRead{At: time.Now(), Worker: name, Capacity: protocol.ParseCapacity(data)})
 		}
 		return ch, false, err
 	})
-}
-
-// ParseCapacity reads /workers_eph/<w>'s data, JSON {"capacity": C} (see
-// DESIGN.md, "More of the protocol"): C, or 1 for a worker that publishes
-// nothing or something else.
-func ParseCapacity(data []byte) int {
-	var v struct {
-		Capacity int `json:"capacity"`
-	}
-	if len(data) == 0 || json.Unmarshal(data, &v) != nil || v.Capacity < 1 {
-		return 1
-	}
-	return v.Capacity
 }
 
 // followers runs one loop per name of a listing, started when the name

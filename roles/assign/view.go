@@ -1,7 +1,10 @@
 // Package assign is the master's in-memory view of tasks and workers and its
 // choice of who runs what: the oldest unassigned task goes to the live worker
-// with the fewest assigned tasks, ties broken by who was given work least
-// recently (round robin), so work spreads. It does no I/O: the master feeds
+// with the most free slots for its capacity (the tasks it runs at once,
+// DESIGN.md "More of the protocol"): the one with the fewest assigned tasks
+// per slot once it gets this one, so that a worker of capacity 4 gets four
+// times the tasks of a worker of capacity 1. Ties are broken by who was
+// given work least recently (round robin), so work spreads. It does no I/O: the master feeds
 // it what it reads from ZooKeeper and writes what Next decides.
 //
 // Every operation costs O(1) or O(log W) for W workers, except RemoveWorker,
@@ -32,10 +35,11 @@ type task struct {
 }
 
 type worker struct {
-	name  string
-	tasks map[string]*task
-	stamp uint64 // when it last got work (or joined)
-	index int    // in byLoad
+	name     string
+	capacity int // at least 1
+	tasks    map[string]*task
+	stamp    uint64 // when it last got work (or joined)
+	index    int    // in byLoad
 }
 
 // New returns an empty view.
@@ -43,13 +47,14 @@ func New() *View {
 	return &View{tasks: make(map[string]*task), workers: make(map[string]*worker)}
 }
 
-// AddWorker adds a live worker with no tasks; false if it was known.
+// AddWorker adds a live worker of capacity 1 with no tasks; false if it
+// was known.
 func (v *View) AddWorker(name string) bool {
 	if _, ok := v.workers[name]; ok {
 		return false
 	}
 	v.clock++
-	w := &worker{name: name, tasks: make(map[string]*task), stamp: v.clock}
+	w := &worker{name: name, capacity: 1, tasks: make(map[string]*task), stamp: v.clock}
 	v.workers[name] = w
 	heap.Push(&v.byLoad, w)
 	return true
@@ -81,6 +86,26 @@ func (v *View) RemoveWorker(name string) []string {
 func (v *View) HasWorker(name string) bool {
 	_, ok := v.workers[name]
 	return ok
+}
+
+// SetCapacity sets how many tasks a known worker runs at once (below 1
+// counts as 1); false if the worker is unknown.
+func (v *View) SetCapacity(name string, capacity int) bool {
+	w, ok := v.workers[name]
+	if !ok {
+		return false
+	}
+	w.capacity = max(capacity, 1)
+	heap.Fix(&v.byLoad, w.index)
+	return true
+}
+
+// Capacity is how many tasks the worker runs at once (0 if unknown).
+func (v *View) Capacity(name string) int {
+	if w, ok := v.workers[name]; ok {
+		return w.capacity
+	}
+	return 0
 }
 
 // Load is the number of tasks assigned to the worker.
@@ -189,7 +214,8 @@ func (v *View) Len() int { return len(v.tasks) }
 // Pending is the number of unassigned tasks.
 func (v *View) Pending() int { return v.pending.Len() }
 
-// Next picks the oldest unassigned task and the least-loaded worker and
+// Next picks the oldest unassigned task and the worker with the most free
+// slots (see the package comment) and
 // records the assignment; ok is false when no task is pending or no worker
 // is live.
 func (v *View) Next() (taskName, workerName string, ok bool) {
@@ -228,12 +254,17 @@ func (v *View) detach(t *task) {
 	}
 }
 
-// workerHeap orders workers by load, then by who got work least recently.
+// workerHeap orders workers by their load per slot with one more task,
+// (load+1)/capacity, then by who got work least recently.
 type workerHeap []*worker
 
 func (h workerHeap) Len() int { return len(h) }
 func (h workerHeap) Less(i, j int) bool {
-	if li, lj := len(h[i].tasks), len(h[j].tasks); li != lj {
+	// (li+1)/ci < (lj+1)/cj without division; both capacities are at most
+	// protocol.MaxCapacity, so the products cannot overflow.
+	li := (len(h[i].tasks) + 1) * h[j].capacity
+	lj := (len(h[j].tasks) + 1) * h[i].capacity
+	if li != lj {
 		return li < lj
 	}
 	return h[i].stamp < h[j].stamp

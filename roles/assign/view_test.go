@@ -195,3 +195,80 @@ func BenchmarkNext(b *testing.B) {
 		v.RemoveTask(n)
 	}
 }
+
+// counts is how many tasks each worker got.
+func counts(got map[string]string) map[string]int {
+	n := map[string]int{}
+	for _, w := range got {
+		n[w]++
+	}
+	return n
+}
+
+// capacities141 is a view of workers a and b of capacity 1 and c of
+// capacity 4, with n pending tasks.
+func capacities141(n int) *View {
+	v := New()
+	for _, w := range []string{"a", "b", "c"} {
+		v.AddWorker(w)
+	}
+	v.SetCapacity("c", 4)
+	for i := range n {
+		v.AddTask(fmt.Sprintf("t%02d", i))
+	}
+	return v
+}
+
+func TestSplitFollowsCapacity(t *testing.T) {
+	// The case: two workers of capacity 1, one of capacity 4, 24
+	// tasks of equal length: 4, 4 and 16 let all three finish together.
+	n := counts(drain(capacities141(24)))
+	if n["a"] != 4 || n["b"] != 4 || n["c"] != 16 {
+		t.Fatalf("split %v, want a 4, b 4, c 16", n)
+	}
+}
+
+func TestFreeSlotsFirst(t *testing.T) {
+	// Six tasks for capacities 1, 1, 4: every slot gets one task, none
+	// queues while a slot is free.
+	v := capacities141(6)
+	n := counts(drain(v))
+	if n["a"] != 1 || n["b"] != 1 || n["c"] != 4 {
+		t.Fatalf("split %v, want a 1, b 1, c 4", n)
+	}
+	// A task of c finishes: the next task goes to c's free slot.
+	for tk := range v.Tasks() {
+		if w, _ := v.AssignedTo(tk); w == "c" {
+			v.RemoveTask(tk)
+			break
+		}
+	}
+	v.AddTask("t6")
+	if tk, w, ok := v.Next(); !ok || w != "c" {
+		t.Fatalf("Next = %q %q %v, want the free slot of c", tk, w, ok)
+	}
+}
+
+func TestCapacityChangeReorders(t *testing.T) {
+	v := New()
+	v.AddWorker("a")
+	v.AddWorker("b")
+	v.AddTask("t1")
+	v.AddTask("t2")
+	drain(v) // one each
+	if !v.SetCapacity("b", 3) || v.Capacity("b") != 3 || v.Capacity("a") != 1 {
+		t.Fatalf("capacities a %d b %d", v.Capacity("a"), v.Capacity("b"))
+	}
+	v.AddTask("t3")
+	v.AddTask("t4")
+	if n := counts(drain(v)); n["b"] != 2 {
+		t.Fatalf("split of t3, t4: %v, want both on b", n)
+	}
+	if v.SetCapacity("nobody", 2) || v.Capacity("nobody") != 0 {
+		t.Fatal("SetCapacity of an unknown worker")
+	}
+	v.SetCapacity("a", 0)
+	if v.Capacity("a") != 1 {
+		t.Fatalf("capacity 0 counts as %d, want 1", v.Capacity("a"))
+	}
+}

@@ -7,7 +7,7 @@
 //	/master                  EPHEMERAL             JSON {"id","host","pid","since"}
 //	/workers/<w>             PERSISTENT            a worker; children are its assignments
 //	/workers/<w>/<t>         PERSISTENT            task t is assigned to worker w
-//	/workers_eph/<w>         EPHEMERAL             worker w is alive
+//	/workers_eph/<w>         EPHEMERAL             worker w is alive; {"capacity": C} or ""
 //	/data/<t>                PERSISTENT            task input: seconds to sleep ("0.25")
 //	/tasks/<t>               PERSISTENT            submitted, not finished; "" or the worker
 //	/results/<t>             PERSISTENT            "ok <w>" or "error: <why>"
@@ -151,3 +151,14 @@ type MasterInfo = schema.MasterInfo
 
 // ParseMasterInfo decodes /master's data (schema.ParseMasterInfo).
 func ParseMasterInfo(data []byte) (MasterInfo, error) { return schema.ParseMasterInfo(data) }
+
+// MaxCapacity bounds the capacity a worker may publish (schema.MaxCapacity).
+const MaxCapacity = schema.MaxCapacity
+
+// FormatCapacity is the data of /workers_eph/<w> for a worker that runs c
+// tasks at once (schema.FormatCapacity).
+func FormatCapacity(c int) []byte { return schema.FormatCapacity(c) }
+
+// ParseCapacity reads /workers_eph/<w>'s data: its capacity, 1 when it
+// publishes none (schema.ParseCapacity).
+func ParseCapacity(data []byte) int { return schema.ParseCapacity(data) }
