@@ -19,3 +19,14 @@ func TestStaleDiffSync396(t *testing.T) {
 		t.Errorf("the faults missed the window: %v", res.Window.Notes)
 	}
 }
+
+// TestDiffSyncCrash396 runs DIFFSyncTest's schedule once on three local
+// servers of 3.9.6, which persists a DIFF sync before it ACKs NEWLEADER:
+// nothing is lost.
+func TestDiffSyncCrash396(t *testing.T) {
+	c := localEnsemble(t, 3, home(t, zkversions.V396))
+	res := runOne(t, c, "diff-sync-crash", 0)
+	if !res.Passed() {
+		t.Errorf("3.9.6 lost writes in diff-sync-crash: %+v", res.Judgement.Lost)
+	}
+}

@@ -8,6 +8,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/go-zookeeper/zk"
+
 	"zkctl/controller"
 	"zkctl/deploy/inventory"
 	"zkctl/node"
@@ -160,4 +162,11 @@ func (e *ensemble) waitSameZxid(ctx context.Context, names []string) error {
 		}
 		return len(slices.Compact(zxids)) == 1
 	})
+}
+
+// connect opens a session to servers, bounded by e's wait bound.
+func (e *ensemble) connect(ctx context.Context, servers []inventory.Host) (*zk.Conn, error) {
+	ctx, cancel := context.WithTimeout(ctx, e.timing.Wait())
+	defer cancel()
+	return e.c.Connect(ctx, servers)
 }

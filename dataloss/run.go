@@ -116,7 +116,7 @@ func (r *run) carryOut(ctx context.Context, s Schedule, o Options) (Evidence, er
 	if err := e.waitAllServing(ctx); err != nil {
 		return Evidence{}, err
 	}
-	conn, err := e.c.Connect(ctx, e.servers)
+	conn, err := e.connect(ctx, e.servers)
 	if err != nil {
 		return Evidence{}, err
 	}
@@ -195,7 +195,9 @@ func readFinal(ctx context.Context, e *ensemble, root string) []FinalState {
 }
 
 func readFrom(ctx context.Context, c *controller.Cluster, h inventory.Host, root string) (map[string]bool, error) {
-	conn, err := c.Connect(ctx, []inventory.Host{h})
+	cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	conn, err := c.Connect(cctx, []inventory.Host{h})
 	if err != nil {
 		return nil, err
 	}

@@ -98,8 +98,8 @@ func runStaleDiffSync(ctx context.Context, r *run) error {
 		return err
 	}
 	sync1 := r.lastSync(ctx, f1)
-	r.note("F1 %s serves at %s after %s; it missed %s–%s", f1, txnlog.FormatZxid(st.Zxid), sync1,
-		txnlog.FormatZxid(holeFrom+1), txnlog.FormatZxid(holeTo))
+	r.note("F1 %s serves at %s after %s; it reported %s before its stop, the leader %s at its start", f1, txnlog.FormatZxid(st.Zxid), sync1,
+		txnlog.FormatZxid(holeFrom), txnlog.FormatZxid(holeTo))
 	time.Sleep(r.jitter(e.timing.Tick()))
 	if err := e.waitZxidPast(ctx, leader, st.Zxid, burst); err != nil {
 		return err
@@ -132,14 +132,14 @@ func runStaleDiffSync(ctx context.Context, r *run) error {
 }
 
 // stopAndWrite stops victim, then waits until the leader's zxid has moved
-// burst transactions past the one it had when victim stopped; it returns
-// that zxid.
+// burst transactions past the one victim reported just before its stop;
+// it returns that zxid.
 func (r *run) stopAndWrite(ctx context.Context, leader, victim string) (int64, error) {
 	e := r.e
+	at := e.status(victim).Zxid
 	if err := e.stop(ctx, victim); err != nil {
 		return 0, err
 	}
-	at := e.status(leader).Zxid
 	return at, e.waitZxidPast(ctx, leader, at, burst)
 }
 
@@ -156,26 +156,35 @@ var diffSyncCrash = Schedule{
 
 // runDiffSyncCrash: stop S0; writes (S0 behind); stop S1 (no quorum);
 // start S0 (DIFF sync with the leader); SIGKILL the leader as soon as S0
-// reports serving; start S1 (S0 leads, epoch newer); start the old leader.
+// reports serving; start S1 (S0 leads, its epoch newer); the old leader
+// comes back in the run's end. A seeded run makes S0 miss between 10 and
+// 400 transactions (a longer DIFF to persist), waits up to a tick more
+// before the crash, and crashes either the leader (upstream's order) or
+// S0 itself (ZOOKEEPER-4646: a follower crashing after its NEWLEADER ACK),
+// in which case the leader is stopped too and S0 restarts with S1.
 func runDiffSyncCrash(ctx context.Context, r *run) error {
 	e := r.e
 	leader, err := e.leader(ctx)
 	if err != nil {
 		return err
 	}
-	var followers []string
-	for _, n := range e.names() {
-		if n != leader {
-			followers = append(followers, n)
+	s0, s1 := otherTwo(e.names(), leader)
+	behind, victim := burst, leader
+	if r.seed != 0 {
+		if r.rng.IntN(2) == 1 {
+			s0, s1 = s1, s0
+		}
+		behind = 10 + r.rng.IntN(391)
+		if r.rng.IntN(2) == 1 {
+			victim = s0
 		}
 	}
-	s0, s1 := followers[0], followers[1]
-	if r.seed != 0 && r.rng.IntN(2) == 1 {
-		s0, s1 = s1, s0
+	r.note("leader %s; S0 = %s, S1 = %s; S0 misses %d transactions; the crash hits %s", leader, s0, s1, behind, victim)
+	s0At := e.status(s0).Zxid
+	if err := e.stop(ctx, s0); err != nil {
+		return err
 	}
-	r.note("leader %s; S0 = %s, S1 = %s", leader, s0, s1)
-	s0At, err := r.stopAndWrite(ctx, leader, s0)
-	if err != nil {
+	if err := e.waitZxidPast(ctx, leader, s0At, behind); err != nil {
 		return err
 	}
 	missedTo := e.status(leader).Zxid
@@ -191,15 +200,23 @@ func runDiffSyncCrash(ctx context.Context, r *run) error {
 	}
 	served := time.Now()
 	time.Sleep(r.jitter(e.timing.Tick()))
-	if err := e.kill(ctx, leader); err != nil {
+	if err := e.kill(ctx, victim); err != nil {
 		return err
 	}
 	gap := time.Since(served)
-	sync0 := r.lastSync(ctx, s0)
 	held := r.logHolds(ctx, s0, s0At+1, missedTo)
-	r.note("S0 %s served at %s after %s of %s–%s; the leader was SIGKILLed %v after S0 reported serving; S0's log then held %s",
-		s0, txnlog.FormatZxid(st.Zxid), sync0, txnlog.FormatZxid(s0At+1), txnlog.FormatZxid(missedTo),
+	sync0 := r.lastSync(ctx, s0)
+	r.note("S0 %s served at %s after %s (it had %s, the leader %s); %s was SIGKILLed %v after S0 reported serving; S0's log then held %s of the zxids it had missed",
+		s0, txnlog.FormatZxid(st.Zxid), sync0, txnlog.FormatZxid(s0At), txnlog.FormatZxid(missedTo), victim,
 		gap.Round(time.Millisecond), held)
+	if victim == s0 {
+		if err := e.stop(ctx, leader); err != nil {
+			return err
+		}
+		if err := e.start(ctx, s0); err != nil {
+			return err
+		}
+	}
 	if err := e.start(ctx, s1); err != nil {
 		return err
 	}
@@ -213,6 +230,17 @@ func runDiffSyncCrash(ctx context.Context, r *run) error {
 	r.note("after the crash %s leads", now)
 	r.window.Landed = strings.HasPrefix(sync0, "DIFF") && now == s0 && !strings.HasPrefix(held, "all")
 	return nil
+}
+
+// otherTwo is the two names of a three-server ensemble that are not x.
+func otherTwo(names []string, x string) (string, string) {
+	var out []string
+	for _, n := range names {
+		if n != x {
+			out = append(out, n)
+		}
+	}
+	return out[0], out[1]
 }
 
 // syncLine matches the lines in which a learner says how it syncs.
