@@ -217,16 +217,21 @@ func lastZxid(l history.ServerLog) int64 {
 	return last
 }
 
-// expected is the znodes the acknowledged writes leave under the root,
-// and those they deleted.
-func expected(acked []Write) (present, deleted map[string]bool) {
+// expected is the znodes the writes must leave under the root: every
+// acknowledged create whose znode no delete was sent for (a delete that
+// got no answer may have taken effect), and those an acknowledged delete
+// removed.
+func expected(writes []Write) (present, deleted map[string]bool) {
 	present, deleted = map[string]bool{}, map[string]bool{}
-	for _, w := range acked {
-		if w.Op == "create" {
+	for _, w := range writes {
+		switch {
+		case w.Op == "create" && !w.Acked.IsZero():
 			present[w.Path] = true
-		} else {
+		case w.Op == "delete":
 			delete(present, w.Path)
-			deleted[w.Path] = true
+			if !w.Acked.IsZero() {
+				deleted[w.Path] = true
+			}
 		}
 	}
 	return present, deleted
@@ -236,7 +241,7 @@ func expected(acked []Write) (present, deleted map[string]bool) {
 // state of every server.
 func inFinalState(ev Evidence, acked []Write) (history.Verdict, []Lost) {
 	v := history.Verdict{Name: "every acknowledged write is in every server's final state"}
-	present, _ := expected(acked)
+	present, _ := expected(ev.Writes)
 	byPath := map[string]Write{}
 	for _, w := range acked {
 		byPath[w.Path] = w
@@ -268,7 +273,7 @@ func inFinalState(ev Evidence, acked []Write) (history.Verdict, []Lost) {
 // in any server's final state.
 func noneBack(ev Evidence, acked []Write) (history.Verdict, []Lost) {
 	v := history.Verdict{Name: "no acknowledged delete comes back"}
-	_, deleted := expected(acked)
+	_, deleted := expected(ev.Writes)
 	byPath := map[string]Write{}
 	for _, w := range acked {
 		if w.Op == "delete" {
