@@ -11,21 +11,10 @@ import (
 // PrintResult writes one run's report: the schedule, whether its faults
 // landed in the window, the faults, each check, and every lost write.
 func PrintResult(w io.Writer, s Schedule, r Result) {
-	verdict := "PASS"
-	switch {
-	case r.Err != nil:
-		verdict = "ERROR"
-	case !r.Judgement.Passed():
-		verdict = "FAIL"
-	}
 	fmt.Fprintf(w, "%s %s on ZooKeeper %s (seed %d, %v): %d writes, %d acknowledged\n",
-		verdict, s.Name, orUnknown(r.Version), r.Seed, r.Took.Round(1e6), r.Writes, r.Acked)
+		verdictOf(r), s.Name, orUnknown(r.Version), r.Seed, r.Took.Round(1e6), r.Writes, r.Acked)
 	fmt.Fprintf(w, "  follows %s; aims at %s\n", s.Upstream, s.Bugs)
-	landed := "missed"
-	if r.Window.Landed {
-		landed = "landed in"
-	}
-	fmt.Fprintf(w, "  the faults %s the window: %s\n", landed, s.Window)
+	fmt.Fprintf(w, "  the faults %s the window: %s\n", landedText(r), s.Window)
 	for _, n := range r.Window.Notes {
 		fmt.Fprintf(w, "    %s\n", n)
 	}

@@ -37,7 +37,8 @@ type Result struct {
 	Acked     int           `json:"acked"`
 	Took      time.Duration `json:"took"`
 	Faults    []ops.Record  `json:"-"`
-	Err       error         `json:"-"` // the schedule could not be carried out
+	Err       error         `json:"-"`               // the schedule could not be carried out
+	Error     string        `json:"error,omitempty"` // Err, in the JSON
 }
 
 // Passed says whether the schedule ran and the judge found nothing.
@@ -98,7 +99,7 @@ func Run(ctx context.Context, c *controller.Cluster, s Schedule, o Options) Resu
 	res.Acked = len(ackedWrites(ev.Writes))
 	res.Version = e.status(e.names()[0]).Version
 	if err != nil {
-		res.Err = err
+		res.Err, res.Error = err, err.Error()
 	} else {
 		ev.Faults = res.Faults
 		res.Judgement = Judge(ev)

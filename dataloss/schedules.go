@@ -146,7 +146,7 @@ func (r *run) stopAndWrite(ctx context.Context, leader, victim string) (int64, e
 var diffSyncCrash = Schedule{
 	Name:     "diff-sync-crash",
 	Upstream: "DIFFSyncTest.testTxnLoss_FailToPersistAndCommitTxns (apache/zookeeper, added with ZOOKEEPER-4785)",
-	Bugs:     "ZOOKEEPER-4785, ZOOKEEPER-4646, ZOOKEEPER-4643 (3.8.0; fixed in 3.9.2)",
+	Bugs:     "ZOOKEEPER-4785, ZOOKEEPER-4646, ZOOKEEPER-4643 (3.8.0; all fixed by 3.9.3)",
 	Window: "a stale follower S0 has ACKed NEWLEADER of a DIFF sync (its currentEpoch is the new one) " +
 		"but has not yet persisted the transactions it took; the leader dies then, and S0, with the newer " +
 		"epoch, leads and truncates the servers that hold them",
