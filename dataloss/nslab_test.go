@@ -29,11 +29,7 @@ func TestDataLossNamespaces(t *testing.T) {
 	if os.Getenv("ZKCTL_DATALOSS_LAB") == "" {
 		t.Skip("beside the suite: ZKCTL_DATALOSS_LAB=1 (see the README's \"Known ZooKeeper data-loss bugs\")")
 	}
-	versions := pickVersions(t, os.Getenv("ZKCTL_DATALOSS_VERSIONS"))
-	scs, err := Lookup(strings.Fields(os.Getenv("ZKCTL_DATALOSS_SCHEDULES")))
-	if err != nil {
-		t.Fatal(err)
-	}
+	versions, scs := cells(t)
 	var rows []Row
 	for _, s := range scs {
 		lab := testlab.New(t, s.Servers)

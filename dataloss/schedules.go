@@ -72,13 +72,7 @@ func runStaleDiffSync(ctx context.Context, r *run) error {
 	if err != nil {
 		return err
 	}
-	var followers []string
-	for _, n := range e.names() {
-		if n != leader {
-			followers = append(followers, n)
-		}
-	}
-	followers = e.byID(followers)
+	followers := e.byID(others(e.names(), leader))
 	f1, f2 := followers[0], followers[1]
 	r.note("leader %s; F1 = %s (the highest id of the followers), F2 = %s", leader, f1, f2)
 	f2At, err := r.stopAndWrite(ctx, leader, f2)
@@ -105,8 +99,7 @@ func runStaleDiffSync(ctx context.Context, r *run) error {
 		return err
 	}
 	r.w.pause()
-	up := slices.DeleteFunc(slices.Clone(e.names()), func(n string) bool { return n == f2 })
-	if err := e.waitSameZxid(ctx, up); err != nil {
+	if err := e.waitSameZxid(ctx, others(e.names(), f2)); err != nil {
 		return err
 	}
 	if err := e.stop(ctx, leader); err != nil {
@@ -168,7 +161,8 @@ func runDiffSyncCrash(ctx context.Context, r *run) error {
 	if err != nil {
 		return err
 	}
-	s0, s1 := otherTwo(e.names(), leader)
+	rest := others(e.names(), leader)
+	s0, s1 := rest[0], rest[1]
 	behind, victim := burst, leader
 	if r.seed != 0 {
 		if r.rng.IntN(2) == 1 {
@@ -232,15 +226,9 @@ func runDiffSyncCrash(ctx context.Context, r *run) error {
 	return nil
 }
 
-// otherTwo is the two names of a three-server ensemble that are not x.
-func otherTwo(names []string, x string) (string, string) {
-	var out []string
-	for _, n := range names {
-		if n != x {
-			out = append(out, n)
-		}
-	}
-	return out[0], out[1]
+// others is names without x.
+func others(names []string, x string) []string {
+	return slices.DeleteFunc(slices.Clone(names), func(n string) bool { return n == x })
 }
 
 // syncLine matches the lines in which a learner says how it syncs.

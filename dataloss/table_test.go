@@ -31,11 +31,7 @@ func TestDataLossTable(t *testing.T) {
 		}
 		runs = n
 	}
-	versions := pickVersions(t, os.Getenv("ZKCTL_DATALOSS_VERSIONS"))
-	scs, err := Lookup(strings.Fields(os.Getenv("ZKCTL_DATALOSS_SCHEDULES")))
-	if err != nil {
-		t.Fatal(err)
-	}
+	versions, scs := cells(t)
 	var rows []Row
 	for _, v := range versions {
 		zkHome := home(t, v)
@@ -56,7 +52,19 @@ func TestDataLossTable(t *testing.T) {
 	t.Logf("\n%s", b.String())
 }
 
+// cells are the versions and schedules that ZKCTL_DATALOSS_VERSIONS and
+// ZKCTL_DATALOSS_SCHEDULES name (all when unset).
+func cells(t *testing.T) ([]zkversions.Version, []Schedule) {
+	t.Helper()
+	scs, err := Lookup(strings.Fields(os.Getenv("ZKCTL_DATALOSS_SCHEDULES")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pickVersions(t, os.Getenv("ZKCTL_DATALOSS_VERSIONS")), scs
+}
+
 func pickVersions(t *testing.T, list string) []zkversions.Version {
+	t.Helper()
 	if list == "" {
 		return zkversions.Versions
 	}
