@@ -222,6 +222,10 @@ func runDiffSyncCrash(ctx context.Context, r *run) error {
 		return err
 	}
 	r.note("after the crash %s leads", now)
+	if strings.HasPrefix(sync0, "DIFF") && now == s0 && victim != s0 {
+		r.note("S0 leads with the memory of its DIFF sync (it was not restarted): on 3.9.3 that is ZOOKEEPER-4925's window too, " +
+			"its committedLog's hole spreading to the servers that sync from it")
+	}
 	r.window.Landed = strings.HasPrefix(sync0, "DIFF") && now == s0 && !strings.HasPrefix(held, "all")
 	return nil
 }
