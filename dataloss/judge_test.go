@@ -80,3 +80,23 @@ func TestJudgeNamesLostWrite(t *testing.T) {
 		t.Errorf("lost %v, want %v", got, want)
 	}
 }
+
+// The logs of earlier runs are trimmed away: a gap before the run's start
+// (what autopurge leaves of an old epoch) does not fail this run.
+func TestTrimBefore(t *testing.T) {
+	z := int64(2) << 32
+	logs := []history.ServerLog{
+		logOf("s1", create(z+0x239, "/old"), create(z+0x23a, "/r/a")),
+		logOf("s2", create(z+0x23a, "/r/a")),
+		logOf("s3", create(z-5, "/older"), create(z+0x23a, "/r/a")),
+	}
+	trimBefore(logs, z+0x239)
+	for _, l := range logs {
+		if len(l.Files) != 1 || len(l.Files[0].Txns) != 1 || l.Files[0].Txns[0].Path != "/r/a" {
+			t.Errorf("%s after the trim: %+v", l.Server, l.Files)
+		}
+	}
+	if _, err := history.Merge(logs, 3); err != nil {
+		t.Errorf("merge of the trimmed logs: %v", err)
+	}
+}

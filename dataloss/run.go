@@ -12,6 +12,7 @@ import (
 	"zkctl/deploy/inventory"
 	"zkctl/history"
 	"zkctl/ops"
+	"zkctl/txnlog"
 )
 
 // Options tune one run.
@@ -117,6 +118,10 @@ func (r *run) carryOut(ctx context.Context, s Schedule, o Options) (Evidence, er
 	if err := e.waitAllServing(ctx); err != nil {
 		return Evidence{}, err
 	}
+	if err := e.waitSameZxid(ctx, e.names()); err != nil {
+		return Evidence{}, err
+	}
+	start := e.status(e.names()[0]).Zxid
 	conn, err := e.connect(ctx, e.servers)
 	if err != nil {
 		return Evidence{}, err
@@ -134,7 +139,7 @@ func (r *run) carryOut(ctx context.Context, s Schedule, o Options) (Evidence, er
 	go r.w.run()
 	schedErr := s.run(ctx, r)
 	r.w.resume()
-	ev, err := r.finish(ctx, root)
+	ev, err := r.finish(ctx, root, start)
 	conn.Close()
 	if schedErr != nil {
 		return ev, fmt.Errorf("%s: %w", s.Name, schedErr)
@@ -144,9 +149,9 @@ func (r *run) carryOut(ctx context.Context, s Schedule, o Options) (Evidence, er
 
 // finish brings every server back, lets the writer make a few more
 // writes, stops it, and gathers the evidence.
-func (r *run) finish(ctx context.Context, root string) (Evidence, error) {
+func (r *run) finish(ctx context.Context, root string, start int64) (Evidence, error) {
 	e := r.e
-	ev := Evidence{Root: root}
+	ev := Evidence{Root: root, Start: start}
 	err := e.startDown(ctx)
 	if err == nil {
 		err = e.waitAllServing(ctx)
@@ -166,7 +171,10 @@ func (r *run) finish(ctx context.Context, root string) (Evidence, error) {
 	return gatherLogs(ctx, e.c, e.servers, ev)
 }
 
-// gatherLogs reads every server's transaction logs into ev and merges them.
+// gatherLogs reads every server's transaction logs into ev, from
+// ev.Start on, and merges them. The logs of earlier runs on the same
+// ensemble are not this run's to judge (and autopurge, which runs at every
+// server start, may have left only parts of them).
 func gatherLogs(ctx context.Context, c *controller.Cluster, servers []inventory.Host, ev Evidence) (Evidence, error) {
 	names, files, err := c.TxnLogs(ctx, servers)
 	if err != nil {
@@ -175,8 +183,28 @@ func gatherLogs(ctx context.Context, c *controller.Cluster, servers []inventory.
 	if ev.Logs, err = history.DecodeLogs(names, files); err != nil {
 		return ev, err
 	}
+	trimBefore(ev.Logs, ev.Start)
 	ev.History, ev.HistoryErr = history.Merge(ev.Logs, len(servers))
 	return ev, nil
+}
+
+// trimBefore drops the transactions up to zxid start from every log, and
+// the files left empty.
+func trimBefore(logs []history.ServerLog, start int64) {
+	for i := range logs {
+		var keep []*txnlog.File
+		for _, f := range logs[i].Files {
+			n := 0
+			for n < len(f.Txns) && f.Txns[n].Zxid <= start {
+				n++
+			}
+			if n < len(f.Txns) {
+				f.Txns = f.Txns[n:]
+				keep = append(keep, f)
+			}
+		}
+		logs[i].Files = keep
+	}
 }
 
 // readFinal reads the znodes under root from each server alone, after a
