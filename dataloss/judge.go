@@ -17,7 +17,7 @@ import (
 // server returned after a sync, and the faults.
 type Evidence struct {
 	Root       string
-	Start      int64 // the zxid every server reported before the run's first write: older txns are not the run's
+	Start      int64 // the zxid before the run's root was created: older txns are not the run's
 	End        int64 // the zxid every server reported at the end (0: the history's end)
 	Writes     []Write
 	Logs       []history.ServerLog // every server's, read after the run

@@ -118,10 +118,6 @@ func (r *run) carryOut(ctx context.Context, s Schedule, o Options) (Evidence, er
 	if err := e.waitAllServing(ctx); err != nil {
 		return Evidence{}, err
 	}
-	if err := e.waitSameZxid(ctx, e.names()); err != nil {
-		return Evidence{}, err
-	}
-	start := e.status(e.names()[0]).Zxid
 	conn, err := e.connect(ctx, e.servers)
 	if err != nil {
 		return Evidence{}, err
@@ -131,6 +127,12 @@ func (r *run) carryOut(ctx context.Context, s Schedule, o Options) (Evidence, er
 		conn.Close()
 		return Evidence{}, err
 	}
+	_, st, err := conn.Exists(root)
+	if err != nil || st == nil {
+		conn.Close()
+		return Evidence{}, fmt.Errorf("read %s back: %v", root, err)
+	}
+	start := st.Czxid - 1 // the run's transactions begin with its root
 	interval := o.Interval
 	if interval <= 0 {
 		interval = 10 * time.Millisecond
