@@ -2,7 +2,6 @@ package dataloss
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -254,5 +253,3 @@ func (e *ensemble) byID(names []string) []string {
 	slices.SortFunc(out, func(a, b string) int { return e.host(b).ID - e.host(a).ID })
 	return out
 }
-
-var errNotLanded = errors.New("the faults missed the window")
