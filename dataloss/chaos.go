@@ -14,6 +14,8 @@ type ChaosOptions struct {
 	Seed int64         // the first run's seed; the next runs take Seed+1, Seed+2, …
 	For  time.Duration // no run starts after this much time
 	Runs int           // at most this many runs (0: as many as For allows)
+	// Interval is the pause between two writes (Options.Interval).
+	Interval time.Duration
 	Out  io.Writer     // a line per run, the failed run's whole report
 }
 
@@ -27,7 +29,7 @@ func Chaos(ctx context.Context, c *controller.Cluster, s Schedule, o ChaosOption
 		if time.Now().After(deadline) || ctx.Err() != nil {
 			break
 		}
-		res := Run(ctx, c, s, Options{Seed: o.Seed + i})
+		res := Run(ctx, c, s, Options{Seed: o.Seed + i, Interval: o.Interval})
 		out = append(out, res)
 		fmt.Fprintf(o.Out, "%s seed %d: %s, the faults %s the window (%v)\n", s.Name, res.Seed, verdictOf(res), landedText(res), res.Took.Round(time.Millisecond))
 		if !res.Passed() {

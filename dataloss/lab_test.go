@@ -77,12 +77,19 @@ func runOne(t *testing.T, c *controller.Cluster, name string, seed int64) Result
 	if err != nil {
 		t.Fatal(err)
 	}
-	res := Run(context.Background(), c, scs[0], Options{Seed: seed, Logf: t.Logf})
+	return runWith(t, c, scs[0], Options{Seed: seed})
+}
+
+// runWith runs s once on c with o and logs its report.
+func runWith(t *testing.T, c *controller.Cluster, s Schedule, o Options) Result {
+	t.Helper()
+	o.Logf = t.Logf
+	res := Run(context.Background(), c, s, o)
 	var b strings.Builder
-	PrintResult(&b, scs[0], res)
+	PrintResult(&b, s, res)
 	t.Logf("%s", b.String())
 	if res.Err != nil {
-		t.Fatalf("%s: %v", name, res.Err)
+		t.Fatalf("%s: %v", s.Name, res.Err)
 	}
 	return res
 }

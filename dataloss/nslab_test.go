@@ -24,12 +24,21 @@ import (
 //
 // One lab per schedule (its ensemble size); each version is deployed
 // there by changing [zookeeper] home (a roll). ZKCTL_DATALOSS_VERSIONS and
-// ZKCTL_DATALOSS_SCHEDULES choose as in TestDataLossTable.
+// ZKCTL_DATALOSS_SCHEDULES choose as in TestDataLossTable;
+// ZKCTL_DATALOSS_INTERVAL is the pause between two writes (Options.Interval).
 func TestDataLossNamespaces(t *testing.T) {
 	if os.Getenv("ZKCTL_DATALOSS_LAB") == "" {
 		t.Skip("beside the suite: ZKCTL_DATALOSS_LAB=1 (see the README's \"Known ZooKeeper data-loss bugs\")")
 	}
 	versions, scs := cells(t)
+	var interval time.Duration
+	if v := os.Getenv("ZKCTL_DATALOSS_INTERVAL"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			t.Fatalf("ZKCTL_DATALOSS_INTERVAL=%q: %v", v, err)
+		}
+		interval = d
+	}
 	var rows []Row
 	for _, s := range scs {
 		lab := testlab.New(t, s.Servers)
@@ -42,7 +51,7 @@ func TestDataLossNamespaces(t *testing.T) {
 			c := labCluster(t, lab, home(t, v))
 			start := time.Now()
 			row := Row{Version: v.Upstream + " (namespaces)", Schedule: s.Name}
-			row.Add(runOne(t, c, s.Name, 0), time.Since(start))
+			row.Add(runWith(t, c, s, Options{Interval: interval}), time.Since(start))
 			rows = append(rows, row)
 			_ = deploy.StopAll(context.Background(), c)
 		}

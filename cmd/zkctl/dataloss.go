@@ -36,8 +36,8 @@ func (a *app) datalossCmd() *cobra.Command {
 			if err != nil {
 				return usageError{err.Error()}
 			}
-			if o.For < 0 || o.Runs < 0 {
-				return usagef("dataloss: --for and --runs must not be negative")
+			if o.For < 0 || o.Runs < 0 || o.Interval < 0 {
+				return usagef("dataloss: --for, --runs and --interval must not be negative")
 			}
 			c, err := a.cluster(cmd)
 			if err != nil {
@@ -61,6 +61,7 @@ func (a *app) datalossCmd() *cobra.Command {
 	cmd.Flags().Int64Var(&o.Seed, "seed", 0, "the seed of the run's random timing (0: upstream's schedule as it is)")
 	cmd.Flags().DurationVar(&o.For, "for", 0, "repeat each schedule with the next seeds until one fails or this time is up")
 	cmd.Flags().IntVar(&o.Runs, "runs", 0, "with --for: at most this many runs of each schedule")
+	cmd.Flags().DurationVar(&o.Interval, "interval", 0, "the pause between two writes (default 10ms); slower hosts need a longer one, so that a stale follower stays within the leader's committedLog (500 proposals)")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print one JSON object per run (verdict, window, lost writes) instead of the report")
 	return cmd
 }
@@ -100,7 +101,7 @@ func runDataloss(cmd *cobra.Command, c *controller.Cluster, scs []dataloss.Sched
 			}
 			results = dataloss.Chaos(cmd.Context(), c, s, co)
 		} else {
-			res := dataloss.Run(cmd.Context(), c, s, dataloss.Options{Seed: o.Seed})
+			res := dataloss.Run(cmd.Context(), c, s, dataloss.Options{Seed: o.Seed, Interval: o.Interval})
 			results = []dataloss.Result{res}
 			if !asJSON {
 				dataloss.PrintResult(out, s, res)

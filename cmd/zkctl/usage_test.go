@@ -201,7 +201,7 @@ func TestUsageErrors(t *testing.T) {
 		{"data-loss schedule on the wrong ensemble size", []string{"dataloss", "stale-diff-sync"},
 			[]string{"dataloss stale-diff-sync needs 5 ZooKeeper servers, the inventory has 3"}},
 		{"negative chaos time", []string{"dataloss", "--for", "-1s"},
-			[]string{"--for and --runs must not be negative"}},
+			[]string{"--for, --runs and --interval must not be negative"}},
 		{"restart without zookeeper", []string{"restart"},
 			[]string{"restart: want zookeeper [HOST…]"}},
 		{"restart of a role", []string{"restart", "master", "vm1"},
