@@ -16,7 +16,7 @@ type ChaosOptions struct {
 	Runs int           // at most this many runs (0: as many as For allows)
 	// Interval is the pause between two writes (Options.Interval).
 	Interval time.Duration
-	Out  io.Writer     // a line per run, the failed run's whole report
+	Out      io.Writer // a line per run, the failed run's whole report
 }
 
 // Chaos repeats schedule s with seeded random timing until a run fails or
