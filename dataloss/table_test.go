@@ -1,12 +1,14 @@
 package dataloss
 
 import (
+	"context"
 	"os"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"zkctl/deploy"
 	"zkctl/internal/zkversions"
 )
 
@@ -44,6 +46,7 @@ func TestDataLossTable(t *testing.T) {
 				row.Add(res, time.Since(start))
 			}
 			rows = append(rows, row)
+			_ = deploy.StopAll(context.Background(), c) // the next cell runs alone
 			t.Logf("%s", row.Markdown())
 		}
 	}
