@@ -59,10 +59,17 @@ func TestStaleDiffSync393(t *testing.T) {
 	if res.Passed() || !res.Window.Landed {
 		t.Fatalf("3.9.3: passed %v, landed in the window %v; want a loss inside the window", res.Passed(), res.Window.Landed)
 	}
+	// The hole's creates may have been deleted again by the time F2 syncs
+	// (then only those deletes come back): either final-state check fails.
+	finalFailed := false
 	for _, v := range res.Judgement.Verdicts {
-		if v.Name == "every acknowledged write is in every server's final state" && v.OK {
-			t.Errorf("the final state held every write: %s", v.Detail)
+		switch v.Name {
+		case "every acknowledged write is in every server's final state", "no acknowledged delete comes back":
+			finalFailed = finalFailed || !v.OK
 		}
+	}
+	if !finalFailed || len(res.Judgement.Lost) == 0 {
+		t.Errorf("no server's final state was wrong, or no write named lost: %+v", res.Judgement.Verdicts)
 	}
 	for _, l := range res.Judgement.Lost {
 		if l.Zxid == 0 || len(l.HeldBy) == 0 || len(l.MissingOn) == 0 || l.FaultAfter == "" {
