@@ -179,7 +179,7 @@ func versionLine(h inventory.Host, version string) CheckLine {
 		ids[i] = b.ID
 	}
 	newest := node.NewestFix(bugs)
-	return warn(h, item, fmt.Sprintf("%s has %s (committed data can be lost when a server crashes during a sync)", version, strings.Join(ids, ", ")),
+	return warn(h, item, fmt.Sprintf("%s has %s (committed data can be lost when servers restart or crash around a sync)", version, strings.Join(ids, ", ")),
 		fmt.Sprintf("use ZooKeeper %s or later (tarball = … in [zookeeper]); fault scenarios on %s may see it", newest, version))
 }
 

@@ -30,13 +30,31 @@ func merged(names []string, files [][]json.RawMessage, err error, observers []st
 	if err != nil {
 		return nil, err
 	}
-	logs := make([]ServerLog, len(names))
+	logs, err := DecodeLogs(names, files, observers...)
+	if err != nil {
+		return nil, err
+	}
 	voters := 0
-	for i, name := range names {
-		logs[i].Server, logs[i].Observer = name, slices.Contains(observers, name)
-		if !logs[i].Observer {
+	for _, l := range logs {
+		if !l.Observer {
 			voters++
 		}
+	}
+	h, err := Merge(logs, voters)
+	if err != nil {
+		return nil, fmt.Errorf("history: %w", err)
+	}
+	return h, nil
+}
+
+// DecodeLogs decodes the servers' transaction log files as their agents
+// sent them (files[i] are names[i]'s), the servers named in observers
+// marked as observers: what Merge reads, for callers that also look at
+// each server's own log.
+func DecodeLogs(names []string, files [][]json.RawMessage, observers ...string) ([]ServerLog, error) {
+	logs := make([]ServerLog, len(names))
+	for i, name := range names {
+		logs[i].Server, logs[i].Observer = name, slices.Contains(observers, name)
 		for _, raw := range files[i] {
 			var f txnlog.File
 			if err := json.Unmarshal(raw, &f); err != nil {
@@ -45,9 +63,5 @@ func merged(names []string, files [][]json.RawMessage, err error, observers []st
 			logs[i].Files = append(logs[i].Files, &f)
 		}
 	}
-	h, err := Merge(logs, voters)
-	if err != nil {
-		return nil, fmt.Errorf("history: %w", err)
-	}
-	return h, nil
+	return logs, nil
 }

@@ -105,7 +105,7 @@ func TestBugsOf(t *testing.T) {
 	for _, c := range []struct {
 		v    string
 		want int
-	}{{"3.8.0", 3}, {"3.8.4", 3}, {"3.9.2", 2}, {"3.9.3", 0}, {"3.9.6", 0}, {"", 0}, {"x.y", 0}} {
+	}{{"3.8.0", 3}, {"3.8.4", 3}, {"3.9.2", 2}, {"3.9.3", 1}, {"3.9.4", 0}, {"3.9.6", 0}, {"", 0}, {"x.y", 0}} {
 		if got := BugsOf(c.v); len(got) != c.want {
 			t.Errorf("BugsOf(%q) = %v, want %d bugs", c.v, got, c.want)
 		}

@@ -127,6 +127,8 @@ type File struct {
 	// Torn is empty, or says where the file ended inside a record or with a
 	// damaged record followed by nothing but zeros (a crash mid-write).
 	Torn string `json:"torn,omitempty"`
+
+	starts []int64 // the offset of each record of Txns, for CutTail
 }
 
 // FormatZxid writes a zxid as ZooKeeper does, in hex: "0x100000005".
@@ -281,6 +283,7 @@ func (rd *reader) record(f *File) (more bool, err error) {
 		return false, &CorruptError{File: rd.name, Offset: start, Reason: err.Error(), Err: err}
 	}
 	f.Txns = append(f.Txns, t)
+	f.starts = append(f.starts, start)
 	f.End = rd.off
 	return true, nil
 }

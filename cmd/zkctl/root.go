@@ -53,7 +53,7 @@ func newRoot() *cobra.Command {
 	root.AddCommand(
 		a.benchCmd(),
 		a.scenarioCmd(),
-		a.tailCmd(), a.treeCmd(), a.historyCmd(), a.submitCmd(), a.watchCmd(), nodeCmd())
+		a.tailCmd(), a.treeCmd(), a.historyCmd(), a.datalossCmd(), a.submitCmd(), a.watchCmd(), nodeCmd())
 	return root
 }
 
