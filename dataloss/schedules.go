@@ -65,9 +65,14 @@ var staleDiffSync = Schedule{
 
 // runStaleDiffSync: stop F2; writes; stop F1; writes (the hole); start
 // F1 (DIFF sync); more writes; every server at one zxid; stop the leader
-// (F1, the highest id of the rest, wins the tie); start F2.
+// (F1, the highest id of the rest, wins the tie); start F2. The writes
+// come in bursts, as upstream's do, until F2 is started: F2's gap then
+// stays far within what a DIFF can carry (the leader's committedLog, 500
+// transactions by default), however long a stop or a start takes on a
+// loaded machine; with writes all along, a slow start made it a SNAP.
 func runStaleDiffSync(ctx context.Context, r *run) error {
 	e := r.e
+	r.w.pause()
 	leader, err := e.leader(ctx)
 	if err != nil {
 		return err
@@ -95,10 +100,9 @@ func runStaleDiffSync(ctx context.Context, r *run) error {
 	r.note("F1 %s serves at %s after %s; it reported %s before its stop, the leader %s at its start", f1, txnlog.FormatZxid(st.Zxid), sync1,
 		txnlog.FormatZxid(holeFrom), txnlog.FormatZxid(holeTo))
 	time.Sleep(r.jitter(e.timing.Tick()))
-	if err := e.waitZxidPast(ctx, leader, st.Zxid, burst); err != nil {
+	if err := r.burst(ctx, leader, st.Zxid); err != nil {
 		return err
 	}
-	r.w.pause()
 	if err := e.waitSameZxid(ctx, others(e.names(), f2)); err != nil {
 		return err
 	}
@@ -124,16 +128,22 @@ func runStaleDiffSync(ctx context.Context, r *run) error {
 	return nil
 }
 
-// stopAndWrite stops victim, then waits until the leader's zxid has moved
-// burst transactions past the one victim reported just before its stop;
-// it returns that zxid.
+// stopAndWrite stops victim, then writes a burst past the zxid victim
+// reported just before its stop; it returns that zxid.
 func (r *run) stopAndWrite(ctx context.Context, leader, victim string) (int64, error) {
-	e := r.e
-	at := e.status(victim).Zxid
-	if err := e.stop(ctx, victim); err != nil {
+	at := r.e.status(victim).Zxid
+	if err := r.e.stop(ctx, victim); err != nil {
 		return 0, err
 	}
-	return at, e.waitZxidPast(ctx, leader, at, burst)
+	return at, r.burst(ctx, leader, at)
+}
+
+// burst lets the paused writer write until the leader's zxid has moved
+// burst transactions past z, and pauses it again.
+func (r *run) burst(ctx context.Context, leader string, z int64) error {
+	r.w.resume()
+	defer r.w.pause()
+	return r.e.waitZxidPast(ctx, leader, z, burst)
 }
 
 var diffSyncCrash = Schedule{
