@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"zkctl/internal/zktest"
 	"zkctl/internal/zkversions"
 )
 
@@ -14,7 +15,7 @@ import (
 // servers of 3.9.6, which has the fix of ZOOKEEPER-4925: it must land in
 // the bug's window and lose nothing.
 func TestStaleDiffSync396(t *testing.T) {
-	c := localEnsemble(t, 5, home(t, zkversions.V396))
+	c := localEnsemble(t, 5, zktest.ReleaseHome(t, zkversions.V396))
 	res := runOne(t, c, "stale-diff-sync", 0)
 	if !res.Passed() {
 		t.Errorf("3.9.6 lost writes in stale-diff-sync: %+v", res.Judgement.Lost)
@@ -30,7 +31,7 @@ func TestStaleDiffSync396(t *testing.T) {
 // table of the README has the seeded runs). Nothing may be lost, and the
 // output names the seed.
 func TestDiffSyncCrash396(t *testing.T) {
-	c := localEnsemble(t, 3, home(t, zkversions.V396))
+	c := localEnsemble(t, 3, zktest.ReleaseHome(t, zkversions.V396))
 	var out strings.Builder
 	results := Chaos(context.Background(), c, diffSyncCrash, ChaosOptions{Seed: 0, Runs: 1, For: 2 * time.Minute, Out: &out})
 	t.Logf("%s", out.String())
@@ -54,7 +55,7 @@ func TestDiffSyncCrash396(t *testing.T) {
 // The schedule reproduced the loss in 20 of 20 runs (README, "Known
 // ZooKeeper data-loss bugs"), so the suite asserts it.
 func TestStaleDiffSync393(t *testing.T) {
-	c := localEnsemble(t, 5, home(t, zkversions.V393))
+	c := localEnsemble(t, 5, zktest.ReleaseHome(t, zkversions.V393))
 	res := runOne(t, c, "stale-diff-sync", 0)
 	if res.Passed() || !res.Window.Landed {
 		t.Fatalf("3.9.3: passed %v, landed in the window %v; want a loss inside the window", res.Passed(), res.Window.Landed)

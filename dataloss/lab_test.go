@@ -2,7 +2,6 @@ package dataloss
 
 import (
 	"context"
-	"errors"
 	"io"
 	"os"
 	"strings"
@@ -14,24 +13,7 @@ import (
 	"zkctl/deploy/inventory"
 	"zkctl/internal/buildbin"
 	"zkctl/internal/zktest"
-	"zkctl/internal/zkversions"
 )
-
-// home is v's release home; the test skips when the archive no longer
-// serves v.
-func home(t *testing.T, v zkversions.Version) string {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	h, err := zkversions.Getter{Logf: t.Logf}.Home(ctx, v)
-	if errors.Is(err, zkversions.ErrNotServed) {
-		t.Skip(err)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	return h
-}
 
 // localEnsemble deploys n local servers of ZooKeeper under zkHome ("" for
 // Debian's package) and returns the cluster.

@@ -48,7 +48,7 @@ func TestDataLossNamespaces(t *testing.T) {
 			}
 		})
 		for _, v := range versions {
-			c := labCluster(t, lab, home(t, v))
+			c := labCluster(t, lab, zktest.ReleaseHome(t, v))
 			start := time.Now()
 			row := Row{Version: v.Upstream + " (namespaces)", Schedule: s.Name}
 			row.Add(runWith(t, c, s, Options{Interval: interval}), time.Since(start))

@@ -10,6 +10,7 @@ import (
 	"github.com/go-zookeeper/zk"
 
 	"zkctl/deploy/inventory"
+	"zkctl/internal/zktest"
 	"zkctl/internal/zkversions"
 	"zkctl/node"
 	"zkctl/txnlog"
@@ -30,7 +31,7 @@ const cutRecords = 10
 // is truncated to their history: the writes are gone from every server's
 // final state.
 func TestPlantedLosses(t *testing.T) {
-	c := localEnsemble(t, 3, home(t, zkversions.V396))
+	c := localEnsemble(t, 3, zktest.ReleaseHome(t, zkversions.V396))
 	ctx := context.Background()
 	e, err := newEnsemble(c)
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"zkctl/deploy"
+	"zkctl/internal/zktest"
 	"zkctl/internal/zkversions"
 )
 
@@ -36,7 +37,7 @@ func TestDataLossTable(t *testing.T) {
 	versions, scs := cells(t)
 	var rows []Row
 	for _, v := range versions {
-		zkHome := home(t, v)
+		zkHome := zktest.ReleaseHome(t, v)
 		for _, s := range scs {
 			c := localEnsemble(t, s.Servers, zkHome)
 			row := Row{Version: v.Upstream, Schedule: s.Name}

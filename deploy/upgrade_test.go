@@ -18,6 +18,7 @@ import (
 	"zkctl/deploy/inventory"
 	"zkctl/internal/buildbin"
 	"zkctl/internal/testlab"
+	"zkctl/internal/zktest"
 	"zkctl/internal/zkversions"
 )
 
@@ -39,7 +40,7 @@ func TestUpgradeSSH(t *testing.T) {
 	})
 	homes := map[string]string{"3.8.0": ""} // Debian's package, on every host of this machine
 	for _, v := range []zkversions.Version{zkversions.V393, zkversions.V396} {
-		homes[v.Upstream] = versionHome(t, v)
+		homes[v.Upstream] = zktest.ReleaseHome(t, v)
 	}
 	ctx := context.Background()
 	c, _ := deployVersion(t, lab, "")
@@ -77,24 +78,6 @@ func TestUpgradeSSH(t *testing.T) {
 			kept = append(kept, writeKept(t, c, fmt.Sprintf("after-%d-%s", i, to))...)
 		})
 	}
-}
-
-// versionHome is v's release home, or skips when the archive no longer
-// serves v.
-func versionHome(t *testing.T, v zkversions.Version) string {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	start := time.Now()
-	h, err := zkversions.Getter{Logf: t.Logf}.Home(ctx, v)
-	if errors.Is(err, zkversions.ErrNotServed) {
-		t.Skip(err)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("release home of %s: %s (%v)", v, h, time.Since(start).Round(time.Millisecond))
-	return h
 }
 
 // homeLine is the inventory's [zookeeper] table naming home ("" for

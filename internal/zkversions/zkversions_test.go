@@ -30,31 +30,12 @@ func TestUpstreamOf(t *testing.T) {
 	}
 }
 
-// home gets v's release home, skipping the test when the archive no longer
-// serves v.
-func home(t *testing.T, v zkversions.Version) string {
-	t.Helper()
-	if os.Geteuid() != 0 {
-		t.Skip("zkversions: fetching into the shared cache needs root")
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	h, err := zkversions.Getter{Logf: t.Logf}.Home(ctx, v)
-	if errors.Is(err, zkversions.ErrNotServed) {
-		t.Skip(err)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	return h
-}
-
 // TestVersionsServe starts each version standalone from its release home on
 // this machine's Java and asks it its version.
 func TestVersionsServe(t *testing.T) {
 	for _, v := range zkversions.Versions {
 		t.Run(v.Upstream, func(t *testing.T) {
-			h := home(t, v)
+			h := zktest.ReleaseHome(t, v)
 			for _, jar := range []string{"zookeeper-" + v.Upstream + ".jar", "zookeeper-jute-" + v.Upstream + ".jar"} {
 				if _, err := os.Stat(filepath.Join(h, "lib", jar)); err != nil {
 					t.Errorf("home %s: %v", h, err)
