@@ -45,8 +45,8 @@ func historyTimings(h *history.History, res *Result, offsets map[string]time.Dur
 			out = append(out, HistoryTiming{What: fmt.Sprintf("worker %s's session ended → its tasks moved back (zxid %s → %s)",
 				w, txnlog.FormatZxid(end.Zxid), txnlog.FormatZxid(t.Zxid)), D: d, How: how})
 		}
-		if f, ok := faultOn(res, w); ok {
-			off, leader := leaderOffset(res, t.Time, offsets)
+		off, leader := leaderOffset(res, t.Time, offsets)
+		if f, ok := faultOn(res, w, t.Time.Add(-off)); ok {
 			out = append(out, HistoryTiming{What: fmt.Sprintf("%s → %s's tasks moved back (zxid %s)", f.Msg, w, txnlog.FormatZxid(t.Zxid)),
 				D: t.Time.Add(-off).Sub(f.At), How: fmt.Sprintf("from the controller's clock to the leader's (%s), corrected by its measured offset %+v", leader, off.Round(time.Microsecond))})
 		}
@@ -80,23 +80,29 @@ func sessionEnd(h *history.History, closed map[int64]txnlog.Txn, w string) (txnl
 	return txnlog.Txn{}, false
 }
 
-// faultOn is the scenario's fault that ended worker w: a signal to it, or
-// a fault of its host (a crash, a freeze, a cut, a degradation; not the
-// heal that ends one, nor a fault of its server alone).
-func faultOn(res *Result, w string) (Event, bool) {
+// faultOn is the scenario's fault that ended worker w: the last before
+// the move back at (on the controller's clock) that was a signal to it,
+// or a fault of its host (a crash, a freeze, a cut, a degradation; not
+// the heal or clear that ends one, nor a fault of its server alone).
+func faultOn(res *Result, w string, at time.Time) (Event, bool) {
 	var host string
 	for _, p := range res.Procs {
 		if p.Role == "worker" && (p.ID == w || strings.HasPrefix(w, p.ID+".")) {
 			host = p.Host
 		}
 	}
+	var last Event
+	found := false
 	for _, e := range res.Events {
+		if !e.At.Before(at) {
+			break
+		}
 		onHost := e.Host == host && e.Attrs["fault"] != "heal" && (e.Role == "" || e.Attrs["fault"] == "partition")
 		if e.Kind == KindFault && (e.Role == "worker" && e.ID == w || onHost) {
-			return e, true
+			last, found = e, true
 		}
 	}
-	return Event{}, false
+	return last, found
 }
 
 // txnInterval is b's time minus a's: exact within an epoch, corrected by

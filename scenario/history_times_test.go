@@ -32,6 +32,9 @@ func TestHistoryTimings(t *testing.T) {
 	res := &Result{
 		Procs: []*Proc{{Role: "worker", ID: "w1", Host: "vm2"}, {Role: "worker", ID: "w2", Host: "vm3"}},
 		Events: []Event{{At: t0, Kind: KindFault, Role: "worker", ID: "w1", Msg: "SIGKILL worker w1"},
+			// A mild degradation of w2's host, cleared, before the cut that ended it.
+			{At: t0.Add(time.Second), Kind: KindFault, Host: "vm3", Msg: "degrade vm3: delay 20ms", Attrs: map[string]string{"fault": "degrade"}},
+			{At: t0.Add(1500 * time.Millisecond), Kind: KindFault, Host: "vm3", Msg: "clear the degradations of vm3", Attrs: map[string]string{"fault": "heal"}},
 			{At: t0.Add(2 * time.Second), Kind: KindFault, Host: "vm3", Role: "zookeeper", Msg: "partition vm3", Attrs: map[string]string{"fault": "partition"}},
 			{At: t0.Add(4 * time.Second), Kind: KindFault, Host: "vm3", Msg: "heal vm3", Attrs: map[string]string{"fault": "heal"}}},
 		Samples: &Samples{Servers: []string{"vm1", "vm2"}, Server: []ServerSample{
@@ -48,7 +51,7 @@ func TestHistoryTimings(t *testing.T) {
 		{500 * time.Millisecond, "one epoch"},
 		{1400 * time.Millisecond, "vm1"},                     // 1.5s on vm1's clock, 100ms ahead
 		{2300 * time.Millisecond, "crosses a leader change"}, // (5s+200ms) - (3s-100ms)
-		{3200 * time.Millisecond, "vm2"},                     // from the cut of w2's host (not the heal): 5s on vm2's clock, 200ms behind
+		{3200 * time.Millisecond, "vm2"},                     // from the cut of w2's host (not the earlier degradation, nor the heal): 5s on vm2's clock, 200ms behind
 	}
 	if len(got) != len(want) {
 		t.Fatalf("%d timings, want %d: %+v", len(got), len(want), got)
