@@ -139,22 +139,34 @@ func (o *observation) reassigned(p *Proc, f Event) (bool, string) {
 		gone.N, gone.At.Sub(f.At).Seconds(), f.Msg, o.rel(f.At), strings.Join(slices.Sorted(maps.Keys(by)), ", "))
 }
 
-// heldWhen lists the tasks assigned to worker p (its registration) before
-// t that it had not completed, and that had not moved back, by then.
-func (o *observation) heldWhen(p *Proc, t time.Time) []string {
-	var held []string
+// holdings walks the events before t that change what worker p holds:
+// the tasks assigned to its registration that it has neither completed
+// nor seen moved back. step runs after each such event, with what p holds
+// then.
+func (o *observation) holdings(p *Proc, t time.Time, step func(e Event, held map[string]bool)) {
+	held := map[string]bool{}
 	for _, e := range o.res.Events {
 		if !e.At.Before(t) {
-			break
+			return
 		}
 		switch {
 		case e.Kind == KindAssigned && e.Worker == p.ID:
-			held = append(held, e.Task)
-		case e.Kind == KindCompleted && e.Proc == p.Name(), e.Kind == KindMovedBack && e.Worker == p.ID:
-			held = slices.DeleteFunc(held, func(t string) bool { return t == e.Task })
+			held[e.Task] = true
+		case e.Kind == KindCompleted && e.Proc == p.Name(),
+			e.Kind == KindMovedBack && e.Worker == p.ID && held[e.Task]:
+			delete(held, e.Task)
+		default:
+			continue
 		}
+		step(e, held)
 	}
-	return held
+}
+
+// heldWhen lists the tasks worker p held just before t (holdings).
+func (o *observation) heldWhen(p *Proc, t time.Time) []string {
+	var held map[string]bool
+	o.holdings(p, t, func(_ Event, now map[string]bool) { held = now })
+	return slices.Sorted(maps.Keys(held))
 }
 
 // balanced: each worker completed at least half of its fair share, the

@@ -392,48 +392,29 @@ func (o *observation) masterChanged(from, to time.Time) (AppSample, bool) {
 // before it) to w's next completion, or until its last held task moved
 // back, or to. A worker with nothing to do is idle, not stalled.
 func (o *observation) stall(w *Proc, from, to time.Time) time.Duration {
-	held := map[string]bool{}
 	var since time.Time // when the current stall began; zero while idle
 	longest := time.Duration(0)
 	end := func(at time.Time) {
-		if !since.IsZero() && at.After(from) {
-			longest = max(longest, at.Sub(later(since, from)))
+		if since.IsZero() || !at.After(from) {
+			return
 		}
+		start := since
+		if start.Before(from) {
+			start = from
+		}
+		longest = max(longest, at.Sub(start))
 	}
-	for _, e := range o.res.Events {
-		if !e.At.Before(to) {
-			break
-		}
-		switch {
-		case e.Kind == KindAssigned && e.Worker == w.ID:
-			held[e.Task] = true
-			if since.IsZero() {
-				since = e.At
-			}
-		case e.Kind == KindCompleted && e.Proc == w.Name():
+	o.holdings(w, to, func(e Event, held map[string]bool) {
+		if e.Kind == KindCompleted || len(held) == 0 {
 			end(e.At)
-			delete(held, e.Task)
 			since = time.Time{}
-			if len(held) > 0 {
-				since = e.At
-			}
-		case e.Kind == KindMovedBack && e.Worker == w.ID && held[e.Task]:
-			delete(held, e.Task)
-			if len(held) == 0 {
-				end(e.At)
-				since = time.Time{}
-			}
 		}
-	}
+		if len(held) > 0 && since.IsZero() {
+			since = e.At
+		}
+	})
 	end(to)
 	return longest
-}
-
-func later(a, b time.Time) time.Time {
-	if a.After(b) {
-		return a
-	}
-	return b
 }
 
 // judgeStall judges a degradation of w's host. One that is past the
